@@ -1,0 +1,106 @@
+"""`regista` entry point: server, db."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Optional
+
+import typer
+
+from regista import __version__
+
+app = typer.Typer(help="regista: a self-hosted, MLflow-compatible model lifecycle server.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    backend_store_uri: Annotated[
+        Optional[str],
+        typer.Option(help="Database URL: sqlite:///path.db or postgresql://user@host/db. "
+                     "Default: SQLite in the data directory."),
+    ] = None,
+    artifacts_destination: Annotated[
+        Optional[str],
+        typer.Option(help="Where artifacts are stored: a local path or any fsspec URI (s3://bucket/prefix). "
+                     "Default: artifacts/ in the data directory."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Number of server processes.")] = 1,
+    data_dir: Annotated[
+        Optional[str],
+        typer.Option(help="Folder for the embedded SQLite database and artifacts (default ./regista-data, "
+                     "or $REGISTA_DATA_DIR)."),
+    ] = None,
+) -> None:
+    """Run the tracking, registry and artifact server (same flag names as `mlflow server`)."""
+    import uvicorn
+
+    from regista.server.db.engine import build_engine
+    from regista.server.db.setup import prepare_database
+    from regista.server.app import EXPERIMENT_ARTIFACT_URI
+    from regista.server.settings import Settings
+
+    overrides = {
+        "REGISTA_HOST": host,
+        "REGISTA_PORT": str(port),
+        "REGISTA_BACKEND_STORE_URI": backend_store_uri,
+        "REGISTA_ARTIFACTS_DESTINATION": artifacts_destination,
+        "REGISTA_DATA_DIR": data_dir,
+        "REGISTA_WORKERS": str(workers),
+    }
+    for key, value in overrides.items():
+        if value is not None:
+            os.environ[key] = value
+    settings = Settings.from_env()
+    if workers > 1:
+        # Migrate once here so that worker processes only find a current schema.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = build_engine(settings.database_url)
+        prepare_database(engine, EXPERIMENT_ARTIFACT_URI)
+        engine.dispose()
+    typer.echo(f"regista {__version__} listening on http://{host}:{port}", err=True)
+    uvicorn.run(
+        "regista.server.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http="httptools",
+        loop="uvloop",
+        access_log=False,
+        log_level="warning",
+        timeout_keep_alive=30,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    backend_store_uri: Annotated[
+        Optional[str], typer.Option(help="Database URL (default: the embedded SQLite database).")
+    ] = None,
+) -> None:
+    """Apply all pending schema migrations."""
+    from regista.server.db.engine import build_engine
+    from regista.server.db.setup import prepare_database
+    from regista.server.app import EXPERIMENT_ARTIFACT_URI
+    from regista.server.settings import Settings
+
+    settings = Settings.from_env(backend_store_uri=backend_store_uri)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.database_url)
+    prepare_database(engine, EXPERIMENT_ARTIFACT_URI)
+    engine.dispose()
+    typer.echo("database is at the current schema")
+
+
+@app.command()
+def version() -> None:
+    """Print the regista version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The regista HTTP server: app factory, API routers, services, stores and database."""

@@ -1,0 +1,1 @@
+"""HTTP layer: parse, one service call, serialize."""

@@ -1,0 +1,5 @@
+"""MLflow REST handlers for artifacts."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""MLflow REST handlers for experiments."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

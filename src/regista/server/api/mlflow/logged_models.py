@@ -1,0 +1,5 @@
+"""MLflow REST handlers for logged models."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""MLflow REST handlers for metrics."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""MLflow REST handlers for model versions."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""MLflow REST handlers for registered models."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

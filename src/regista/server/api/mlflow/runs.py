@@ -1,0 +1,5 @@
+"""MLflow REST handlers for runs."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,75 @@
+"""Turn a request (query string for GET, JSON body otherwise) into a validated request message."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from regista.errors import InvalidParameter
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    names = set()
+    for name, info in model.model_fields.items():
+        ann = info.annotation
+        origins = {typing.get_origin(ann)} | {typing.get_origin(a) for a in typing.get_args(ann)}
+        if list in origins or ann is list:
+            names.add(info.alias or name)
+    return frozenset(names)
+
+
+def validation_message(err: ValidationError) -> str:
+    """MLflow's wording: "Missing value for required parameter 'x'" / "Invalid value v for parameter 'x'"."""
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "body"
+    if first["type"] == "missing":
+        return f"Missing value for required parameter '{field}'."
+    return (
+        f"Invalid value {first.get('input')!r} for parameter '{field}' supplied: {first['msg']}"
+    )
+
+
+def parse_message(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise InvalidParameter(validation_message(err)) from None
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body.strip():
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidParameter("Malformed request body: not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidParameter("Malformed request body: expected a JSON object.")
+    return data
+
+
+def message(model: type[M]) -> Callable[[Request], Awaitable[M]]:
+    """A FastAPI dependency that parses `model` from the request the way the mlflow client sends it."""
+    list_fields = _list_fields(model)
+
+    async def dependency(request: Request) -> M:
+        if request.method == "GET":
+            params = request.query_params
+            data: dict[str, Any] = {}
+            for key in params.keys():
+                data[key] = params.getlist(key) if key in list_fields else params[key]
+            if not data:
+                data = await read_json_object(request)
+        else:
+            data = await read_json_object(request)
+        return parse_message(model, data)
+
+    return dependency

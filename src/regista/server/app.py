@@ -1,0 +1,47 @@
+"""create_app(settings): engine, artifact repository, routers, error handlers and lifespan; no globals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from regista.server.api import health
+from regista.server.api.error_handlers import install_error_handlers
+from regista.server.api.mlflow import include_mlflow_api
+from regista.server.artifacts.repository import ArtifactRepository
+from regista.server.db.engine import build_engine
+from regista.server.db.setup import prepare_database
+from regista.server.settings import Settings
+
+# Experiments get artifact locations under the proxy scheme, so clients resolve them against
+# whatever tracking URI (and path prefix) they used.
+EXPERIMENT_ARTIFACT_URI = "mlflow-artifacts:/{experiment_id}"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build a fully wired application for `settings`."""
+    if settings.backend_store_uri is None or settings.artifacts_destination is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_database(engine, EXPERIMENT_ARTIFACT_URI)
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="regista", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.artifacts = ArtifactRepository(settings.artifact_root)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    include_mlflow_api(app)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """uvicorn factory for multi-worker mode: settings travel to workers as REGISTA_* variables."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,1 @@
+"""Artifact storage: an fsspec-backed repository and artifact URI resolution."""

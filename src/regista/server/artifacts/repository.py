@@ -1,0 +1,158 @@
+"""fsspec-backed artifact repository rooted at --artifacts-destination; paths can never escape the root."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from regista.errors import InvalidParameter, NotFound
+
+
+@dataclass(frozen=True)
+class ArtifactEntry:
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+
+def clean_relative_path(path: str) -> str:
+    """Normalise a client-supplied relative path, refusing anything that could leave the root."""
+    if "\x00" in path:
+        raise InvalidParameter("Invalid artifact path: NUL byte.")
+    path = path.replace("\\", "/")
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts) or "%2e%2e" in path.lower():
+        raise InvalidParameter(f"Invalid artifact path: '{path}' must not contain '..'.")
+    return "/".join(parts)
+
+
+class ArtifactRepository:
+    """All artifact I/O goes through here: runs, logged models and the registry's own copies."""
+
+    def __init__(self, root_uri: str) -> None:
+        fs, root = fsspec.core.url_to_fs(root_uri)
+        self.fs = fs
+        self.root = root.rstrip("/") or "/"
+        self.is_local = isinstance(fs, LocalFileSystem)
+        if self.is_local:
+            os.makedirs(self.root, exist_ok=True)
+
+    def full_path(self, rel: str) -> str:
+        rel = clean_relative_path(rel)
+        return posixpath.join(self.root, rel) if rel else self.root
+
+    # -- writing ---------------------------------------------------------------------------------
+    def open_temp_for_write(self, rel: str) -> tuple[IO[bytes], str, str]:
+        """Open a temporary sibling of `rel` for writing; commit_write moves it into place atomically."""
+        final = self.full_path(rel)
+        if not clean_relative_path(rel):
+            raise InvalidParameter("Artifact path must name a file.")
+        parent = posixpath.dirname(final)
+        self.fs.makedirs(parent, exist_ok=True)
+        tmp = posixpath.join(parent, f".{posixpath.basename(final)}.{uuid.uuid4().hex}.part")
+        return self.fs.open(tmp, "wb"), tmp, final
+
+    def commit_write(self, tmp: str, final: str) -> None:
+        if self.is_local:
+            os.replace(tmp, final)
+        else:
+            self.fs.mv(tmp, final)
+
+    def discard_write(self, tmp: str) -> None:
+        try:
+            self.fs.rm(tmp)
+        except FileNotFoundError:
+            pass
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        fh, tmp, final = self.open_temp_for_write(rel)
+        with fh:
+            fh.write(data)
+        self.commit_write(tmp, final)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def is_file(self, rel: str) -> bool:
+        return bool(self.fs.isfile(self.full_path(rel)))
+
+    def is_dir(self, rel: str) -> bool:
+        return bool(self.fs.isdir(self.full_path(rel)))
+
+    def size(self, rel: str) -> int:
+        return int(self.fs.size(self.full_path(rel)))
+
+    def iter_file(self, rel: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        path = self.full_path(rel)
+        if not self.fs.isfile(path):
+            raise NotFound(f"Artifact '{rel}' does not exist.")
+        with self.fs.open(path, "rb") as fh:
+            while chunk := fh.read(chunk_size):
+                yield chunk
+
+    def list_dir(self, rel: str) -> list[ArtifactEntry]:
+        """Direct children of directory `rel` (paths relative to `rel`); empty when it is not a directory."""
+        path = self.full_path(rel)
+        if not self.fs.isdir(path):
+            return []
+        out = []
+        for info in self.fs.ls(path, detail=True):
+            name = posixpath.basename(str(info["name"]).rstrip("/"))
+            if name.startswith(".") and name.endswith(".part"):
+                continue
+            is_dir = info["type"] == "directory"
+            out.append(ArtifactEntry(name, is_dir, None if is_dir else int(info.get("size") or 0)))
+        out.sort(key=lambda e: e.path)
+        return out
+
+    # -- removing and copying --------------------------------------------------------------------
+    def delete(self, rel: str) -> None:
+        path = self.full_path(rel)
+        if path == self.root:
+            raise InvalidParameter("Refusing to delete the artifact root.")
+        if self.fs.exists(path):
+            self.fs.rm(path, recursive=True)
+
+    def copy_tree(self, src_rel: str, dst_rel: str) -> int:
+        """Copy a file or directory; on a local disk files are hard-linked (no bytes moved, and deleting
+        the source later leaves the copy intact). Returns the number of files copied."""
+        src, dst = self.full_path(src_rel), self.full_path(dst_rel)
+        if not self.fs.exists(src):
+            raise NotFound(f"Artifact path '{src_rel}' does not exist.")
+        if self.is_local:
+            return _link_tree_local(src, dst)
+        files = [src] if self.fs.isfile(src) else self.fs.find(src)
+        for f in files:
+            target = dst if f == src else posixpath.join(dst, posixpath.relpath(f, src))
+            self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+            self.fs.copy(f, target)
+        return len(files)
+
+
+def _link_tree_local(src: str, dst: str) -> int:
+    def link_or_copy(s: str, d: str) -> None:
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+
+    if os.path.isfile(src):
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        link_or_copy(src, dst)
+        return 1
+    count = 0
+    for dirpath, _dirs, files in os.walk(src):
+        target_dir = os.path.join(dst, os.path.relpath(dirpath, src))
+        os.makedirs(target_dir, exist_ok=True)
+        for name in files:
+            if name.endswith(".part"):
+                continue
+            link_or_copy(os.path.join(dirpath, name), os.path.join(target_dir, name))
+            count += 1
+    return count

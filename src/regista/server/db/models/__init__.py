@@ -1,0 +1,45 @@
+"""ORM models, one module per class; importing this package registers every table on Base.metadata."""
+
+from regista.server.db.models.dataset import Dataset, RunDatasetInput
+from regista.server.db.models.experiment import Experiment, ExperimentTag
+from regista.server.db.models.logged_model import (
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelParam,
+    LoggedModelTag,
+    RunModelInput,
+    RunModelOutput,
+)
+from regista.server.db.models.metric import LatestMetric, Metric
+from regista.server.db.models.model_version import ModelVersion, ModelVersionTag
+from regista.server.db.models.outbox_event import OutboxEvent
+from regista.server.db.models.registered_model import (
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
+from regista.server.db.models.run import Param, Run, RunTag
+
+__all__ = [
+    "Dataset",
+    "Experiment",
+    "ExperimentTag",
+    "LatestMetric",
+    "LoggedModel",
+    "LoggedModelMetric",
+    "LoggedModelParam",
+    "LoggedModelTag",
+    "Metric",
+    "ModelVersion",
+    "ModelVersionTag",
+    "OutboxEvent",
+    "Param",
+    "RegisteredModel",
+    "RegisteredModelAlias",
+    "RegisteredModelTag",
+    "Run",
+    "RunDatasetInput",
+    "RunModelInput",
+    "RunModelOutput",
+    "RunTag",
+]

@@ -1,0 +1,41 @@
+"""Bring a database to the current schema and seed what must always exist (experiment 0, "Default")."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Engine, insert, select
+
+from regista.server.db.base import Base
+from regista.server.db.models import Experiment
+
+DEFAULT_EXPERIMENT_ID = 0
+
+
+def prepare_database(engine: Engine, artifact_uri_for_experiment: str) -> None:
+    """Create or migrate the schema, then make sure the Default experiment exists."""
+    from regista.server.db.migrate import upgrade_to_head
+
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        exists = conn.execute(
+            select(Experiment.experiment_id).where(Experiment.experiment_id == DEFAULT_EXPERIMENT_ID)
+        ).first()
+        if exists is None:
+            now = int(time.time() * 1000)
+            conn.execute(
+                insert(Experiment),
+                {
+                    "experiment_id": DEFAULT_EXPERIMENT_ID,
+                    "name": "Default",
+                    "artifact_location": artifact_uri_for_experiment.format(
+                        experiment_id=DEFAULT_EXPERIMENT_ID
+                    ),
+                    "lifecycle_stage": "active",
+                    "creation_time": now,
+                    "last_update_time": now,
+                },
+            )
+
+
+__all__ = ["Base", "prepare_database"]

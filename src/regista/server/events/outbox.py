@@ -1,0 +1,25 @@
+"""Record a domain event in the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert
+
+from regista.server.db.models import OutboxEvent
+from regista.server.principal import Principal
+
+
+def record_event(conn: Connection, principal: Principal, event_type: str, payload: dict[str, Any]) -> None:
+    """Append an event row; it commits or rolls back with the change that caused it."""
+    conn.execute(
+        insert(OutboxEvent),
+        {
+            "event_type": event_type,
+            "principal": principal.name,
+            "payload": orjson.dumps(payload).decode(),
+            "created_at": int(time.time() * 1000),
+        },
+    )

@@ -1,0 +1,1 @@
+"""Business rules: one module per resource; every function takes a Context first."""

@@ -1,0 +1,58 @@
+"""Server settings; the only place that reads REGISTA_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "regista-data"
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("REGISTA_DATA_DIR", DEFAULT_DATA_DIR)).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app factory needs; tests build one per server."""
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    data_dir: Path = field(default_factory=_default_data_dir)
+    backend_store_uri: str | None = None
+    artifacts_destination: str | None = None
+    workers: int = 1
+    # Apply pending migrations at start (the embedded default); when false an old schema is refused.
+    auto_migrate: bool = True
+    # Seconds a SQLite writer waits for the lock before the request fails with a retryable 503.
+    sqlite_busy_timeout_s: float = 30.0
+
+    @property
+    def database_url(self) -> str:
+        return self.backend_store_uri or f"sqlite:///{self.data_dir / 'regista.db'}"
+
+    @property
+    def artifact_root(self) -> str:
+        return self.artifacts_destination or str(self.data_dir / "artifacts")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Settings from REGISTA_* variables, with explicit (non-None) overrides winning."""
+        env: dict[str, object] = {}
+        if "REGISTA_HOST" in os.environ:
+            env["host"] = os.environ["REGISTA_HOST"]
+        if "REGISTA_PORT" in os.environ:
+            env["port"] = int(os.environ["REGISTA_PORT"])
+        if "REGISTA_BACKEND_STORE_URI" in os.environ:
+            env["backend_store_uri"] = os.environ["REGISTA_BACKEND_STORE_URI"]
+        if "REGISTA_ARTIFACTS_DESTINATION" in os.environ:
+            env["artifacts_destination"] = os.environ["REGISTA_ARTIFACTS_DESTINATION"]
+        if "REGISTA_WORKERS" in os.environ:
+            env["workers"] = int(os.environ["REGISTA_WORKERS"])
+        if "REGISTA_AUTO_MIGRATE" in os.environ:
+            env["auto_migrate"] = os.environ["REGISTA_AUTO_MIGRATE"].lower() in ("1", "true", "yes")
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in env:
+            env["data_dir"] = Path(str(env["data_dir"])).resolve()
+        return cls(**env)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Search: the shared filter-string parser, page tokens, and per-resource translation to SQL."""

@@ -1,0 +1,220 @@
+"""Entry point: `python -m benchmarks.run [--quick] [--only regista|mlflow] [--out docs/benchmarks.md]`.
+
+For each server (the official `mlflow server` first, then `regista server`): start it fresh on SQLite in
+its own temp dir, time spawn → first healthy /health, start the load generator (`benchmarks.loadgen`) as
+a separate process, run the phases one by one while sampling the server's process-tree RSS every 100 ms
+and its CPU time around every phase, then stop the server. Raw results are saved under
+`benchmarks/results/`; the comparison table is printed and written to `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import report
+from benchmarks.servers import REPO, Server
+
+FULL = {"models": 2000, "versions": 5, "runs": 2000, "point_reads": 5000}
+QUICK = {"models": 200, "versions": 5, "runs": 200, "point_reads": 500}
+
+# Execution order. log_batch runs before the point reads so that runs/get returns runs that carry
+# 100 metrics and 20 params, as real runs do; the report lists phases in the issue's numbering.
+ORDER = [
+    "setup",
+    "warmup",
+    "create_runs",
+    "log_batch",
+    "create_registered_models",
+    "create_model_versions",
+    "set_aliases",
+    "point_reads",
+    "search_registered_models",
+    "search_model_versions",
+    "search_runs",
+    "concurrent_versions",
+]
+RESULTS_DIR = REPO / "benchmarks" / "results"
+
+
+class LoadGen:
+    """The load generator subprocess, driven one JSON line per phase."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.loadgen"], cwd=REPO,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def call(self, cmd: dict) -> dict:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"load generator exited with {self.proc.wait()}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Profiler:
+    """Optional py-spy recording of the server tree during each phase (`--py-spy DIR`)."""
+
+    def __init__(self, outdir: str | None) -> None:
+        self.outdir = Path(outdir) if outdir else None
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, server: Server, phase: str) -> None:
+        if self.outdir is None or server.proc is None:
+            return
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        out = self.outdir / f"{server.kind}-{phase}.txt"
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.proc.pid), "--subprocesses",
+             "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # let py-spy attach before the phase starts
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(2)  # SIGINT: py-spy writes its output and exits
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+def bench(kind: str, sizes: dict, concurrency: int, profiler: Profiler) -> dict:
+    server = Server(kind)
+    result: dict = {"kind": kind, "command": server.display_command(), "phases": {}}
+    print(f"[{kind}] starting: {server.display_command()}", flush=True)
+    try:
+        server.start()
+        result["startup_s"] = server.startup_s
+        time.sleep(1.0)  # let worker processes settle before counting them
+        result["processes_idle"] = server.processes()
+        result["rss_idle_mib"] = server.rss_now_kib() / 1024
+        print(f"[{kind}] healthy after {server.startup_s:.2f}s, {result['processes_idle']} processes, "
+              f"{result['rss_idle_mib']:.0f} MiB", flush=True)
+        loadgen = LoadGen()
+        try:
+            loadgen.call({"phase": "init", "host": "127.0.0.1", "port": server.port, "sizes": sizes,
+                          "concurrency": concurrency})
+            for phase in ORDER:
+                profiler.start(server, phase)
+                cpu0 = server.cpu_total()
+                reply = loadgen.call({"phase": phase})
+                reply["server_cpu_s"] = server.cpu_total() - cpu0
+                profiler.stop()
+                if reply.get("calls"):
+                    reply["server_cpu_ms_per_call"] = 1000 * reply["server_cpu_s"] / reply["calls"]
+                result["phases"][phase] = reply
+                print(f"[{kind}] {report.phase_line(phase, reply)}", flush=True)
+        finally:
+            loadgen.close()
+        result["peak_rss_mib"] = server.peak_rss_kib / 1024
+        result["peak_processes"] = server.peak_processes
+        print(f"[{kind}] peak RSS {result['peak_rss_mib']:.0f} MiB over {server.peak_processes} processes",
+              flush=True)
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        result["failed"] = f"{type(exc).__name__}: {exc}"
+        print(f"[{kind}] FAILED: {result['failed']}", flush=True)
+    finally:
+        server.stop()
+        server.cleanup()
+    return result
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kib = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
+                       if x.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        mem_kib = 0
+
+    def version(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=60).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+
+    bin_dir = Path(sys.executable).parent
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "mlflow": version([str(bin_dir / "python"), "-c", "import importlib.metadata as m; print(m.version('mlflow'))"]),
+        "regista": version([str(bin_dir / "regista"), "version"]),
+        "commit": version(["git", "rev-parse", "--short", "HEAD"]),
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="~10x smaller sizes for a fast check")
+    parser.add_argument("--only", choices=["regista", "mlflow"],
+                        help="run one server; the other's numbers come from its last saved run, if any")
+    parser.add_argument("--out", default="docs/benchmarks.md", help="markdown report to write ('' to skip)")
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive client connections")
+    parser.add_argument("--py-spy", metavar="DIR", help="record py-spy profiles of each phase into DIR")
+    args = parser.parse_args(argv)
+
+    sizes = QUICK if args.quick else FULL
+    mode = "quick" if args.quick else "full"
+    kinds = [args.only] if args.only else ["mlflow", "regista"]
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.perf_counter()
+    info = machine()
+    results: dict[str, dict] = {}
+    profiler = Profiler(args.py_spy)
+    for kind in kinds:
+        results[kind] = bench(kind, sizes, args.concurrency, profiler)
+        results[kind]["date"] = started.isoformat(timespec="seconds")
+        RESULTS_DIR.mkdir(exist_ok=True)
+        (RESULTS_DIR / f"{kind}-{mode}.json").write_text(
+            json.dumps({"sizes": sizes, "machine": info, "result": results[kind]}, indent=1))
+    for kind in ("mlflow", "regista"):
+        saved = RESULTS_DIR / f"{kind}-{mode}.json"
+        if kind not in results and saved.exists():
+            results[kind] = json.loads(saved.read_text())["result"]
+            results[kind]["reused"] = True
+    elapsed = time.perf_counter() - t0
+    command = "python -m benchmarks.run" + " ".join(["", *(argv if argv is not None else sys.argv[1:])]).rstrip()
+    meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "command": command, "elapsed_s": elapsed,
+            "sizes": sizes, "mode": mode, "concurrency": args.concurrency, "machine": info}
+    print()
+    print(report.table(results, meta))
+    print(f"\ntotal run time: {elapsed / 60:.1f} min")
+    if args.out:
+        out = REPO / args.out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report.markdown(results, meta))
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

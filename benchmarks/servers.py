@@ -1,0 +1,200 @@
+"""Start a server under test fresh (own temp dir, free port, SQLite), watch its process tree, stop it.
+
+The process tree is read from /proc (no psutil): `/proc/<pid>/task/*/children` for descendants,
+`VmRSS` in `/proc/<pid>/status` for memory and utime+stime in `/proc/<pid>/stat` for CPU.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (alive at the time of the walk)."""
+    seen: list[int] = []
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.append(p)
+        stack.extend(children(p))
+    return seen
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state); utime/stime are fields 14/15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+@dataclass
+class Server:
+    """One server under test: `kind` is "mlflow" or "regista"."""
+
+    kind: str
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="regista-bench-")))
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+    startup_s: float | None = None
+    peak_rss_kib: int = 0
+    peak_processes: int = 0
+    _cpu_dead: dict[int, float] = field(default_factory=dict)
+    _cpu_last: dict[int, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _sampler: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        db = f"sqlite:///{self.workdir / 'db.sqlite'}"
+        artifacts = str(self.workdir / "artifacts")
+        if self.kind == "mlflow":
+            return [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
+                    "--backend-store-uri", db, "--artifacts-destination", artifacts]
+        return [str(BIN / "regista"), "server", "--port", str(self.port), "--backend-store-uri", db,
+                "--artifacts-destination", artifacts, "--data-dir", str(self.workdir / "data")]
+
+    def display_command(self) -> str:
+        return " ".join(Path(self.command()[0]).name if i == 0 else a for i, a in enumerate(self.command()))
+
+    def start(self, timeout_s: float = 180.0) -> None:
+        log = open(self.workdir / "server.log", "wb")
+        env = dict(os.environ)
+        env.pop("MLFLOW_TRACKING_URI", None)
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(self.command(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} server exited with {self.proc.returncode}; "
+                                   f"log: {self.workdir / 'server.log'}\n{self.log_tail()}")
+            if time.perf_counter() - t0 > timeout_s:
+                raise RuntimeError(f"{self.kind} server not healthy after {timeout_s}s\n{self.log_tail()}")
+            if self._healthy():
+                self.startup_s = time.perf_counter() - t0
+                return
+            time.sleep(0.05)
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join((self.workdir / "server.log").read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def _healthy(self) -> bool:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            conn.request("GET", "/health")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            conn.close()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set() and self.proc is not None and self.proc.poll() is None:
+            pids = tree(self.proc.pid)
+            rss = sum(rss_kib(p) for p in pids)
+            self.peak_rss_kib = max(self.peak_rss_kib, rss)
+            self.peak_processes = max(self.peak_processes, len(pids))
+            self._stop.wait(0.1)
+
+    def processes(self) -> int:
+        return len(tree(self.proc.pid)) if self.proc else 0
+
+    def rss_now_kib(self) -> int:
+        return sum(rss_kib(p) for p in tree(self.proc.pid)) if self.proc else 0
+
+    def cpu_total(self) -> float:
+        """CPU seconds used by the tree so far (processes that exited keep their last reading)."""
+        current = {p: cpu_seconds(p) for p in tree(self.proc.pid)} if self.proc else {}
+        for p, v in self._cpu_last.items():
+            if p not in current:
+                self._cpu_dead[p] = v
+        self._cpu_last = current
+        return sum(current.values()) + sum(self._cpu_dead.values())
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.proc is not None and self.proc.poll() is None:
+            pids = tree(self.proc.pid)
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+            for p in pids:  # anything that left the process group or ignored SIGTERM
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=15)
+        if self._sampler is not None:
+            self._sampler.join(timeout=2)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -31,6 +31,8 @@ class ModelVersion(Base):
         # latest_versions: the highest version per stage of one model is an index seek.
         Index(None, "registered_model_id", "current_stage", "version"),
         Index(None, "run_id"),
+        # search_model_versions orders by last_updated_time DESC by default.
+        Index(None, "last_updated_time"),
     )
 
 

@@ -1,0 +1,172 @@
+"""Model versions: create (with the registry's own copy of the files), get, update, delete, tags,
+download URI and search."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from regista.errors import InvalidParameter
+from regista.schemas.mlflow.model_versions import CreateModelVersion, SearchModelVersions, model_version_json
+from regista.server.artifacts.uris import to_uri
+from regista.server.services.context import Context
+from regista.server.services.model_sources import registry_copies, resolve_source
+from regista.server.services.registry_rules import (
+    RESTING_STAGES,
+    now_ms,
+    parse_version,
+    validate_id_length,
+    validate_model_name,
+    validate_tag,
+)
+from regista.server.stores import aliases as alias_store
+from regista.server.stores import model_versions as mv_store
+from regista.server.stores import registered_models as rm_store
+from regista.server.stores import registry_tags as tag_store
+from regista.server.stores.search.model_versions_filter import model_versions_order_by, model_versions_where
+from regista.server.stores.search.page_token import decode_offset, encode_offset
+
+MAX_RESULTS_LIMIT = 200_000
+READY = "READY"
+
+
+def version_views(
+    ctx: Context,
+    items: Sequence[tuple[str, Any]],
+    aliases: dict[int, list[tuple[str, int]]] | None = None,
+) -> list[dict[str, Any]]:
+    """Wire dicts for (model name, version row) pairs; tags (and aliases unless given) in one query each."""
+    if not items:
+        return []
+    keys = [(row.registered_model_id, row.version) for _, row in items]
+    tags = tag_store.model_version_tags(ctx.conn, keys)
+    if aliases is None:
+        aliases = alias_store.aliases_of_models(ctx.conn, list({k[0] for k in keys}))
+    out = []
+    for name, row in items:
+        names = [a for a, v in aliases.get(row.registered_model_id, ()) if v == row.version]
+        out.append(model_version_json(row, name, tags.get((row.registered_model_id, row.version)), names))
+    return out
+
+
+def get_version_row(ctx: Context, name: str, version: str | int, *, for_update: bool = False) -> tuple[Any, Any]:
+    """(model row, version row); 404 for a missing model or version, 400 for a non-integer version."""
+    number = parse_version(version)
+    rm = rm_store.get_registered_model(ctx.conn, name, for_update=for_update)
+    row = mv_store.find_model_version(ctx.conn, rm.id, number)
+    if row is None:
+        raise mv_store.not_found(name, number)
+    return rm, row
+
+
+def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any]:
+    """Register a new version, numbered by the model's counter (dense and unique under concurrency),
+    with the source's files copied into registry storage first; READY on return."""
+    validate_model_name(req.name)
+    validate_id_length(req.run_id, "run_id", 32)
+    validate_id_length(req.model_id, "model_id", 64)
+    tags = {t.key: t.value for t in req.tags}
+    for key, value in tags.items():
+        validate_tag(key, value)
+    resolved = resolve_source(ctx, req.source, req.run_id or None, req.model_id or None)
+    copy_rel = None
+    storage = resolved.storage_location
+    if resolved.copy_from is not None:
+        copy_rel = f"_registry/{uuid.uuid4().hex}"
+        ctx.artifacts.copy_tree(resolved.copy_from, copy_rel)
+        storage = to_uri(copy_rel)
+    try:
+        now = now_ms()
+        allocated = rm_store.allocate_version(ctx.conn, req.name, now)
+        if allocated is None:
+            raise rm_store.not_found(req.name)
+        rm_id, version = allocated
+        values = {
+            "registered_model_id": rm_id, "version": version, "creation_time": now,
+            "last_updated_time": now, "description": req.description, "user_id": ctx.principal.name,
+            "current_stage": "None", "source": resolved.source, "run_id": resolved.run_id,
+            "run_link": req.run_link, "status": READY, "status_message": None,
+            "storage_location": storage, "model_id": resolved.model_id,
+        }
+        mv_store.insert_model_version(ctx.conn, values)
+        tag_store.insert_model_version_tags(ctx.conn, rm_id, version, tags)
+        if resolved.model_id and resolved.logged_model_known:
+            mv_store.add_version_to_logged_model(ctx.conn, resolved.model_id, req.name, version)
+        ctx.record(
+            "model_version.created",
+            {"name": req.name, "version": str(version), "source": resolved.source, "run_id": resolved.run_id,
+             "model_id": resolved.model_id, "tags": tags, "description": req.description},
+        )
+    except BaseException:
+        if copy_rel is not None:
+            ctx.artifacts.delete(copy_rel)
+        raise
+    row = mv_store.find_model_version(ctx.conn, rm_id, version)
+    return version_views(ctx, [(req.name, row)], {})[0]
+
+
+def get_model_version(ctx: Context, name: str, version: str) -> dict[str, Any]:
+    _, row = get_version_row(ctx, name, version)
+    return version_views(ctx, [(name, row)])[0]
+
+
+def update_model_version(ctx: Context, name: str, version: str, description: str | None) -> dict[str, Any]:
+    rm, row = get_version_row(ctx, name, version)
+    row = mv_store.update_model_version(
+        ctx.conn, rm.id, row.version, {"description": description, "last_updated_time": now_ms()}
+    )
+    ctx.record("model_version.updated", {"name": name, "version": str(row.version), "description": description})
+    return version_views(ctx, [(name, row)])[0]
+
+
+def delete_model_version(ctx: Context, name: str, version: str) -> list[str]:
+    """Delete a version in None or Archived, with its tags and aliases. Its number is never handed out
+    again. Returns the registry copy to remove once the deletion is committed."""
+    rm, row = get_version_row(ctx, name, version, for_update=True)
+    if row.current_stage not in RESTING_STAGES:
+        raise InvalidParameter(
+            f"Model Version (name={name}, version={row.version}) is in stage {row.current_stage}: only "
+            "versions in None or Archived can be deleted."
+        )
+    removed_aliases = alias_store.delete_aliases_of_version(ctx.conn, rm.id, row.version)
+    mv_store.delete_model_version(ctx.conn, rm.id, row.version)
+    rm_store.update_registered_model(ctx.conn, rm.id, {"last_updated_time": now_ms()})
+    for alias in removed_aliases:
+        ctx.record("model_version_alias.deleted", {"name": name, "alias": alias})
+    ctx.record("model_version.deleted", {"name": name, "version": str(row.version)})
+    return registry_copies([row.storage_location])
+
+
+def get_model_version_download_uri(ctx: Context, name: str, version: str) -> str:
+    _, row = get_version_row(ctx, name, version)
+    return str(row.storage_location or row.source)
+
+
+def set_model_version_tag(ctx: Context, name: str, version: str, key: str, value: str) -> None:
+    validate_tag(key, value)
+    rm, row = get_version_row(ctx, name, version)
+    tag_store.set_model_version_tag(ctx.conn, rm.id, row.version, key, value)
+    ctx.record("model_version_tag.set", {"name": name, "version": str(row.version), "key": key, "value": value})
+
+
+def delete_model_version_tag(ctx: Context, name: str, version: str, key: str) -> None:
+    rm, row = get_version_row(ctx, name, version)
+    # Deleting a tag that is not there is a no-op, as on the official server.
+    if tag_store.delete_model_version_tag(ctx.conn, rm.id, row.version, key):
+        ctx.record("model_version_tag.deleted", {"name": name, "version": str(row.version), "key": key})
+
+
+def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[dict[str, Any]], str | None]:
+    if req.max_results < 1 or req.max_results > MAX_RESULTS_LIMIT:
+        raise InvalidParameter(
+            "Invalid value for request parameter max_results. It must be at most "
+            f"{MAX_RESULTS_LIMIT} and at least 1, but got value {req.max_results}"
+        )
+    where = model_versions_where(req.filter, ctx.conn.dialect.name)
+    order_by = model_versions_order_by(req.order_by)
+    offset = decode_offset(req.page_token)
+    rows = mv_store.search_model_versions(ctx.conn, where, order_by, offset, req.max_results + 1)
+    token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
+    page = rows[: req.max_results]
+    return version_views(ctx, [(r.rm_name, r) for r in page]), token

@@ -1,0 +1,57 @@
+"""Validation rules shared by the registry services: names, versions, tags, stages and the clock."""
+
+from __future__ import annotations
+
+import time
+
+from regista.errors import InvalidParameter
+
+STAGES = ("None", "Staging", "Production", "Archived")
+_STAGE_BY_LOWER = {s.lower(): s for s in STAGES}
+# Stages in which a version may be deleted (and its model deleted or renamed).
+RESTING_STAGES = frozenset({"None", "Archived"})
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def validate_model_name(name: str, param: str = "name") -> None:
+    if not name or not name.strip():
+        raise InvalidParameter(f"Registered model name cannot be empty (parameter '{param}').")
+    if "/" in name or ":" in name:
+        raise InvalidParameter(f"Invalid registered model name '{name}': names cannot contain '/' or ':'.")
+    if len(name) > 256:
+        raise InvalidParameter(f"Registered model name is longer than 256 characters: '{name[:40]}...'.")
+
+
+def parse_version(version: str | int) -> int:
+    """Versions travel as strings; anything but a positive integer is a 400."""
+    text = str(version).strip()
+    if not text.isdigit():
+        raise InvalidParameter(f"Parameter 'version' must be an integer, got '{version}'.")
+    return int(text)
+
+
+def validate_tag(key: str, value: str | None) -> None:
+    if not key or not key.strip():
+        raise InvalidParameter("Tag key cannot be empty.")
+    if len(key) > 250:
+        raise InvalidParameter(f"Tag key '{key[:40]}...' is longer than 250 characters.")
+    if value is not None and len(value) > 100_000:
+        raise InvalidParameter(f"Value of tag '{key}' is longer than 100000 characters.")
+
+
+def canonical_stage(stage: str) -> str:
+    """`staging`, `STAGING` ... -> `Staging`; unknown stages are a 400."""
+    canonical = _STAGE_BY_LOWER.get((stage or "").strip().lower())
+    if canonical is None:
+        raise InvalidParameter(
+            f"Invalid Model Version stage: {stage}. Value must be one of {', '.join(STAGES)}."
+        )
+    return canonical
+
+
+def validate_id_length(value: str | None, param: str, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        raise InvalidParameter(f"Invalid value for parameter '{param}': longer than {limit} characters.")

@@ -1,0 +1,134 @@
+"""Translate registry search filters and order_by into SQL for model versions.
+
+Grammar: `name`, `run_id` (= != LIKE ILIKE IN NOT IN), `source_path` (= != LIKE ILIKE), numeric
+`version_number`, `creation_timestamp`, `last_updated_timestamp` (= != > >= < <=), `tags.<k>` (EXISTS /
+NOT EXISTS, see registered_models_filter), plus OR and parentheses. Versions of prompts are excluded
+unless the filter mentions the prompt tag.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, not_, select
+
+from regista.errors import InvalidParameter
+from regista.server.db.models import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag
+from regista.server.stores.search.filter_parser import Comparison, parse_filter
+from regista.server.stores.search.registered_models_filter import (
+    PROMPT_TAG,
+    mentions_prompt_tag,
+    parse_order_clause,
+    string_clause,
+    tag_clause,
+    translate,
+)
+
+_STRING_ATTRS: dict[str, Any] = {
+    "name": RegisteredModel.name,
+    "run_id": ModelVersion.run_id,
+    "source_path": ModelVersion.source,
+}
+_NUMERIC_ATTRS: dict[str, Any] = {
+    "version_number": ModelVersion.version,
+    "creation_timestamp": ModelVersion.creation_time,
+    "last_updated_timestamp": ModelVersion.last_updated_time,
+}
+_NUMERIC_OPS = {
+    "=": lambda c, v: c == v,
+    "!=": lambda c, v: c != v,
+    ">": lambda c, v: c > v,
+    ">=": lambda c, v: c >= v,
+    "<": lambda c, v: c < v,
+    "<=": lambda c, v: c <= v,
+}
+
+
+def _mv_tag_exists(key: str, cond: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    conds = [
+        ModelVersionTag.registered_model_id == ModelVersion.registered_model_id,
+        ModelVersionTag.version == ModelVersion.version,
+        ModelVersionTag.key == key,
+    ]
+    if cond is not None:
+        conds.append(cond)
+    return exists(select(1).select_from(ModelVersionTag).where(*conds))
+
+
+def _numeric(column: Any, c: Comparison) -> ColumnElement[bool]:
+    op = _NUMERIC_OPS.get(c.op)
+    if op is None:
+        raise InvalidParameter(f"Invalid comparator '{c.op}' for numeric attribute '{c.ident.key}'.")
+    value = c.value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidParameter(f"Invalid value for numeric attribute '{c.ident.key}': {c.value!r}")
+    return op(column, value)  # type: ignore[no-any-return]
+
+
+def model_versions_where(text: str | None, dialect: str) -> ColumnElement[bool]:
+    node = parse_filter(text, allow_or=True)
+
+    def leaf(c: Comparison) -> ColumnElement[bool]:
+        kind, key = c.ident.kind, c.ident.key
+        if kind == "tag":
+            return tag_clause(_mv_tag_exists, ModelVersionTag.value, c, dialect)
+        if kind == "attribute" and key in _STRING_ATTRS:
+            if key == "source_path" and c.op in ("IN", "NOT IN"):
+                raise InvalidParameter(f"Invalid comparator '{c.op}' for attribute 'source_path'.")
+            return string_clause(_STRING_ATTRS[key], c, dialect)
+        if kind == "attribute" and key in _NUMERIC_ATTRS:
+            return _numeric(_NUMERIC_ATTRS[key], c)
+        raise InvalidParameter(
+            f"Invalid filter '{text}': invalid attribute '{key}'. Model versions can be searched by "
+            "name, run_id, source_path, version_number, creation_timestamp, last_updated_timestamp "
+            "and tags.<key>."
+        )
+
+    clauses = [] if node is None else [translate(node, leaf)]
+    if not mentions_prompt_tag(node):
+        clauses.append(
+            not_(
+                exists(
+                    select(1)
+                    .select_from(RegisteredModelTag)
+                    .where(
+                        RegisteredModelTag.registered_model_id == ModelVersion.registered_model_id,
+                        RegisteredModelTag.key == PROMPT_TAG,
+                        RegisteredModelTag.value == "true",
+                    )
+                )
+            )
+        )
+    return and_(*clauses)
+
+
+def model_versions_order_by(order_by: list[str]) -> list[Any]:
+    """Default last_updated_timestamp DESC; tie-breakers name ASC, version_number DESC."""
+    columns = {
+        "name": RegisteredModel.name,
+        "version_number": ModelVersion.version,
+        "creation_timestamp": ModelVersion.creation_time,
+        "last_updated_timestamp": ModelVersion.last_updated_time,
+    }
+    clauses = order_by or ["last_updated_timestamp DESC"]
+    out: list[Any] = []
+    seen: set[str] = set()
+    for clause in clauses:
+        key, asc = parse_order_clause(clause)
+        column = columns.get(key)
+        if column is None:
+            raise InvalidParameter(
+                f"Invalid order by key '{key}' specified. Valid keys are 'name', 'version_number', "
+                "'creation_timestamp' and 'last_updated_timestamp'."
+            )
+        if key in seen:
+            raise InvalidParameter(f"`order_by` contains duplicate fields: {order_by}")
+        seen.add(key)
+        out.append(column.asc() if asc else column.desc())
+    if "name" not in seen:
+        out.append(RegisteredModel.name.asc())
+    if "version_number" not in seen:
+        out.append(ModelVersion.version.desc())
+    return out

@@ -36,5 +36,7 @@ class RunDatasetInput(Base):
     )
     tags: Mapped[str] = mapped_column(Text, default="[]")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The input's mlflow.data.context tag (e.g. "training"), copied out of `tags` for datasets.context filters.
+    context: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     __table_args__ = (Index(None, "dataset_uuid"),)

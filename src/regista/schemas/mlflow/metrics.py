@@ -1,0 +1,25 @@
+"""Request bodies of the MLflow metrics API and the metric entity clients send."""
+
+from __future__ import annotations
+
+from regista.schemas.base import Message
+
+
+class MetricIn(Message):
+    """A metric point; value may arrive as the strings "NaN", "Infinity", "-Infinity" (proto JSON)."""
+
+    key: str | None = None
+    value: float | None = None
+    timestamp: int | None = None
+    step: int | None = 0
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+class GetMetricHistory(Message):
+    run_id: str | None = None
+    run_uuid: str | None = None
+    metric_key: str | None = None
+    max_results: int | None = None
+    page_token: str | None = None

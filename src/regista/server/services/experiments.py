@@ -1,0 +1,181 @@
+"""Experiments: create, read, search, rename, delete/restore (with their runs), tags."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from regista.errors import AlreadyExists, InvalidParameter, NotFound
+from regista.server.artifacts.uris import to_uri
+from regista.server.services.context import Context
+from regista.server.services.tracking_validation import (
+    MAX_EXPERIMENT_NAME_LENGTH,
+    MAX_EXPERIMENT_TAG_VAL_LENGTH,
+    parse_experiment_id,
+    validate_max_results,
+    validate_tag,
+)
+from regista.server.stores import experiments as store
+from regista.server.stores.search.experiments_filter import experiment_order_by, experiment_where
+from regista.server.stores.search.page_token import decode_offset, encode_offset
+
+VIEW_TYPES = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
+_VIEW_TYPE_NUMBERS = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def lifecycle_stages(view_type: str | int | None) -> tuple[str, ...]:
+    """Lifecycle stages selected by a ViewType (name or proto number); default ACTIVE_ONLY."""
+    if view_type is None or view_type == "":
+        return VIEW_TYPES["ACTIVE_ONLY"]
+    name = _VIEW_TYPE_NUMBERS.get(str(view_type), str(view_type).upper())
+    if name not in VIEW_TYPES:
+        raise InvalidParameter(f"Invalid view_type '{view_type}'. Valid values are {sorted(VIEW_TYPES)}.")
+    return VIEW_TYPES[name]
+
+
+def experiment_json(row: Any, tags: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "experiment_id": str(row.experiment_id),
+        "name": row.name,
+        "artifact_location": row.artifact_location,
+        "lifecycle_stage": row.lifecycle_stage,
+        "last_update_time": row.last_update_time,
+        "creation_time": row.creation_time,
+        "tags": [{"key": k, "value": v} for k, v in tags],
+    }
+
+
+def _validate_name(name: str | None, param: str = "name") -> str:
+    if name is None or name == "":
+        raise InvalidParameter(f"Invalid experiment name: '{name or ''}'")
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidParameter(
+            f"'{param}' exceeds the maximum length of {MAX_EXPERIMENT_NAME_LENGTH} characters"
+        )
+    return name
+
+
+def _active(ctx: Context, experiment_id: int) -> Any:
+    row = store.get_experiment(ctx.conn, experiment_id)
+    if row.lifecycle_stage != "active":
+        raise InvalidParameter(
+            f"The experiment {experiment_id} must be in the 'active' state. "
+            f"Current state is {row.lifecycle_stage}."
+        )
+    return row
+
+
+def create_experiment(
+    ctx: Context, name: str | None, artifact_location: str | None, tags: list[tuple[str, str | None]]
+) -> str:
+    """Create an experiment; its artifacts default to mlflow-artifacts:/<id>. Returns the new id."""
+    name = _validate_name(name)
+    for key, value in tags:
+        validate_tag(key, value, value_limit=MAX_EXPERIMENT_TAG_VAL_LENGTH)
+    if store.find_experiment_by_name(ctx.conn, name) is not None:
+        raise AlreadyExists(f"Experiment(name={name}) already exists.")
+    now = now_ms()
+    experiment_id = store.insert_experiment(ctx.conn, name, now)
+    location = artifact_location or to_uri(str(experiment_id))
+    store.update_experiment(ctx.conn, experiment_id, artifact_location=location)
+    store.set_tags(ctx.conn, experiment_id, [(k, v or "") for k, v in tags])
+    ctx.record("experiment.created", {"experiment_id": str(experiment_id), "name": name})
+    return str(experiment_id)
+
+
+def get_experiment(ctx: Context, experiment_id: str | None) -> dict[str, Any]:
+    eid = parse_experiment_id(experiment_id)
+    row = store.get_experiment(ctx.conn, eid)
+    return experiment_json(row, store.tags_for(ctx.conn, [eid])[eid])
+
+
+def get_experiment_by_name(ctx: Context, name: str | None) -> dict[str, Any]:
+    if not name:
+        raise InvalidParameter("Missing value for required parameter 'experiment_name'.")
+    row = store.find_experiment_by_name(ctx.conn, name)
+    if row is None:
+        raise NotFound(f"Could not find experiment with name '{name}'")
+    return experiment_json(row, store.tags_for(ctx.conn, [row.experiment_id])[row.experiment_id])
+
+
+def search_experiments(
+    ctx: Context,
+    filter_string: str | None,
+    order_by: list[str],
+    view_type: str | int | None,
+    max_results: int | None,
+    page_token: str | None,
+) -> dict[str, Any]:
+    """One page of experiments with their tags (two queries), plus next_page_token when more follow."""
+    limit = 1000 if max_results is None else max_results
+    validate_max_results(limit)
+    where = experiment_where(filter_string)
+    order = experiment_order_by(order_by)
+    offset = decode_offset(page_token)
+    rows = store.search_experiments(ctx.conn, lifecycle_stages(view_type), where, order, offset, limit)
+    page = rows[:limit]
+    tags = store.tags_for(ctx.conn, [r.experiment_id for r in page])
+    out: dict[str, Any] = {"experiments": [experiment_json(r, tags[r.experiment_id]) for r in page]}
+    if len(rows) > limit:
+        out["next_page_token"] = encode_offset(offset + limit)
+    return out
+
+
+def delete_experiment(ctx: Context, experiment_id: str | None) -> None:
+    """Soft-delete the experiment and its runs."""
+    eid = parse_experiment_id(experiment_id)
+    store.get_experiment(ctx.conn, eid)
+    now = now_ms()
+    store.update_experiment(ctx.conn, eid, lifecycle_stage="deleted", last_update_time=now)
+    store.set_runs_lifecycle(ctx.conn, eid, "deleted", now)
+    ctx.record("experiment.deleted", {"experiment_id": str(eid)})
+
+
+def restore_experiment(ctx: Context, experiment_id: str | None) -> None:
+    """Restore a deleted experiment and its runs."""
+    eid = parse_experiment_id(experiment_id)
+    row = store.get_experiment(ctx.conn, eid)
+    if row.lifecycle_stage != "deleted":
+        raise InvalidParameter(
+            f"Cannot restore an active experiment. Experiment {eid} is in the {row.lifecycle_stage} state."
+        )
+    store.update_experiment(ctx.conn, eid, lifecycle_stage="active", last_update_time=now_ms())
+    store.set_runs_lifecycle(ctx.conn, eid, "active", None)
+    ctx.record("experiment.restored", {"experiment_id": str(eid)})
+
+
+def rename_experiment(ctx: Context, experiment_id: str | None, new_name: str | None) -> None:
+    eid = parse_experiment_id(experiment_id)
+    name = _validate_name(new_name, "new_name")
+    row = store.get_experiment(ctx.conn, eid)
+    if row.lifecycle_stage != "active":
+        raise InvalidParameter("Cannot rename a non-active experiment.")
+    other = store.find_experiment_by_name(ctx.conn, name)
+    if other is not None and other.experiment_id != eid:
+        raise AlreadyExists(f"Experiment(name={name}) already exists.")
+    store.update_experiment(ctx.conn, eid, name=name, last_update_time=now_ms())
+    ctx.record("experiment.renamed", {"experiment_id": str(eid), "name": name})
+
+
+def set_experiment_tag(ctx: Context, experiment_id: str | None, key: str | None, value: str | None) -> None:
+    eid = parse_experiment_id(experiment_id)
+    validate_tag(key, value, value_limit=MAX_EXPERIMENT_TAG_VAL_LENGTH)
+    _active(ctx, eid)
+    assert key is not None and value is not None
+    store.set_tags(ctx.conn, eid, [(key, value)])
+    store.update_experiment(ctx.conn, eid, last_update_time=now_ms())
+    ctx.record("experiment_tag.set", {"experiment_id": str(eid), "key": key, "value": value})
+
+
+def delete_experiment_tag(ctx: Context, experiment_id: str | None, key: str | None) -> None:
+    eid = parse_experiment_id(experiment_id)
+    if not key:
+        raise InvalidParameter("Missing value for required parameter 'key'.")
+    _active(ctx, eid)
+    if store.delete_tag(ctx.conn, eid, key) == 0:
+        raise NotFound(f"No tag with name: {key} in experiment with id {eid}")
+    ctx.record("experiment_tag.deleted", {"experiment_id": str(eid), "key": key})

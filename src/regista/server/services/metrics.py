@@ -1,0 +1,149 @@
+"""Metrics: log one point, log a batch (metrics, params, tags), and read a metric's history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from regista.errors import InvalidParameter
+from regista.schemas.mlflow.metrics import MetricIn
+from regista.schemas.base import KeyValue
+from regista.server.services.context import Context
+from regista.server.services.runs import active_run, clip, require_run_id, write_params, write_tags
+from regista.server.services.tracking_validation import (
+    MAX_PARAM_VAL_LENGTH,
+    MAX_TAG_VAL_LENGTH,
+    metric_value_json,
+    split_metric_value,
+    validate_batch_limits,
+    validate_metric,
+    validate_param,
+    validate_tag,
+)
+from regista.server.stores import metrics as store
+from regista.server.stores import runs as runs_store
+from regista.server.stores.search.page_token import decode_offset, encode_offset
+
+
+def _metric_rows(run_id: str, metrics: Sequence[MetricIn]) -> list[dict[str, Any]]:
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for i, m in enumerate(metrics):
+        validate_metric(m.key, m.value, m.timestamp, "" if len(metrics) == 1 else f"metrics[{i}]")
+        assert m.value is not None
+        value, is_nan = split_metric_value(m.value)
+        row = {
+            "run_uuid": run_id,
+            "key": m.key,
+            "value": value,
+            "is_nan": is_nan,
+            "timestamp": m.timestamp,
+            "step": m.step or 0,
+            "model_id": m.model_id or None,
+            "dataset_name": m.dataset_name or None,
+            "dataset_digest": m.dataset_digest or None,
+        }
+        rows.setdefault((m.key, row["step"], m.timestamp, value, is_nan), row)
+    return list(rows.values())
+
+
+def write_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> None:
+    """Insert history rows, move latest_metrics forward, and attach rows that name a model to it."""
+    rows = _metric_rows(run_id, metrics)
+    if not rows:
+        return
+    store.insert_metrics(ctx.conn, rows)
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        cur = latest.get(row["key"])
+        if cur is None or (row["step"], row["timestamp"], row["value"]) > (cur["step"], cur["timestamp"], cur["value"]):
+            latest[row["key"]] = row
+    store.upsert_latest(
+        ctx.conn,
+        [
+            {k: r[k] for k in ("run_uuid", "key", "value", "timestamp", "step", "is_nan")}
+            for r in latest.values()
+        ],
+    )
+    with_model = [r for r in rows if r["model_id"]]
+    if with_model:
+        known = store.existing_logged_models(ctx.conn, sorted({r["model_id"] for r in with_model}))
+        store.insert_logged_model_metrics(
+            ctx.conn,
+            [
+                {
+                    "model_id": r["model_id"], "key": r["key"], "step": r["step"], "timestamp": r["timestamp"],
+                    "value": r["value"], "is_nan": r["is_nan"], "run_id": run_id,
+                    "dataset_name": r["dataset_name"], "dataset_digest": r["dataset_digest"],
+                }
+                for r in with_model
+                if r["model_id"] in known
+            ],
+        )
+
+
+def log_metric(ctx: Context, run_id: str | None, metric: MetricIn) -> None:
+    validate_metric(metric.key, metric.value, metric.timestamp)
+    row = active_run(ctx, run_id)
+    write_metrics(ctx, row.run_uuid, [metric])
+    ctx.record("run.metrics_logged", {"run_id": row.run_uuid, "keys": [metric.key]})
+
+
+def log_batch(
+    ctx: Context,
+    run_id: str | None,
+    metrics: Sequence[MetricIn],
+    params: Sequence[KeyValue],
+    tags: Sequence[KeyValue],
+) -> None:
+    """Log up to 1000 metrics and 100 params / tags in bulk statements; identical metric rows are no-ops."""
+    validate_batch_limits(len(metrics), len(params), len(tags))
+    for i, p in enumerate(params):
+        validate_param(p.key, p.value, f"params[{i}]")
+    for i, t in enumerate(tags):
+        validate_tag(t.key, t.value, f"tags[{i}]", value_limit=10**9)
+    keys = [p.key for p in params]
+    if len(set(keys)) != len(keys):
+        dupes = sorted({k for k in keys if keys.count(k) > 1})  # type: ignore[type-var]
+        raise InvalidParameter(
+            f"Duplicate parameter keys have been submitted: {dupes}. Please ensure the request contains "
+            "only one param value per param key."
+        )
+    row = active_run(ctx, run_id)
+    write_params(ctx, row.run_uuid, [(str(p.key), clip(str(p.value), MAX_PARAM_VAL_LENGTH)) for p in params])
+    write_metrics(ctx, row.run_uuid, metrics)
+    write_tags(ctx, row.run_uuid, [(str(t.key), clip(str(t.value), MAX_TAG_VAL_LENGTH)) for t in tags])
+    ctx.record(
+        "run.batch_logged",
+        {"run_id": row.run_uuid, "metrics": len(metrics), "params": len(params), "tags": len(tags)},
+    )
+
+
+def get_metric_history(
+    ctx: Context, run_id: str | None, key: str | None, max_results: int | None, page_token: str | None
+) -> dict[str, Any]:
+    """History of one metric, ordered by step then timestamp; paged when max_results is given."""
+    if not key:
+        raise InvalidParameter("Missing value for required parameter 'metric_key'.")
+    if max_results is not None and max_results < 1:
+        raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results' supplied.")
+    run = runs_store.get_run(ctx.conn, require_run_id(run_id))
+    offset = decode_offset(page_token)
+    rows = store.metric_history(ctx.conn, run.run_uuid, key, offset, max_results)
+    page = rows if max_results is None else rows[:max_results]
+    metrics = []
+    for r in page:
+        m: dict[str, Any] = {
+            "key": r.key, "value": metric_value_json(r.value, r.is_nan), "timestamp": r.timestamp,
+            "step": r.step, "run_id": run.run_uuid,
+        }
+        if r.model_id:
+            m["model_id"] = r.model_id
+        if r.dataset_name:
+            m["dataset_name"] = r.dataset_name
+        if r.dataset_digest:
+            m["dataset_digest"] = r.dataset_digest
+        metrics.append(m)
+    out: dict[str, Any] = {"metrics": metrics}
+    if max_results is not None and len(rows) > max_results:
+        out["next_page_token"] = encode_offset(offset + max_results)
+    return out

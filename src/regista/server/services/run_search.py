@@ -1,0 +1,47 @@
+"""search_runs: MLflow's filter grammar, order_by and offset page tokens, in one SQL query plus a fixed
+number of batched reads for the page's params, tags, latest metrics and inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from regista.server.services.context import Context
+from regista.server.services.experiments import lifecycle_stages
+from regista.server.services.runs import runs_json
+from regista.server.services.tracking_validation import parse_experiment_id, validate_max_results
+from regista.server.stores import runs as store
+from regista.server.stores.search.page_token import decode_offset, encode_offset
+from regista.server.stores.search.runs_filter import runs_search_statement
+
+DEFAULT_MAX_RESULTS = 1000
+# Batched reads bind one parameter per run id; stay well under SQLite's host-parameter limit.
+_ID_CHUNK = 5000
+
+
+def search_runs(
+    ctx: Context,
+    experiment_ids: Sequence[str],
+    filter_string: str | None,
+    run_view_type: str | int | None,
+    max_results: int | None,
+    order_by: Sequence[str],
+    page_token: str | None,
+) -> dict[str, Any]:
+    """One page of runs matching the filter in the given experiments, and the token of the next page."""
+    limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
+    validate_max_results(limit)
+    offset = decode_offset(page_token)
+    eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
+    stmt = runs_search_statement(eids, lifecycle_stages(run_view_type), filter_string, order_by)
+    if not eids:
+        return {}
+    rows = store.search_runs(ctx.conn, stmt, offset, limit)
+    page = rows[:limit]
+    runs: list[dict[str, Any]] = []
+    for start in range(0, len(page), _ID_CHUNK):
+        runs.extend(runs_json(ctx, page[start : start + _ID_CHUNK]))
+    out: dict[str, Any] = {"runs": runs}
+    if len(rows) > limit:
+        out["next_page_token"] = encode_offset(offset + limit)
+    return out

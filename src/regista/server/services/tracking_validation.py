@@ -1,0 +1,147 @@
+"""Validation rules shared by the tracking services (MLflow's mlflow/utils/validation.py limits and wording)."""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+
+from regista.errors import InvalidParameter
+
+MAX_ENTITY_KEY_LENGTH = 250
+MAX_PARAM_VAL_LENGTH = 6000
+MAX_TAG_VAL_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_METRICS_PER_BATCH = 1000
+MAX_ENTITIES_PER_BATCH = 1000
+MAX_RESULTS_SEARCH = 50000
+MAX_DATASET_NAME_SIZE = 500
+MAX_DATASET_DIGEST_SIZE = 36
+MAX_DATASET_SOURCE_SIZE = 65535
+MAX_DATASET_SCHEMA_SIZE = 1048575
+MAX_INPUT_TAG_KEY_SIZE = 255
+MAX_INPUT_TAG_VALUE_SIZE = 500
+
+_NAME_CHARS = re.compile(r"^[/\w.\- :]*$")
+_BAD_CHARS = (
+    "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), "
+    "colon(:) and slashes (/)."
+)
+
+
+def _invalid_value(path: str, value: object, detail: str | None = None) -> str:
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if detail:
+        return f"Invalid value {shown} for parameter '{path}' supplied: {detail}"
+    return f"Invalid value {shown} for parameter '{path}' supplied."
+
+
+def validate_name(name: str | None, path: str = "key") -> str:
+    """A metric, param or tag key: required, MLflow's character set, and not a path that normalises away."""
+    if name is None or name == "":
+        raise InvalidParameter(f"Missing value for required parameter '{path}'.")
+    if not _NAME_CHARS.match(name):
+        raise InvalidParameter(_invalid_value(path, name, _BAD_CHARS))
+    norm = posixpath.normpath(name)
+    if norm != name or norm == "." or norm.startswith("..") or norm.startswith("/"):
+        raise InvalidParameter(
+            _invalid_value(
+                path,
+                name,
+                "Names may be treated as files in certain cases, and must not resolve to other names "
+                f"when treated as such. This name would resolve to {norm!r}",
+            )
+        )
+    return name
+
+
+def validate_length(entity: str, limit: int, value: str | None) -> None:
+    if value is not None and len(value) > limit:
+        raise InvalidParameter(f"'{entity}' exceeds the maximum length of {limit} characters")
+
+
+def validate_param(key: str | None, value: str | None, path: str = "") -> None:
+    validate_name(key, f"{path}.key" if path else "key")
+    validate_length("Param key", MAX_ENTITY_KEY_LENGTH, key)
+    if value is None:
+        raise InvalidParameter(f"Missing value for required parameter '{path + '.' if path else ''}value'.")
+    # Over-long values are truncated by the caller (MLflow's MLFLOW_TRUNCATE_LONG_VALUES default), not refused.
+
+
+def validate_tag(key: str | None, value: str | None, path: str = "", value_limit: int = MAX_TAG_VAL_LENGTH) -> None:
+    prefix = f"{path}." if path else ""
+    validate_name(key, f"{prefix}key")
+    validate_length(f"{prefix}key", MAX_ENTITY_KEY_LENGTH, key)
+    if value is None:
+        raise InvalidParameter(f"Missing value for required parameter '{prefix}value'.")
+    validate_length(f"{prefix}value", value_limit, value)
+
+
+def validate_metric(key: str | None, value: float | None, timestamp: int | None, path: str = "") -> None:
+    prefix = f"{path}." if path else ""
+    validate_name(key, f"{prefix}name")
+    if value is None:
+        raise InvalidParameter(f"Missing value for required parameter '{prefix}value'.")
+    if timestamp is None or timestamp < 0:
+        raise InvalidParameter(
+            _invalid_value(
+                f"{prefix}timestamp",
+                timestamp,
+                f"metric '{key}' (value={value}). Timestamp must be a nonnegative long (64-bit integer) ",
+            )
+        )
+    validate_length("Metric name", MAX_ENTITY_KEY_LENGTH, key)
+
+
+def validate_batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
+    for entity, limit, n in (
+        ("metrics", MAX_METRICS_PER_BATCH, n_metrics),
+        ("params", MAX_PARAMS_TAGS_PER_BATCH, n_params),
+        ("tags", MAX_PARAMS_TAGS_PER_BATCH, n_tags),
+        ("metrics, params, and tags", MAX_ENTITIES_PER_BATCH, n_metrics + n_params + n_tags),
+    ):
+        if n > limit:
+            raise InvalidParameter(
+                f"A batch logging request can contain at most {limit} {entity}. Got {n} {entity}. "
+                f"Please split up {entity} across multiple requests and try again."
+            )
+
+
+def validate_max_results(max_results: int | None, limit: int = MAX_RESULTS_SEARCH) -> None:
+    if max_results is not None and (max_results < 1 or max_results > limit):
+        raise InvalidParameter(
+            f"Invalid value {max_results} for parameter 'max_results' supplied. "
+            f"It must be a positive integer at most {limit}"
+        )
+
+
+def parse_experiment_id(experiment_id: str | int | None, path: str = "experiment_id") -> int:
+    """Experiment ids are strings on the wire and integers here; anything else is a 400 (or not found)."""
+    if experiment_id is None or experiment_id == "":
+        raise InvalidParameter(f"Missing value for required parameter '{path}'.")
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise InvalidParameter(
+            f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer."
+        ) from None
+
+
+def split_metric_value(value: float) -> tuple[float, bool]:
+    """(stored value, is_nan): NaN is stored as 0 with a flag so it orders and compares predictably."""
+    if math.isnan(value):
+        return 0.0, True
+    return value, False
+
+
+def metric_value_json(value: float, is_nan: bool) -> float | str:
+    """MLflow's JSON for doubles: non-finite values are the strings NaN / Infinity / -Infinity."""
+    if is_nan or value != value:
+        return "NaN"
+    if value == math.inf:
+        return "Infinity"
+    if value == -math.inf:
+        return "-Infinity"
+    return value

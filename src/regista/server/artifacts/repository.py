@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import shutil
+import stat
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
+from urllib.parse import unquote
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -21,6 +24,42 @@ class ArtifactEntry:
     path: str
     is_dir: bool
     file_size: int | None
+
+
+# Temporary upload files: ".<name>.<32 hex>.part" beside the final file (see open_temp_for_write).
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{32}\.part$")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def is_temp_name(name: str) -> bool:
+    """True for an upload still in progress (never listed, never copied)."""
+    return bool(_TEMP_NAME.match(name))
+
+
+def validate_client_path(path: str) -> str:
+    """Strictly check a path received from a client and return it normalised.
+
+    Refuses absolute paths, `..` segments (also when percent-encoded, once or several times), NUL and
+    other control characters, the same cases the official server's validate_path_is_safe refuses.
+    """
+    decoded = path
+    for _ in range(10):
+        step = unquote(decoded)
+        if step == decoded:
+            break
+        decoded = step
+    else:
+        raise InvalidParameter("Invalid artifact path: too many levels of percent-encoding.")
+    for candidate in (path, decoded):
+        if _CONTROL_CHARS.search(candidate):
+            raise InvalidParameter("Invalid artifact path: control characters are not allowed.")
+        slashed = candidate.replace("\\", "/")
+        if slashed.startswith("/") or _WINDOWS_DRIVE.match(slashed):
+            raise InvalidParameter(f"Invalid artifact path: '{path}' must be relative.")
+        if ".." in slashed.split("/"):
+            raise InvalidParameter(f"Invalid artifact path: '{path}' must not contain '..'.")
+    return clean_relative_path(path)
 
 
 def clean_relative_path(path: str) -> str:
@@ -44,6 +83,19 @@ class ArtifactRepository:
         self.is_local = isinstance(fs, LocalFileSystem)
         if self.is_local:
             os.makedirs(self.root, exist_ok=True)
+        self._real_root = os.path.realpath(self.root) if self.is_local else self.root
+
+    def ensure_inside(self, path: str) -> str:
+        """Refuse a local path that resolves (through symlinks) outside the root; returns the path.
+
+        Lexical checks (clean_relative_path) already stop `..`; this also stops a symlink placed under
+        the root by someone with shell access from turning the proxy into a window on the whole disk.
+        """
+        if self.is_local:
+            real = os.path.realpath(path)
+            if real != self._real_root and not real.startswith(self._real_root + os.sep):
+                raise InvalidParameter("Invalid artifact path: it resolves outside the artifact root.")
+        return path
 
     def full_path(self, rel: str) -> str:
         rel = clean_relative_path(rel)
@@ -55,7 +107,7 @@ class ArtifactRepository:
         final = self.full_path(rel)
         if not clean_relative_path(rel):
             raise InvalidParameter("Artifact path must name a file.")
-        parent = posixpath.dirname(final)
+        parent = self.ensure_inside(posixpath.dirname(final))
         self.fs.makedirs(parent, exist_ok=True)
         tmp = posixpath.join(parent, f".{posixpath.basename(final)}.{uuid.uuid4().hex}.part")
         return self.fs.open(tmp, "wb"), tmp, final
@@ -88,8 +140,30 @@ class ArtifactRepository:
     def size(self, rel: str) -> int:
         return int(self.fs.size(self.full_path(rel)))
 
+    def file_size(self, rel: str) -> int:
+        """Size of the file `rel`; NotFound when it does not exist, InvalidParameter for a directory."""
+        path = self.ensure_inside(self.full_path(rel))
+        try:
+            info = self.fs.info(path)
+        except FileNotFoundError:
+            raise NotFound(f"Artifact '{rel}' does not exist.") from None
+        if info["type"] == "directory":
+            raise InvalidParameter(f"Artifact path refers to a directory, not a file: '{rel}'")
+        return int(info.get("size") or 0)
+
+    def local_file(self, rel: str) -> tuple[str, os.stat_result]:
+        """Local repositories only: the file's path and stat, so it can be served with sendfile/Range."""
+        path = self.ensure_inside(self.full_path(rel))
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"Artifact '{rel}' does not exist.") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise InvalidParameter(f"Artifact path refers to a directory, not a file: '{rel}'")
+        return path, st
+
     def iter_file(self, rel: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        path = self.full_path(rel)
+        path = self.ensure_inside(self.full_path(rel))
         if not self.fs.isfile(path):
             raise NotFound(f"Artifact '{rel}' does not exist.")
         with self.fs.open(path, "rb") as fh:
@@ -98,13 +172,13 @@ class ArtifactRepository:
 
     def list_dir(self, rel: str) -> list[ArtifactEntry]:
         """Direct children of directory `rel` (paths relative to `rel`); empty when it is not a directory."""
-        path = self.full_path(rel)
+        path = self.ensure_inside(self.full_path(rel))
         if not self.fs.isdir(path):
             return []
         out = []
         for info in self.fs.ls(path, detail=True):
             name = posixpath.basename(str(info["name"]).rstrip("/"))
-            if name.startswith(".") and name.endswith(".part"):
+            if is_temp_name(name):
                 continue
             is_dir = info["type"] == "directory"
             out.append(ArtifactEntry(name, is_dir, None if is_dir else int(info.get("size") or 0)))
@@ -116,7 +190,14 @@ class ArtifactRepository:
         path = self.full_path(rel)
         if path == self.root:
             raise InvalidParameter("Refusing to delete the artifact root.")
-        if self.fs.exists(path):
+        # The parent must resolve inside the root; the entry itself may be a symlink (removed, not followed).
+        self.ensure_inside(posixpath.dirname(path))
+        if self.is_local:
+            if os.path.islink(path) or os.path.isfile(path):
+                os.unlink(path)
+            elif os.path.isdir(path):
+                shutil.rmtree(path)
+        elif self.fs.exists(path):
             self.fs.rm(path, recursive=True)
 
     def copy_tree(self, src_rel: str, dst_rel: str) -> int:
@@ -151,7 +232,7 @@ def _link_tree_local(src: str, dst: str) -> int:
         target_dir = os.path.join(dst, os.path.relpath(dirpath, src))
         os.makedirs(target_dir, exist_ok=True)
         for name in files:
-            if name.endswith(".part"):
+            if is_temp_name(name):
                 continue
             link_or_copy(os.path.join(dirpath, name), os.path.join(target_dir, name))
             count += 1

@@ -1,5 +1,225 @@
-"""MLflow REST handlers for artifacts."""
+"""The mlflow-artifacts proxy (/api/2.0/mlflow-artifacts/...) and the legacy run-scoped artifact listing.
 
+Uploads and downloads are streamed so memory does not grow with the artifact size (mlflow-rest.md §1.7).
+The proxy routes touch no database, so they take no transaction.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import posixpath
+from typing import IO
+
+import anyio.to_thread
 from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from regista.errors import InvalidParameter, NotImplementedFeature
+from regista.server.api.responses import ok
+from regista.server.artifacts.repository import ArtifactEntry, ArtifactRepository, validate_client_path
+from regista.server.deps import ReadCtx
+from regista.server.services import artifacts as artifact_service
+
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
+MPU = "/api/2.0/mlflow-artifacts/mpu"
+
+# Upload bytes are gathered to this size before one write in a worker thread (one thread hop per MiB
+# instead of one per socket read of ~64 KiB).
+WRITE_BUFFER = 1 << 20
+# Files up to this size are read in one go and sent from memory: one thread hop, no file handle kept open.
+SMALL_FILE = 256 << 10
+
+# MLflow serves these as text/plain (mlflow/utils/mime_type_utils.py) so the UI can preview them.
+_TEXT_EXTENSIONS = frozenset(
+    [
+        "txt",
+        "log",
+        "err",
+        "cfg",
+        "conf",
+        "cnf",
+        "cf",
+        "ini",
+        "properties",
+        "prop",
+        "hocon",
+        "toml",
+        "yaml",
+        "yml",
+        "xml",
+        "json",
+        "js",
+        "py",
+        "py3",
+        "csv",
+        "tsv",
+        "md",
+        "rst",
+        "ipynb",
+        "MLmodel",
+        "MLproject",
+    ]
+)
 
 router = APIRouter()
+
+
+def _content_type(name: str) -> str:
+    ext = os.path.splitext(name)[1].lstrip(".") or name
+    if ext in _TEXT_EXTENSIONS:
+        return "text/plain"
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _download_headers(name: str) -> dict[str, str]:
+    # Attachment + nosniff: an uploaded HTML file must never render on the server's origin (XSS).
+    quoted = name.replace("\\", "_").replace('"', "_")
+    return {"Content-Disposition": f'attachment; filename="{quoted}"', "X-Content-Type-Options": "nosniff"}
+
+
+class _LargeFileResponse(FileResponse):
+    chunk_size = 1 << 20
+
+
+def _repo(request: Request) -> ArtifactRepository:
+    return request.app.state.artifacts  # type: ignore[no-any-return]
+
+
+def _file_path(path: str) -> str:
+    rel = validate_client_path(path)
+    if not rel:
+        raise InvalidParameter("Artifact path must name a file.")
+    return rel
+
+
+# -- upload ----------------------------------------------------------------------------------------
+@router.put(ARTIFACTS + "/{path:path}")
+async def upload_artifact(path: str, request: Request) -> Response:
+    """Stream the request body into a temporary sibling file, then move it into place atomically."""
+    rel = _file_path(path)
+    repo = _repo(request)
+    fh, tmp, final = await anyio.to_thread.run_sync(repo.open_temp_for_write, rel)
+    try:
+        await _copy_body(request, fh)
+        await anyio.to_thread.run_sync(fh.close)
+        await anyio.to_thread.run_sync(repo.commit_write, tmp, final)
+    except BaseException:
+        # Client went away or the disk failed: leave nothing half-written behind.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_close_and_discard, repo, fh, tmp)
+        raise
+    return ok()
+
+
+async def _copy_body(request: Request, fh: IO[bytes]) -> None:
+    pending: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        if not chunk:
+            continue
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= WRITE_BUFFER:
+            data = b"".join(pending)
+            pending.clear()
+            size = 0
+            await anyio.to_thread.run_sync(fh.write, data)
+    if pending:
+        await anyio.to_thread.run_sync(fh.write, b"".join(pending))
+
+
+def _close_and_discard(repo: ArtifactRepository, fh: IO[bytes], tmp: str) -> None:
+    try:
+        fh.close()
+    finally:
+        repo.discard_write(tmp)
+
+
+# -- download --------------------------------------------------------------------------------------
+@router.get(ARTIFACTS + "/{path:path}")
+async def download_artifact(path: str, request: Request) -> Response:
+    """Send the file's bytes; missing => 404 RESOURCE_DOES_NOT_EXIST, a directory => 400."""
+    rel = _file_path(path)
+    repo = _repo(request)
+    name = posixpath.basename(rel)
+    media_type = _content_type(name)
+    headers = _download_headers(name)
+    if repo.is_local:
+        full, st, data = await anyio.to_thread.run_sync(_read_if_small, repo, rel)
+        if data is not None:
+            return Response(data, media_type=media_type, headers=headers)
+        # FileResponse streams from disk in a worker thread and answers Range/HEAD requests itself.
+        return _LargeFileResponse(full, stat_result=st, media_type=media_type, headers=headers)
+    size = await anyio.to_thread.run_sync(repo.file_size, rel)
+    headers["Content-Length"] = str(size)
+    return StreamingResponse(repo.iter_file(rel), media_type=media_type, headers=headers)
+
+
+def _read_if_small(repo: ArtifactRepository, rel: str) -> tuple[str, os.stat_result, bytes | None]:
+    full, st = repo.local_file(rel)
+    if st.st_size > SMALL_FILE:
+        return full, st, None
+    with open(full, "rb") as fh:
+        return full, st, fh.read()
+
+
+# -- list and delete -------------------------------------------------------------------------------
+def _files_json(entries: list[ArtifactEntry]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for e in entries:
+        item: dict[str, object] = {"path": e.path, "is_dir": e.is_dir}
+        if not e.is_dir:
+            item["file_size"] = e.file_size
+        out.append(item)
+    return out
+
+
+@router.get(ARTIFACTS)
+def list_artifacts(request: Request, path: str = "") -> Response:
+    """Direct children of `path`, relative to it; a missing path or a file path lists as `{}`."""
+    rel = validate_client_path(path) if path else ""
+    entries = _repo(request).list_dir(rel)
+    return ok({"files": _files_json(entries)} if entries else None)
+
+
+@router.delete(ARTIFACTS + "/{path:path}")
+def delete_artifact(path: str, request: Request) -> Response:
+    """Remove a file or a whole directory; deleting what is not there succeeds."""
+    rel = validate_client_path(path)
+    if not rel:
+        raise InvalidParameter("Refusing to delete the artifact root.")
+    _repo(request).delete(rel)
+    return ok()
+
+
+# -- multipart upload and presigned download: advertised off in server-info ------------------------
+@router.post(MPU + "/{action}/{path:path}")
+def multipart_upload(action: str, path: str) -> Response:
+    raise NotImplementedFeature("Multipart upload is not supported by this server; use a plain PUT.")
+
+
+@router.get("/api/2.0/mlflow-artifacts/presigned/{path:path}")
+def presigned_download(path: str) -> Response:
+    raise NotImplementedFeature("Presigned downloads are not supported by this server; use a plain GET.")
+
+
+# -- legacy run-scoped listing (web UI) ------------------------------------------------------------
+@router.get("/api/2.0/mlflow/artifacts/list")
+@router.get("/ajax-api/2.0/mlflow/artifacts/list")
+def list_run_artifacts(
+    ctx: ReadCtx,
+    run_id: str | None = None,
+    run_uuid: str | None = None,
+    path: str | None = None,
+) -> Response:
+    """Entries under `path` of a run's artifact root, paths relative to that root."""
+    rid = run_id or run_uuid
+    if not rid:
+        raise InvalidParameter("Missing value for required parameter 'run_id'.")
+    root_uri, entries = artifact_service.list_run_artifacts(ctx, rid, path)
+    body: dict[str, object] = {"root_uri": root_uri}
+    if entries:
+        body["files"] = _files_json(entries)
+    return ok(body)

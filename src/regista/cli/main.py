@@ -76,24 +76,54 @@ def server(
     )
 
 
-@db_app.command("upgrade")
-def db_upgrade(
-    backend_store_uri: Annotated[
-        Optional[str], typer.Option(help="Database URL (default: the embedded SQLite database).")
-    ] = None,
-) -> None:
-    """Apply all pending schema migrations."""
+def _db_engine(backend_store_uri: str | None):  # type: ignore[no-untyped-def]
     from regista.server.db.engine import build_engine
-    from regista.server.db.setup import prepare_database
-    from regista.server.app import EXPERIMENT_ARTIFACT_URI
     from regista.server.settings import Settings
 
     settings = Settings.from_env(backend_store_uri=backend_store_uri)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = build_engine(settings.database_url)
-    prepare_database(engine, EXPERIMENT_ARTIFACT_URI)
-    engine.dispose()
-    typer.echo("database is at the current schema")
+    if settings.backend_store_uri is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return build_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
+
+
+BackendStoreUri = Annotated[
+    str | None, typer.Option(help="Database URL (default: the embedded SQLite database in the data directory).")
+]
+
+
+@db_app.command("upgrade")
+def db_upgrade(backend_store_uri: BackendStoreUri = None) -> None:
+    """Apply all pending schema migrations (back up the database first)."""
+    from regista.server.app import EXPERIMENT_ARTIFACT_URI
+    from regista.server.db.migrate import SchemaError, upgrade_to_head
+    from regista.server.db.setup import prepare_database
+
+    engine = _db_engine(backend_store_uri)
+    try:
+        head = upgrade_to_head(engine)
+        prepare_database(engine, EXPERIMENT_ARTIFACT_URI, auto_migrate=False)
+    except SchemaError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"database is at the current schema ({head})")
+
+
+@db_app.command("current")
+def db_current(backend_store_uri: BackendStoreUri = None) -> None:
+    """Show the database's schema revision and whether it is current, old, or from a newer regista."""
+    from regista.server.db.migrate import HEAD_REVISION, schema_state
+
+    engine = _db_engine(backend_store_uri)
+    try:
+        with engine.connect() as conn:
+            state, revision = schema_state(conn)
+    finally:
+        engine.dispose()
+    typer.echo(f"revision: {revision or '-'}  head: {HEAD_REVISION}  state: {state.value}")
+    if state.value in ("newer", "unversioned"):
+        raise typer.Exit(1)
 
 
 @app.command()

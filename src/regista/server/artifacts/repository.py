@@ -126,9 +126,13 @@ class ArtifactRepository:
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         fh, tmp, final = self.open_temp_for_write(rel)
-        with fh:
-            fh.write(data)
-        self.commit_write(tmp, final)
+        try:
+            with fh:
+                fh.write(data)
+            self.commit_write(tmp, final)
+        except BaseException:
+            self.discard_write(tmp)
+            raise
 
     # -- reading ---------------------------------------------------------------------------------
     def is_file(self, rel: str) -> bool:
@@ -173,6 +177,8 @@ class ArtifactRepository:
     def list_dir(self, rel: str) -> list[ArtifactEntry]:
         """Direct children of directory `rel` (paths relative to `rel`); empty when it is not a directory."""
         path = self.ensure_inside(self.full_path(rel))
+        if self.is_local:
+            return _list_dir_local(path)
         if not self.fs.isdir(path):
             return []
         out = []
@@ -214,6 +220,25 @@ class ArtifactRepository:
             self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
             self.fs.copy(f, target)
         return len(files)
+
+
+def _list_dir_local(path: str) -> list[ArtifactEntry]:
+    # os.scandir reuses the directory read for the type; only files need a stat (for their size).
+    try:
+        it = os.scandir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    out = []
+    with it:
+        for entry in it:
+            if is_temp_name(entry.name):
+                continue
+            if entry.is_dir():
+                out.append(ArtifactEntry(entry.name, True, None))
+            else:
+                out.append(ArtifactEntry(entry.name, False, entry.stat().st_size))
+    out.sort(key=lambda e: e.path)
+    return out
 
 
 def _link_tree_local(src: str, dst: str) -> int:

@@ -100,6 +100,12 @@ async def upload_artifact(path: str, request: Request) -> Response:
     """Stream the request body into a temporary sibling file, then move it into place atomically."""
     rel = _file_path(path)
     repo = _repo(request)
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= WRITE_BUFFER:
+        # Small files (most of a logged model): one thread hop for the whole write.
+        data = await request.body()
+        await anyio.to_thread.run_sync(repo.write_bytes, rel, data)
+        return ok()
     fh, tmp, final = await anyio.to_thread.run_sync(repo.open_temp_for_write, rel)
     try:
         await _copy_body(request, fh)

@@ -21,7 +21,7 @@ from regista.schemas.mlflow.registered_models import (
     SetRegisteredModelTag,
     UpdateRegisteredModel,
 )
-from regista.server.api.mlflow.model_versions import remove_after_commit
+from regista.server.api.mlflow.model_versions import in_lock_holder_thread, remove_after_commit
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
 from regista.server.deps import ReadCtx, WriteCtx
@@ -32,11 +32,14 @@ router = APIRouter()
 
 
 @router.post("/registered-models/create")
-def create_registered_model(
+async def create_registered_model(
     ctx: WriteCtx, req: Annotated[CreateRegisteredModel, Depends(message(CreateRegisteredModel))]
 ) -> Response:
-    tags = {t.key: t.value for t in req.tags}
-    return ok({"registered_model": service.create_registered_model(ctx, req.name, tags, req.description)})
+    def run() -> Response:
+        tags = {t.key: t.value for t in req.tags}
+        return ok({"registered_model": service.create_registered_model(ctx, req.name, tags, req.description)})
+
+    return await in_lock_holder_thread(run)
 
 
 @router.get("/registered-models/get")
@@ -47,25 +50,34 @@ def get_registered_model(
 
 
 @router.post("/registered-models/rename")
-def rename_registered_model(
+async def rename_registered_model(
     ctx: WriteCtx, req: Annotated[RenameRegisteredModel, Depends(message(RenameRegisteredModel))]
 ) -> Response:
-    return ok({"registered_model": service.rename_registered_model(ctx, req.name, req.new_name)})
+    def run() -> Response:
+        return ok({"registered_model": service.rename_registered_model(ctx, req.name, req.new_name)})
+
+    return await in_lock_holder_thread(run)
 
 
 @router.patch("/registered-models/update")
-def update_registered_model(
+async def update_registered_model(
     ctx: WriteCtx, req: Annotated[UpdateRegisteredModel, Depends(message(UpdateRegisteredModel))]
 ) -> Response:
-    return ok({"registered_model": service.update_registered_model(ctx, req.name, req.description)})
+    def run() -> Response:
+        return ok({"registered_model": service.update_registered_model(ctx, req.name, req.description)})
+
+    return await in_lock_holder_thread(run)
 
 
 @router.delete("/registered-models/delete")
-def delete_registered_model(
+async def delete_registered_model(
     ctx: WriteCtx, req: Annotated[DeleteRegisteredModel, Depends(message(DeleteRegisteredModel))]
 ) -> Response:
-    paths = service.delete_registered_model(ctx, req.name)
-    return remove_after_commit(ok(), ctx.artifacts, paths)
+    def run() -> Response:
+        paths = service.delete_registered_model(ctx, req.name)
+        return remove_after_commit(ok(), ctx.artifacts, paths)
+
+    return await in_lock_holder_thread(run)
 
 
 @router.get("/registered-models/search")
@@ -88,35 +100,47 @@ def get_latest_versions(
 
 
 @router.post("/registered-models/set-tag")
-def set_registered_model_tag(
+async def set_registered_model_tag(
     ctx: WriteCtx, req: Annotated[SetRegisteredModelTag, Depends(message(SetRegisteredModelTag))]
 ) -> Response:
-    service.set_registered_model_tag(ctx, req.name, req.key, req.value)
-    return ok()
+    def run() -> Response:
+        service.set_registered_model_tag(ctx, req.name, req.key, req.value)
+        return ok()
+
+    return await in_lock_holder_thread(run)
 
 
 @router.delete("/registered-models/delete-tag")
-def delete_registered_model_tag(
+async def delete_registered_model_tag(
     ctx: WriteCtx, req: Annotated[DeleteRegisteredModelTag, Depends(message(DeleteRegisteredModelTag))]
 ) -> Response:
-    service.delete_registered_model_tag(ctx, req.name, req.key)
-    return ok()
+    def run() -> Response:
+        service.delete_registered_model_tag(ctx, req.name, req.key)
+        return ok()
+
+    return await in_lock_holder_thread(run)
 
 
 @router.post("/registered-models/alias")
-def set_registered_model_alias(
+async def set_registered_model_alias(
     ctx: WriteCtx, req: Annotated[SetRegisteredModelAlias, Depends(message(SetRegisteredModelAlias))]
 ) -> Response:
-    aliases.set_registered_model_alias(ctx, req.name, req.alias, req.version)
-    return ok()
+    def run() -> Response:
+        aliases.set_registered_model_alias(ctx, req.name, req.alias, req.version)
+        return ok()
+
+    return await in_lock_holder_thread(run)
 
 
 @router.delete("/registered-models/alias")
-def delete_registered_model_alias(
+async def delete_registered_model_alias(
     ctx: WriteCtx, req: Annotated[DeleteRegisteredModelAlias, Depends(message(DeleteRegisteredModelAlias))]
 ) -> Response:
-    aliases.delete_registered_model_alias(ctx, req.name, req.alias)
-    return ok()
+    def run() -> Response:
+        aliases.delete_registered_model_alias(ctx, req.name, req.alias)
+        return ok()
+
+    return await in_lock_holder_thread(run)
 
 
 @router.get("/registered-models/alias")

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks import report
-from benchmarks.servers import REPO, Server
+from benchmarks.servers import REPO, Server, machine_busy_seconds
 
 FULL = {"models": 2000, "versions": 5, "runs": 2000, "point_reads": 5000}
 QUICK = {"models": 200, "versions": 5, "runs": 200, "point_reads": 500}
@@ -117,9 +117,13 @@ def bench(kind: str, sizes: dict, concurrency: int, profiler: Profiler) -> dict:
                           "concurrency": concurrency})
             for phase in ORDER:
                 profiler.start(server, phase)
-                cpu0 = server.cpu_total()
+                cpu0, busy0 = server.cpu_total(), machine_busy_seconds()
                 reply = loadgen.call({"phase": phase})
                 reply["server_cpu_s"] = server.cpu_total() - cpu0
+                # CPU that neither the server nor the load generator used: other work on the machine.
+                other = machine_busy_seconds() - busy0 - reply["server_cpu_s"] - reply.get("client_cpu_s", 0)
+                if reply.get("wall_s"):
+                    reply["other_load_cores"] = max(0.0, other) / reply["wall_s"]
                 profiler.stop()
                 if reply.get("calls"):
                     reply["server_cpu_ms_per_call"] = 1000 * reply["server_cpu_s"] / reply["calls"]

@@ -14,6 +14,8 @@ import mlflow
 import pytest
 from mlflow.store.artifact.mlflow_artifacts_repo import MlflowArtifactsRepository
 
+from tests.fixtures.live_server import start_server
+
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 
 
@@ -329,6 +331,53 @@ class TestRunArtifacts:
     def test_legacy_listing_of_unknown_run_is_404(self, server_url: str) -> None:
         r = httpx.get(f"{server_url}/api/2.0/mlflow/artifacts/list", params={"run_id": "0" * 32})
         assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+# -- a non-local store --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def memory_store_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose artifact store is fsspec's in-process memory filesystem: the object-store code path
+    (no local paths, no hard links, no sendfile) against the real client."""
+    tmp = tmp_path_factory.mktemp("memory-store")
+    server = start_server(
+        "sqlite",
+        f"sqlite:///{tmp / 'regista.db'}",
+        tmp / "srv",
+        "--artifacts-destination",
+        "memory://regista",
+    )
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+class TestNonLocalStore:
+    def test_client_round_trip(
+        self, memory_store_server: str, unique: str, tree: Path, tmp_path: Path
+    ) -> None:
+        repo = MlflowArtifactsRepository(f"mlflow-artifacts:/t/{unique}", tracking_uri=memory_store_server)
+        repo.log_artifacts(str(tree), "bundle")
+        assert [f.path for f in repo.list_artifacts("bundle")] == ["bundle/sub", "bundle/top.txt"]
+        out = repo.download_artifacts("bundle", str(tmp_path))
+        assert read_tree(Path(out)) == read_tree(tree)
+
+    def test_large_upload_streams_and_downloads(self, memory_store_server: str, unique: str) -> None:
+        url = f"{memory_store_server}{ARTIFACTS}/t/{unique}/big.bin"
+        sent = hashlib.sha256()
+        assert httpx.put(url, content=generated_stream(8 * BLOCK, sent)).status_code == 200
+        r = httpx.get(url)
+        assert r.headers["content-length"] == str(8 * BLOCK)
+        assert hashlib.sha256(r.content).hexdigest() == sent.hexdigest()
+
+    def test_missing_directory_and_delete(self, memory_store_server: str, unique: str) -> None:
+        base = f"{memory_store_server}{ARTIFACTS}/t/{unique}"
+        httpx.put(f"{base}/d/f.txt", content=b"x")
+        assert_error(httpx.get(f"{base}/nope"), 404, "RESOURCE_DOES_NOT_EXIST")
+        assert_error(httpx.get(f"{base}/d"), 400, "INVALID_PARAMETER_VALUE")
+        assert httpx.delete(f"{base}/d").status_code == 200
+        listing = httpx.get(f"{memory_store_server}{ARTIFACTS}", params={"path": f"t/{unique}"})
+        assert listing.json() == {}
 
 
 # -- large artifacts ----------------------------------------------------------------------------------

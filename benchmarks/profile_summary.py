@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+# Leaf functions of threads that wait rather than work (py-spy's idle detection misses some of them).
+IDLE_LEAVES = {"Condition.wait", "Queue.get", "Event.wait", "select", "_worker", "wait"}
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 
 
@@ -39,7 +41,7 @@ def summarize(paths: list[Path], top: int = 25) -> str:
                 continue
             n = int(count)
             frames = [_short(f) for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
-            if not frames:
+            if not frames or frames[-1].split(" (")[0] in IDLE_LEAVES:
                 continue
             total += n
             self_c[frames[-1]] += n

@@ -99,8 +99,9 @@ def rows(results: dict) -> list[list[str]]:
         rt, rl = cell(r, rr)
         ratio = _ratio(m and m.get(metric), r and r.get(metric), better)
         basis = "throughput" if metric == "throughput" else "p50"
+        cpu = _ratio(m and m.get("server_cpu_ms_per_call"), r and r.get("server_cpu_ms_per_call"), "lower")
         out.append([label, mt, ml, rt, rl, f"×{fmt(ratio)} ({basis})" if ratio else "–",
-                    f"×{target}" if target else "", _verdict(ratio, target, valid)])
+                    f"×{target}" if target else "", _verdict(ratio, target, valid), f"×{fmt(cpu)}" if cpu else "–"])
     # 8. concurrency correctness
     cells = []
     for kind in ("mlflow", "regista"):
@@ -115,23 +116,23 @@ def rows(results: dict) -> list[list[str]]:
                          f" in {fmt(c.get('wall_s'))} s")
     r_ok = cells[1].startswith("exact")
     out.append(["8. 32 concurrent version creates, one model", cells[0], "", cells[1], "", "",
-                "exact 1..32", "PASS" if r_ok else ("FAIL" if cells[1] != "–" else "n/a")])
+                "exact 1..32", "PASS" if r_ok else ("FAIL" if cells[1] != "–" else "n/a"), ""])
     # 9. memory
     mm, rm = results.get("mlflow", {}).get("peak_rss_mib"), results.get("regista", {}).get("peak_rss_mib")
     ratio = _ratio(mm, rm, "lower")
     out.append(["9. peak RSS of the server process tree",
                 f"{fmt(mm, 0)} MiB" if mm else "–", f"{results.get('mlflow', {}).get('peak_processes', '–')} processes",
                 f"{fmt(rm, 0)} MiB" if rm else "–", f"{results.get('regista', {}).get('peak_processes', '–')} processes",
-                f"×{fmt(ratio)} (MLflow/regista)" if ratio else "–", "≤ 1/10 (×10)", _verdict(ratio, 10)])
+                f"×{fmt(ratio)} (MLflow/regista)" if ratio else "–", "≤ 1/10 (×10)", _verdict(ratio, 10), ""])
     ms, rs = results.get("mlflow", {}).get("startup_s"), results.get("regista", {}).get("startup_s")
     ratio = _ratio(ms, rs, "lower")
     out.append(["spawn → first healthy /health", f"{fmt(ms)} s" if ms else "–", "", f"{fmt(rs)} s" if rs else "–",
-                "", f"×{fmt(ratio)}" if ratio else "–", "", ""])
+                "", f"×{fmt(ratio)}" if ratio else "–", "", "", ""])
     return out
 
 
 HEADER = ["Phase", "MLflow rate", "MLflow p50 / p95 ms", "regista rate", "regista p50 / p95 ms",
-          "ratio (regista better by)", "target", "verdict"]
+          "ratio (regista better by)", "target", "verdict", "server CPU/call ratio"]
 
 
 def table(results: dict, meta: dict) -> str:
@@ -216,6 +217,8 @@ with {100} metrics + {20} params each, {point:,} mixed point reads, {meta['concu
 Ratios are "how many times better regista is": throughput regista/MLflow, latency and memory MLflow/regista.
 A verdict is PASS when the ratio reaches the issue's target and regista's phase was also correct (no errors,
 its correctness check passed). Rates are calls/s (pages/s for searches) over {meta['concurrency']} connections.
+The last column compares server CPU time per call (MLflow/regista, whole process tree): it is less sensitive
+than throughput to other work on the machine, and shows how much each server spends on the same call.
 
 {_md(rows(results), HEADER)}
 

@@ -71,7 +71,10 @@ class LoadGen:
 
 
 class Profiler:
-    """Optional py-spy recording of the server tree during each phase (`--py-spy DIR`)."""
+    """Optional py-spy recording of the server tree during each phase (`--py-spy DIR`).
+
+    `--gil` samples only the thread holding the GIL, i.e. where the server's Python CPU goes; waits on
+    SQLite locks or sockets do not show. Summarize with `python -m benchmarks.profile_summary`."""
 
     def __init__(self, outdir: str | None) -> None:
         self.outdir = Path(outdir) if outdir else None
@@ -84,7 +87,7 @@ class Profiler:
         out = self.outdir / f"{server.kind}-{phase}.txt"
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.proc.pid), "--subprocesses",
-             "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
+             "--rate", "200", "--gil", "--format", "raw", "--output", str(out), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # let py-spy attach before the phase starts
 

@@ -56,7 +56,11 @@ def stamp(engine: Engine, revision: str) -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "regista.cli.main", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "regista.cli.main", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, select, union_all, update
 
 from regista.errors import NotFound
 from regista.server.db.models import ModelVersion, RegisteredModel
 from regista.server.stores.registry_common import insert_ignore
+
+# Every stage a version can be in (the registry stores no internal tombstone stage).
+ALL_STAGES = ("None", "Staging", "Production", "Archived")
 
 
 def not_found(name: str) -> NotFound:
@@ -75,6 +78,8 @@ def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[st
     (registered_model_id, current_stage, version) index joined back to the version rows."""
     if not rm_ids:
         return []
+    if len(rm_ids) == 1:
+        return _latest_versions_of_one(conn, rm_ids[0], stages)
     conds = [ModelVersion.registered_model_id.in_(rm_ids)]
     if stages is not None:
         conds.append(ModelVersion.current_stage.in_(stages))
@@ -89,6 +94,26 @@ def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[st
     )
     stmt = select(ModelVersion).join(
         top, and_(ModelVersion.registered_model_id == top.c.rm_id, ModelVersion.version == top.c.version)
+    )
+    return list(conn.execute(stmt))
+
+
+def _latest_versions_of_one(conn: Connection, rm_id: int, stages: Sequence[str] | None) -> list[Row[Any]]:
+    """One model (registered-models/get, before nearly every client mutation): one index seek per stage
+    (ORDER BY version DESC LIMIT 1 on (registered_model_id, current_stage, version)), however many
+    versions the model has."""
+    seeks = [
+        select(
+            select(ModelVersion.version)
+            .where(ModelVersion.registered_model_id == rm_id, ModelVersion.current_stage == stage)
+            .order_by(ModelVersion.version.desc())
+            .limit(1)
+            .subquery()
+        )
+        for stage in (stages if stages is not None else ALL_STAGES)
+    ]
+    stmt = select(ModelVersion).where(
+        ModelVersion.registered_model_id == rm_id, ModelVersion.version.in_(union_all(*seeks))
     )
     return list(conn.execute(stmt))
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from regista.server.api import health
@@ -29,6 +31,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_database(engine, EXPERIMENT_ARTIFACT_URI)
+        # Commits and rollbacks get their own thread budget, apart from handlers (see deps.py).
+        app.state.finish_limiter = anyio.CapacityLimiter(64)
         yield
         engine.dispose()
 
@@ -36,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.artifacts = ArtifactRepository(settings.artifact_root)
+    app.state.write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
     install_error_handlers(app)
     app.include_router(health.router)
     include_mlflow_api(app)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends
 from starlette.requests import Request
 
-from regista.server.db.engine import WRITE_OPTION
+from regista.server.db.unit_of_work import UnitOfWork
 from regista.server.principal import ANONYMOUS_ADMIN, Principal
 from regista.server.services.context import Context
 
@@ -18,25 +19,28 @@ def current_principal(request: Request) -> Principal:
     return ANONYMOUS_ADMIN
 
 
-def _context(request: Request, write: bool) -> Iterator[Context]:
-    state = request.app.state
-    with state.engine.connect() as conn:
-        if write:
-            # SQLite: BEGIN IMMEDIATE (see db/engine.py) so the write lock is taken before any read.
-            conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            # Leaving this block commits (or rolls back on an exception) before the response is sent,
-            # because the dependency is declared with scope="function".
-            yield Context(conn, current_principal(request), state.artifacts, state.settings)
+def _context_dependency(write: bool) -> Callable[[Request], AsyncIterator[Context]]:
+    async def dependency(request: Request) -> AsyncIterator[Context]:
+        state = request.app.state
+        uow = UnitOfWork(state.engine, write=write, write_lock=state.write_lock)
+        ctx = Context(uow, current_principal(request), state.artifacts, state.settings)
+        # The transaction opens lazily inside the handler's worker thread (see UnitOfWork). Finishing runs
+        # on its own limiter so a commit never waits behind handlers that are waiting for a lock.
+        # scope="function" (below) runs this before the response is sent, so commit errors reach the client.
+        try:
+            yield ctx
+        except BaseException:
+            if uow.holds_resources:
+                await anyio.to_thread.run_sync(uow.finish, False, limiter=state.finish_limiter)
+            raise
+        if uow.holds_resources:
+            await anyio.to_thread.run_sync(uow.finish, True, limiter=state.finish_limiter)
+
+    return dependency
 
 
-def write_context(request: Request) -> Iterator[Context]:
-    yield from _context(request, write=True)
-
-
-def read_context(request: Request) -> Iterator[Context]:
-    yield from _context(request, write=False)
-
+write_context = _context_dependency(write=True)
+read_context = _context_dependency(write=False)
 
 WriteCtx = Annotated[Context, Depends(write_context, scope="function")]
 ReadCtx = Annotated[Context, Depends(read_context, scope="function")]

@@ -12,15 +12,21 @@ from regista.server.principal import Principal
 
 if TYPE_CHECKING:
     from regista.server.artifacts.repository import ArtifactRepository
+    from regista.server.db.unit_of_work import UnitOfWork
     from regista.server.settings import Settings
 
 
 @dataclass
 class Context:
-    conn: Connection
+    uow: "UnitOfWork"
     principal: Principal
     artifacts: "ArtifactRepository"
     settings: "Settings"
+
+    @property
+    def conn(self) -> Connection:
+        """This request's connection, inside its one transaction (opened on first use)."""
+        return self.uow.conn
 
     def record(self, event_type: str, payload: dict[str, Any]) -> None:
         """Record a domain event in this request's transaction."""

@@ -23,7 +23,12 @@ from regista.server.stores import logged_models as store
 from regista.server.stores.search.logged_models_filter import logged_models_statement
 from regista.server.stores.search.page_token import decode_offset, encode_offset
 
-STATUSES = ("LOGGED_MODEL_STATUS_UNSPECIFIED", "LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED")
+STATUSES = (
+    "LOGGED_MODEL_STATUS_UNSPECIFIED",
+    "LOGGED_MODEL_PENDING",
+    "LOGGED_MODEL_READY",
+    "LOGGED_MODEL_UPLOAD_FAILED",
+)
 DEFAULT_MAX_RESULTS = 50
 
 
@@ -56,8 +61,12 @@ def models_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
         metric_list = []
         for m in metrics.get(r.model_id, ()):
             entry: dict[str, Any] = {
-                "key": m[1], "value": metric_value_json(m[2], m[3]), "timestamp": m[4], "step": m[5],
-                "run_id": m[6], "model_id": r.model_id,
+                "key": m[1],
+                "value": metric_value_json(m[2], m[3]),
+                "timestamp": m[4],
+                "step": m[5],
+                "run_id": m[6],
+                "model_id": r.model_id,
             }
             if m[7]:
                 entry["dataset_name"] = m[7]
@@ -112,7 +121,9 @@ def create_logged_model(
         raise NotFound(f"No Experiment with id={eid} exists")
     stage, location = experiment
     if stage != "active":
-        raise InvalidParameter(f"The experiment {eid} must be in the 'active' state. Current state is {stage}.")
+        raise InvalidParameter(
+            f"The experiment {eid} must be in the 'active' state. Current state is {stage}."
+        )
     model_id = f"m-{uuid.uuid4().hex}"
     now = now_ms()
     store.insert_logged_model(
@@ -145,7 +156,9 @@ def _status(status: str | int | None) -> str:
     if text.isdigit() and int(text) < len(STATUSES):
         text = STATUSES[int(text)]
     if text not in STATUSES[1:]:
-        raise InvalidParameter(f"Invalid logged model status '{status}'. Valid values are {list(STATUSES[1:])}.")
+        raise InvalidParameter(
+            f"Invalid logged model status '{status}'. Valid values are {list(STATUSES[1:])}."
+        )
     return text
 
 
@@ -160,7 +173,9 @@ def finalize_logged_model(ctx: Context, model_id: str | None, status: str | int 
 
 def delete_logged_model(ctx: Context, model_id: str | None) -> None:
     row = _row(ctx, model_id)
-    store.update_logged_model(ctx.conn, row.model_id, lifecycle_stage="deleted", last_updated_timestamp_ms=now_ms())
+    store.update_logged_model(
+        ctx.conn, row.model_id, lifecycle_stage="deleted", last_updated_timestamp_ms=now_ms()
+    )
     ctx.record("logged_model.deleted", {"model_id": row.model_id})
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from regista.errors import InvalidParameter
-from regista.schemas.mlflow.metrics import MetricIn
 from regista.schemas.base import KeyValue
+from regista.schemas.mlflow.metrics import MetricIn
 from regista.server.services.context import Context
 from regista.server.services.runs import active_run, clip, require_run_id, write_params, write_tags
 from regista.server.services.tracking_validation import (
@@ -55,7 +55,11 @@ def write_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> Non
     latest: dict[str, dict[str, Any]] = {}
     for row in rows:
         cur = latest.get(row["key"])
-        if cur is None or (row["step"], row["timestamp"], row["value"]) > (cur["step"], cur["timestamp"], cur["value"]):
+        if cur is None or (row["step"], row["timestamp"], row["value"]) > (
+            cur["step"],
+            cur["timestamp"],
+            cur["value"],
+        ):
             latest[row["key"]] = row
     store.upsert_latest(
         ctx.conn,
@@ -71,9 +75,15 @@ def write_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> Non
             ctx.conn,
             [
                 {
-                    "model_id": r["model_id"], "key": r["key"], "step": r["step"], "timestamp": r["timestamp"],
-                    "value": r["value"], "is_nan": r["is_nan"], "run_id": run_id,
-                    "dataset_name": r["dataset_name"], "dataset_digest": r["dataset_digest"],
+                    "model_id": r["model_id"],
+                    "key": r["key"],
+                    "step": r["step"],
+                    "timestamp": r["timestamp"],
+                    "value": r["value"],
+                    "is_nan": r["is_nan"],
+                    "run_id": run_id,
+                    "dataset_name": r["dataset_name"],
+                    "dataset_digest": r["dataset_digest"],
                 }
                 for r in with_model
                 if r["model_id"] in known
@@ -133,8 +143,11 @@ def get_metric_history(
     metrics = []
     for r in page:
         m: dict[str, Any] = {
-            "key": r.key, "value": metric_value_json(r.value, r.is_nan), "timestamp": r.timestamp,
-            "step": r.step, "run_id": run.run_uuid,
+            "key": r.key,
+            "value": metric_value_json(r.value, r.is_nan),
+            "timestamp": r.timestamp,
+            "step": r.step,
+            "run_id": run.run_uuid,
         }
         if r.model_id:
             m["model_id"] = r.model_id

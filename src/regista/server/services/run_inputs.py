@@ -61,9 +61,12 @@ def log_inputs(
     run = active_run(ctx, run_id)
     specs = [
         {
-            "name": item.dataset.name, "digest": item.dataset.digest,  # type: ignore[union-attr]
-            "source_type": item.dataset.source_type, "source": item.dataset.source,  # type: ignore[union-attr]
-            "schema": item.dataset.schema_, "profile": item.dataset.profile,  # type: ignore[union-attr]
+            "name": item.dataset.name,
+            "digest": item.dataset.digest,  # type: ignore[union-attr]
+            "source_type": item.dataset.source_type,
+            "source": item.dataset.source,  # type: ignore[union-attr]
+            "schema": item.dataset.schema_,
+            "profile": item.dataset.profile,  # type: ignore[union-attr]
         }
         for item in datasets
     ]

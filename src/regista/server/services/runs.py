@@ -25,6 +25,7 @@ from regista.server.stores import runs as store
 
 RUN_NAME_TAG = "mlflow.runName"
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 def now_ms() -> int:
@@ -88,7 +89,13 @@ def runs_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "info": run_info_json(row),
                 "data": {
                     "metrics": [
-                        {"key": m[1], "value": metric_value_json(m[2], m[5]), "timestamp": m[3], "step": m[4]}
+                        {
+                            "key": m[1],
+                            # Only NaN / +-Infinity need the string spelling; skip the call for finite values.
+                            "value": metric_value_json(m[2], m[5]) if m[5] or m[2] in _INFINITIES else m[2],
+                            "timestamp": m[3],
+                            "step": m[4],
+                        }
                         for m in metrics.get(rid, ())
                     ],
                     "params": [{"key": p[1], "value": p[2]} for p in params.get(rid, ())],

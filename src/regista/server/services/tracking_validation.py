@@ -45,7 +45,7 @@ def validate_name(name: str | None, path: str = "key") -> str:
     if not _NAME_CHARS.match(name):
         raise InvalidParameter(_invalid_value(path, name, _BAD_CHARS))
     norm = posixpath.normpath(name)
-    if norm != name or norm == "." or norm.startswith("..") or norm.startswith("/"):
+    if norm != name or norm == "." or norm.startswith(("..", "/")):
         raise InvalidParameter(
             _invalid_value(
                 path,
@@ -70,7 +70,9 @@ def validate_param(key: str | None, value: str | None, path: str = "") -> None:
     # Over-long values are truncated by the caller (MLflow's MLFLOW_TRUNCATE_LONG_VALUES default), not refused.
 
 
-def validate_tag(key: str | None, value: str | None, path: str = "", value_limit: int = MAX_TAG_VAL_LENGTH) -> None:
+def validate_tag(
+    key: str | None, value: str | None, path: str = "", value_limit: int = MAX_TAG_VAL_LENGTH
+) -> None:
     prefix = f"{path}." if path else ""
     validate_name(key, f"{prefix}key")
     validate_length(f"{prefix}key", MAX_ENTITY_KEY_LENGTH, key)
@@ -138,7 +140,7 @@ def split_metric_value(value: float) -> tuple[float, bool]:
 
 def metric_value_json(value: float, is_nan: bool) -> float | str:
     """MLflow's JSON for doubles: non-finite values are the strings NaN / Infinity / -Infinity."""
-    if is_nan or value != value:
+    if is_nan or math.isnan(value):
         return "NaN"
     if value == math.inf:
         return "Infinity"

@@ -12,7 +12,9 @@ from regista.server.db.models import Dataset
 from regista.server.stores.dialect import insert_ignore
 
 
-def ensure_datasets(conn: Connection, experiment_id: int, datasets: Sequence[dict[str, Any]]) -> dict[tuple[str, str], str]:
+def ensure_datasets(
+    conn: Connection, experiment_id: int, datasets: Sequence[dict[str, Any]]
+) -> dict[tuple[str, str], str]:
     """Insert the datasets not yet known in the experiment; map (name, digest) -> dataset_uuid for all."""
     if not datasets:
         return {}

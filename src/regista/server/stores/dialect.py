@@ -20,7 +20,9 @@ def insert_ignore(conn: Connection, table: Any) -> Any:
     return _insert(conn, table).on_conflict_do_nothing()
 
 
-def upsert(conn: Connection, table: Any, keys: Sequence[str], update_cols: Sequence[str], where: Any = None) -> Any:
+def upsert(
+    conn: Connection, table: Any, keys: Sequence[str], update_cols: Sequence[str], where: Any = None
+) -> Any:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET col = excluded.col [WHERE ...]."""
     stmt = _insert(conn, table)
     return stmt.on_conflict_do_update(

@@ -34,8 +34,13 @@ def insert_experiment(conn: Connection, name: str, now: int) -> int:
     return int(
         conn.execute(
             insert(Experiment)
-            .values(name=name, artifact_location="", lifecycle_stage="active", creation_time=now,
-                    last_update_time=now)
+            .values(
+                name=name,
+                artifact_location="",
+                lifecycle_stage="active",
+                creation_time=now,
+                last_update_time=now,
+            )
             .returning(Experiment.experiment_id)
         ).scalar_one()
     )
@@ -93,5 +98,11 @@ def search_experiments(
     limit: int,
 ) -> list[Row]:  # type: ignore[type-arg]
     """One page (limit+1 rows so the caller knows whether another page follows)."""
-    stmt = select(Experiment).where(Experiment.lifecycle_stage.in_(stages), *where).order_by(*order_by).offset(offset).limit(limit + 1)
+    stmt = (
+        select(Experiment)
+        .where(Experiment.lifecycle_stage.in_(stages), *where)
+        .order_by(*order_by)
+        .offset(offset)
+        .limit(limit + 1)
+    )
     return list(conn.execute(stmt))

@@ -88,8 +88,17 @@ def details_for(conn: Connection, model_ids: Sequence[str]) -> tuple[dict[str, l
     m = LoggedModelMetric
     metrics = _grouped(
         conn.execute(
-            select(m.model_id, m.key, m.value, m.is_nan, m.timestamp, m.step, m.run_id, m.dataset_name,
-                   m.dataset_digest)
+            select(
+                m.model_id,
+                m.key,
+                m.value,
+                m.is_nan,
+                m.timestamp,
+                m.step,
+                m.run_id,
+                m.dataset_name,
+                m.dataset_digest,
+            )
             .where(m.model_id.in_(ids))
             .order_by(m.model_id, m.key, m.step, m.timestamp)
         )

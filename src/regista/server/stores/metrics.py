@@ -30,8 +30,10 @@ def upsert_latest(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         LatestMetric,
         ["run_uuid", "key"],
         ["value", "timestamp", "step", "is_nan"],
-        where=lambda excluded: tuple_(excluded.step, excluded.timestamp, excluded.value)
-        > tuple_(LatestMetric.step, LatestMetric.timestamp, LatestMetric.value),
+        where=lambda excluded: (
+            tuple_(excluded.step, excluded.timestamp, excluded.value)
+            > tuple_(LatestMetric.step, LatestMetric.timestamp, LatestMetric.value)
+        ),
     )
     conn.execute(stmt, list(rows))
 
@@ -49,13 +51,19 @@ def insert_logged_model_metrics(conn: Connection, rows: Sequence[dict[str, Any]]
         conn.execute(insert_ignore(conn, LoggedModelMetric), list(rows))
 
 
-def metric_history(
-    conn: Connection, run_id: str, key: str, offset: int, limit: int | None
-) -> list[Row]:  # type: ignore[type-arg]
+def metric_history(conn: Connection, run_id: str, key: str, offset: int, limit: int | None) -> list[Row]:  # type: ignore[type-arg]
     """History of one metric ordered by (step, timestamp); limit+1 rows when a limit is given."""
     stmt = (
-        select(Metric.key, Metric.value, Metric.timestamp, Metric.step, Metric.is_nan, Metric.model_id,
-               Metric.dataset_name, Metric.dataset_digest)
+        select(
+            Metric.key,
+            Metric.value,
+            Metric.timestamp,
+            Metric.step,
+            Metric.is_nan,
+            Metric.model_id,
+            Metric.dataset_name,
+            Metric.dataset_digest,
+        )
         .where(Metric.run_uuid == run_id, Metric.key == key)
         .order_by(Metric.step, Metric.timestamp, Metric.value)
         .offset(offset)

@@ -50,8 +50,14 @@ def dataset_inputs_for(conn: Connection, run_ids: Sequence[str]) -> dict[str, li
         return out
     rows = conn.execute(
         select(
-            RunDatasetInput.run_uuid, RunDatasetInput.tags, Dataset.name, Dataset.digest,
-            Dataset.source_type, Dataset.source, Dataset.schema, Dataset.profile,
+            RunDatasetInput.run_uuid,
+            RunDatasetInput.tags,
+            Dataset.name,
+            Dataset.digest,
+            Dataset.source_type,
+            Dataset.source,
+            Dataset.schema,
+            Dataset.profile,
         )
         .join(Dataset, Dataset.dataset_uuid == RunDatasetInput.dataset_uuid)
         .where(RunDatasetInput.run_uuid.in_(list(run_ids)))
@@ -62,7 +68,9 @@ def dataset_inputs_for(conn: Connection, run_ids: Sequence[str]) -> dict[str, li
     return out
 
 
-def model_io_for(conn: Connection, run_ids: Sequence[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, int]]]]:
+def model_io_for(
+    conn: Connection, run_ids: Sequence[str]
+) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, int]]]]:
     """Model inputs and model outputs of many runs (two queries)."""
     inputs: dict[str, list[str]] = defaultdict(list)
     outputs: dict[str, list[tuple[str, int]]] = defaultdict(list)

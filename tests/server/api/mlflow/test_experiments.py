@@ -39,7 +39,9 @@ class TestCreateExperiment:
         assert_error(r, 400, "RESOURCE_ALREADY_EXISTS")
 
     def test_missing_name_is_invalid_parameter(self, server_url: str) -> None:
-        assert_error(httpx.post(f"{server_url}{API}/experiments/create", json={}), 400, "INVALID_PARAMETER_VALUE")
+        assert_error(
+            httpx.post(f"{server_url}{API}/experiments/create", json={}), 400, "INVALID_PARAMETER_VALUE"
+        )
 
     def test_too_long_name_is_invalid_parameter(self, server_url: str) -> None:
         r = httpx.post(f"{server_url}{API}/experiments/create", json={"name": "x" * 501})
@@ -76,7 +78,9 @@ class TestGetExperimentByName:
         assert mlflow_client.get_experiment_by_name(f"nope-{unique}") is None
 
     def test_missing_is_404_resource_does_not_exist(self, server_url: str, unique: str) -> None:
-        r = httpx.get(f"{server_url}{API}/experiments/get-by-name", params={"experiment_name": f"no-{unique}"})
+        r = httpx.get(
+            f"{server_url}{API}/experiments/get-by-name", params={"experiment_name": f"no-{unique}"}
+        )
         assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
@@ -87,7 +91,9 @@ class TestUpdateExperiment:
         assert mlflow_client.get_experiment(eid).name == f"new-{unique}"
         assert mlflow_client.get_experiment_by_name(f"old-{unique}") is None
 
-    def test_rename_to_existing_name_is_already_exists(self, server_url: str, mlflow_client, unique: str) -> None:
+    def test_rename_to_existing_name_is_already_exists(
+        self, server_url: str, mlflow_client, unique: str
+    ) -> None:
         mlflow_client.create_experiment(f"a-{unique}")
         eid = mlflow_client.create_experiment(f"b-{unique}")
         r = httpx.post(
@@ -127,7 +133,10 @@ class TestDeleteRestoreExperiment:
             e.experiment_id
             for e in mlflow_client.search_experiments(view_type=ViewType.DELETED_ONLY, filter_string=flt)
         }
-        both = {e.experiment_id for e in mlflow_client.search_experiments(view_type=ViewType.ALL, filter_string=flt)}
+        both = {
+            e.experiment_id
+            for e in mlflow_client.search_experiments(view_type=ViewType.ALL, filter_string=flt)
+        }
         assert active == {a} and deleted == {b} and both == {a, b}
 
 
@@ -185,7 +194,10 @@ class TestSearchExperiments:
 
     def test_default_order_is_newest_first(self, mlflow_client, unique: str) -> None:
         made = [mlflow_client.create_experiment(f"o-{i}-{unique}") for i in range(3)]
-        got = [e.experiment_id for e in mlflow_client.search_experiments(filter_string=f"name LIKE 'o-%-{unique}'")]
+        got = [
+            e.experiment_id
+            for e in mlflow_client.search_experiments(filter_string=f"name LIKE 'o-%-{unique}'")
+        ]
         assert got == list(reversed(made))
 
     def test_get_method_is_supported(self, server_url: str, mlflow_client, unique: str) -> None:

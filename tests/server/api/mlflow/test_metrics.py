@@ -46,7 +46,9 @@ class TestLogMetric:
             assert r.status_code == 200, r.text
         run = httpx.get(f"{server_url}{API}/runs/get", params={"run_id": run_id}).json()["run"]
         assert {m["key"]: m["value"] for m in run["data"]["metrics"]} == {
-            "a": "NaN", "b": "Infinity", "c": "-Infinity"
+            "a": "NaN",
+            "b": "Infinity",
+            "c": "-Infinity",
         }
         hist = httpx.get(
             f"{server_url}{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "b"}
@@ -54,7 +56,10 @@ class TestLogMetric:
         assert hist["metrics"][0]["value"] == "Infinity"
         search = httpx.post(
             f"{server_url}{API}/runs/search",
-            json={"experiment_ids": [run["info"]["experiment_id"]], "filter": f"attributes.run_id = '{run_id}'"},
+            json={
+                "experiment_ids": [run["info"]["experiment_id"]],
+                "filter": f"attributes.run_id = '{run_id}'",
+            },
         ).json()
         assert {m["key"]: m["value"] for m in search["runs"][0]["data"]["metrics"]}["a"] == "NaN"
 
@@ -112,5 +117,7 @@ class TestGetMetricHistory:
         assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
 
     def test_missing_run_is_404(self, server_url: str) -> None:
-        r = httpx.get(f"{server_url}{API}/metrics/get-history", params={"run_id": "b" * 32, "metric_key": "x"})
+        r = httpx.get(
+            f"{server_url}{API}/metrics/get-history", params={"run_id": "b" * 32, "metric_key": "x"}
+        )
         assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

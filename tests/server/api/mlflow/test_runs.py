@@ -57,11 +57,15 @@ class TestCreateRun:
         assert run["outputs"] == {"model_outputs": []}
 
     def test_missing_experiment_is_404(self, server_url: str) -> None:
-        assert_error(post(server_url, "runs/create", {"experiment_id": "7777777"}), 404, "RESOURCE_DOES_NOT_EXIST")
+        assert_error(
+            post(server_url, "runs/create", {"experiment_id": "7777777"}), 404, "RESOURCE_DOES_NOT_EXIST"
+        )
 
     def test_deleted_experiment_is_rejected(self, server_url: str, mlflow_client, experiment_id: str) -> None:
         mlflow_client.delete_experiment(experiment_id)
-        assert_error(post(server_url, "runs/create", {"experiment_id": experiment_id}), 400, "INVALID_PARAMETER_VALUE")
+        assert_error(
+            post(server_url, "runs/create", {"experiment_id": experiment_id}), 400, "INVALID_PARAMETER_VALUE"
+        )
 
 
 class TestGetRun:
@@ -93,7 +97,11 @@ class TestUpdateRun:
         assert r.json()["run_info"]["run_id"] == run_id
 
     def test_bad_status_is_400(self, server_url: str, run_id: str) -> None:
-        assert_error(post(server_url, "runs/update", {"run_id": run_id, "status": "SLEEPING"}), 400, "INVALID_PARAMETER_VALUE")
+        assert_error(
+            post(server_url, "runs/update", {"run_id": run_id, "status": "SLEEPING"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+        )
 
 
 class TestDeleteRestoreRun:
@@ -133,7 +141,10 @@ class TestLogParam:
     def test_changing_value_in_batch_is_400(self, server_url: str, mlflow_client, run_id: str) -> None:
         mlflow_client.log_param(run_id, "alpha", "0.5")
         r = post(server_url, "runs/log-batch", {"run_id": run_id, "params": [{"key": "alpha", "value": "9"}]})
-        assert "Changing param values is not allowed" in assert_error(r, 400, "INVALID_PARAMETER_VALUE")["message"]
+        assert (
+            "Changing param values is not allowed"
+            in assert_error(r, 400, "INVALID_PARAMETER_VALUE")["message"]
+        )
 
     @pytest.mark.parametrize("key", ["../x", "a" * 251, "bad*char", ""])
     def test_invalid_keys_are_400(self, server_url: str, run_id: str, key: str) -> None:
@@ -225,7 +236,12 @@ class TestLogInputsOutputs:
         assert {t.key: t.value for t in got.tags} == {"mlflow.data.context": "training"}
 
     def test_model_inputs_and_outputs(self, server_url: str, mlflow_client, run_id: str) -> None:
-        assert post(server_url, "runs/log-inputs", {"run_id": run_id, "models": [{"model_id": "m-1"}]}).status_code == 200
+        assert (
+            post(
+                server_url, "runs/log-inputs", {"run_id": run_id, "models": [{"model_id": "m-1"}]}
+            ).status_code
+            == 200
+        )
         r = post(server_url, "runs/outputs", {"run_id": run_id, "models": [{"model_id": "m-2", "step": 3}]})
         assert r.status_code == 200
         run = httpx.get(f"{server_url}{API}/runs/get", params={"run_id": run_id}).json()["run"]
@@ -233,7 +249,10 @@ class TestLogInputsOutputs:
         assert run["outputs"]["model_outputs"] == [{"model_id": "m-2", "step": 3}]
 
     def test_dataset_without_digest_is_400(self, server_url: str, run_id: str) -> None:
-        body = {"run_id": run_id, "datasets": [{"dataset": {"name": "x", "source_type": "code", "source": "{}"}}]}
+        body = {
+            "run_id": run_id,
+            "datasets": [{"dataset": {"name": "x", "source_type": "code", "source": "{}"}}],
+        }
         assert_error(post(server_url, "runs/log-inputs", body), 400, "INVALID_PARAMETER_VALUE")
 
 

@@ -8,7 +8,7 @@ import httpx
 import mlflow
 import pandas as pd
 import pytest
-from mlflow.entities import Metric, Param, RunTag, ViewType
+from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag, ViewType
 
 API = "/api/2.0/mlflow"
 
@@ -66,7 +66,7 @@ class TestFilters:
             ("tags.team LIKE 'vis%'", set()),
             ("tags.team ILIKE 'vis%'", {"r0", "r1"}),
             ("tags.`my tag` = 'v2'", {"r2"}),
-            ('tags."my tag" = \'v3\'', {"r3"}),
+            ("tags.\"my tag\" = 'v3'", {"r3"}),
             ("tags.missing IS NULL AND params.lr = '1'", {"r1"}),
             ("tags.team IS NOT NULL AND params.lr IN ('0', '4')", {"r0", "r4"}),
             ("attributes.status = 'FAILED'", {"r4"}),
@@ -91,8 +91,10 @@ class TestFilters:
     def test_datasets_filter(self, mlflow_client, populated) -> None:
         eid, runs = populated
         ds = mlflow.data.from_pandas(pd.DataFrame({"a": [1, 2]}), name="ds-search")
-        with mlflow.start_run(run_id=runs["r2"]):
-            mlflow.log_input(ds, context="eval")
+        # Through the client (not the fluent API, whose active experiment other tests may have changed).
+        mlflow_client.log_inputs(
+            runs["r2"], [DatasetInput(ds._to_mlflow_entity(), tags=[InputTag("mlflow.data.context", "eval")])]
+        )
         assert names(mlflow_client, eid, "datasets.name = 'ds-search'") == ["r2"]
         assert names(mlflow_client, eid, f"datasets.digest IN ('{ds.digest}')") == ["r2"]
         assert names(mlflow_client, eid, "datasets.context = 'eval'") == ["r2"]
@@ -133,7 +135,11 @@ class TestOrderBy:
     def test_param_tag_and_attribute_order(self, mlflow_client, populated) -> None:
         eid, _ = populated
         assert names(mlflow_client, eid, order_by=["params.model ASC", "attributes.start_time ASC"]) == [
-            "r1", "r3", "r0", "r2", "r4"
+            "r1",
+            "r3",
+            "r0",
+            "r2",
+            "r4",
         ]
         assert names(mlflow_client, eid, order_by=["tags.`my tag` DESC"]) == ["r4", "r3", "r2", "r1", "r0"]
         assert names(mlflow_client, eid, order_by=["run_name"]) == ["r0", "r1", "r2", "r3", "r4"]
@@ -175,7 +181,9 @@ class TestPaging:
         eid = mlflow_client.create_experiment(f"paging2-{unique}")
         for _ in range(2):
             mlflow_client.create_run(eid)
-        body = httpx.post(f"{server_url}{API}/runs/search", json={"experiment_ids": [eid], "max_results": 2}).json()
+        body = httpx.post(
+            f"{server_url}{API}/runs/search", json={"experiment_ids": [eid], "max_results": 2}
+        ).json()
         assert len(body["runs"]) == 2 and "next_page_token" not in body
 
 

@@ -16,19 +16,40 @@ def conn():
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
     with engine.begin() as c:
-        c.execute(insert(Experiment), [{"experiment_id": 1, "name": "e", "artifact_location": "x",
-                                        "creation_time": 0, "last_update_time": 0}])
+        c.execute(
+            insert(Experiment),
+            [
+                {
+                    "experiment_id": 1,
+                    "name": "e",
+                    "artifact_location": "x",
+                    "creation_time": 0,
+                    "last_update_time": 0,
+                }
+            ],
+        )
         runs = [
-            {"run_uuid": f"r{i}", "name": f"run-{i}", "experiment_id": 1, "user_id": "u", "status": "RUNNING",
-             "start_time": i, "lifecycle_stage": "active", "artifact_uri": "a"}
+            {
+                "run_uuid": f"r{i}",
+                "name": f"run-{i}",
+                "experiment_id": 1,
+                "user_id": "u",
+                "status": "RUNNING",
+                "start_time": i,
+                "lifecycle_stage": "active",
+                "artifact_uri": "a",
+            }
             for i in range(4)
         ]
         c.execute(insert(Run), runs)
-        c.execute(insert(LatestMetric), [
-            {"run_uuid": "r0", "key": "m", "value": 1.0, "timestamp": 0, "step": 0, "is_nan": False},
-            {"run_uuid": "r1", "key": "m", "value": 3.0, "timestamp": 0, "step": 0, "is_nan": False},
-            {"run_uuid": "r2", "key": "m", "value": 0.0, "timestamp": 0, "step": 0, "is_nan": True},
-        ])
+        c.execute(
+            insert(LatestMetric),
+            [
+                {"run_uuid": "r0", "key": "m", "value": 1.0, "timestamp": 0, "step": 0, "is_nan": False},
+                {"run_uuid": "r1", "key": "m", "value": 3.0, "timestamp": 0, "step": 0, "is_nan": False},
+                {"run_uuid": "r2", "key": "m", "value": 0.0, "timestamp": 0, "step": 0, "is_nan": True},
+            ],
+        )
         c.execute(insert(Param), [{"run_uuid": f"r{i}", "key": "p", "value": "ab"[i % 2]} for i in range(4)])
         c.execute(insert(RunTag), [{"run_uuid": "r3", "key": "a.b", "value": "X"}])
         yield c
@@ -55,7 +76,7 @@ class TestRunsSearchStatement:
 
     def test_quoted_tag_key(self, conn) -> None:
         assert run_ids(conn, "tags.`a.b` = 'X'") == ["r3"]
-        assert run_ids(conn, 'tags."a.b" LIKE \'X\'') == ["r3"]
+        assert run_ids(conn, "tags.\"a.b\" LIKE 'X'") == ["r3"]
 
     def test_like_is_case_sensitive_on_sqlite(self, conn) -> None:
         assert run_ids(conn, "tags.`a.b` LIKE 'x'") == []
@@ -66,13 +87,22 @@ class TestRunsSearchStatement:
         assert run_ids(conn, "run_id IN ('r0', 'r2')", ["run_id"]) == ["r0", "r2"]
 
     def test_one_join_per_key(self, conn) -> None:
-        sql = str(runs_search_statement([1], ["active"], "metrics.m > 0 AND metrics.m < 5", ["metrics.m DESC"]))
+        sql = str(
+            runs_search_statement([1], ["active"], "metrics.m > 0 AND metrics.m < 5", ["metrics.m DESC"])
+        )
         assert sql.count("JOIN latest_metrics") == 1
 
     @pytest.mark.parametrize(
         "flt",
-        ["metrics.m > 'x'", "params.p > 'a'", "bogus = 1", "metrics.m = 1 OR metrics.m = 2", "params.p = 1",
-         "datasets.other = 'x'", "start_time = 'abc'"],
+        [
+            "metrics.m > 'x'",
+            "params.p > 'a'",
+            "bogus = 1",
+            "metrics.m = 1 OR metrics.m = 2",
+            "params.p = 1",
+            "datasets.other = 'x'",
+            "start_time = 'abc'",
+        ],
     )
     def test_invalid_filters_raise(self, flt: str) -> None:
         with pytest.raises(InvalidParameter):

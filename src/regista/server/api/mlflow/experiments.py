@@ -26,7 +26,9 @@ router = APIRouter()
 
 
 @router.post("/experiments/create")
-def create_experiment(ctx: WriteCtx, req: Annotated[CreateExperiment, Depends(message(CreateExperiment))]) -> Response:
+def create_experiment(
+    ctx: WriteCtx, req: Annotated[CreateExperiment, Depends(message(CreateExperiment))]
+) -> Response:
     tags = [(t.key, t.value) for t in req.tags]
     return ok({"experiment_id": service.create_experiment(ctx, req.name, req.artifact_location, tags)})
 
@@ -56,13 +58,17 @@ def search_experiments(
 
 
 @router.post("/experiments/delete")
-def delete_experiment(ctx: WriteCtx, req: Annotated[ExperimentRef, Depends(message(ExperimentRef))]) -> Response:
+def delete_experiment(
+    ctx: WriteCtx, req: Annotated[ExperimentRef, Depends(message(ExperimentRef))]
+) -> Response:
     service.delete_experiment(ctx, req.experiment_id)
     return ok()
 
 
 @router.post("/experiments/restore")
-def restore_experiment(ctx: WriteCtx, req: Annotated[ExperimentRef, Depends(message(ExperimentRef))]) -> Response:
+def restore_experiment(
+    ctx: WriteCtx, req: Annotated[ExperimentRef, Depends(message(ExperimentRef))]
+) -> Response:
     service.restore_experiment(ctx, req.experiment_id)
     return ok()
 

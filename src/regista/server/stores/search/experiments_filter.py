@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import and_, exists, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from regista.server.stores.search.like import case_sensitive_like
-
 from regista.errors import InvalidParameter
 from regista.server.db.models import Experiment, ExperimentTag
 from regista.server.stores.search.filter_parser import Comparison, comparisons, parse_filter
+from regista.server.stores.search.like import case_sensitive_like
 from regista.server.stores.search.order_by import parse_order_by
 
 _STRING_ATTRS = {"name": Experiment.name}
@@ -44,8 +43,12 @@ def string_compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
 
 def numeric_compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     ops = {
-        "=": column.__eq__, "!=": column.__ne__, ">": column.__gt__,
-        ">=": column.__ge__, "<": column.__lt__, "<=": column.__le__,
+        "=": column.__eq__,
+        "!=": column.__ne__,
+        ">": column.__gt__,
+        ">=": column.__ge__,
+        "<": column.__lt__,
+        "<=": column.__le__,
     }
     return ops[op](value)
 

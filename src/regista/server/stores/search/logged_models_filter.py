@@ -108,14 +108,16 @@ def logged_models_statement(
             where.append(_keyed(c, LoggedModelTag))
         else:
             raise InvalidParameter(f"Invalid entity type '{kind}' in logged model filter.")
-    if scope is not None and not any(c.ident.kind == "metric" for c in comparisons(parse_filter(filter_string))):
+    if scope is not None and not any(
+        c.ident.kind == "metric" for c in comparisons(parse_filter(filter_string))
+    ):
         # A dataset scope without metric filters keeps models that have metrics on those datasets.
         where.append(exists(select(1).where(LoggedModelMetric.model_id == LoggedModel.model_id, scope)))
     stmt: Select[Any] = select(LoggedModel)
     order: list[Any] = []
     for field, ascending, ds_name, ds_digest in order_by:
         if field.startswith("metrics."):
-            key = field[len("metrics."):]
+            key = field[len("metrics.") :]
             m = LoggedModelMetric
             conds = [m.key == key]
             if ds_name:
@@ -124,7 +126,9 @@ def logged_models_statement(
                     conds.append(m.dataset_digest == ds_digest)
             ranked = (
                 select(
-                    m.model_id, m.value, m.is_nan,
+                    m.model_id,
+                    m.value,
+                    m.is_nan,
                     func.row_number()
                     .over(partition_by=m.model_id, order_by=(m.timestamp.desc(), m.step.desc()))
                     .label("rn"),

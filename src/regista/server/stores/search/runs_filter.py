@@ -76,7 +76,11 @@ class RunQuery:
         elif kind == "metric":
             self._metric(c)
         elif kind in ("param", "tag"):
-            self._keyed(c, Param if kind == "param" else RunTag, self.param_joins if kind == "param" else self.tag_joins)
+            self._keyed(
+                c,
+                Param if kind == "param" else RunTag,
+                self.param_joins if kind == "param" else self.tag_joins,
+            )
         elif kind == "dataset":
             self.where.append(_dataset_clause(c))
         else:  # pragma: no cover - the parser only produces the kinds above
@@ -176,7 +180,9 @@ def _attribute_clause(c: Comparison) -> ColumnElement[bool]:
             try:
                 value = int(value)
             except ValueError:
-                raise InvalidParameter(f"Expected a numeric value for attribute '{key}', got {value!r}.") from None
+                raise InvalidParameter(
+                    f"Expected a numeric value for attribute '{key}', got {value!r}."
+                ) from None
         if not isinstance(value, (int, float)):
             raise InvalidParameter(f"Expected a numeric value for attribute '{key}', got {value!r}.")
         return numeric_compare(NUMERIC_ATTRIBUTES[key], c.op, value)

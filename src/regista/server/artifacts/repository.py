@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import re
@@ -9,6 +10,7 @@ import shutil
 import stat
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import unquote
@@ -30,6 +32,26 @@ class ArtifactEntry:
 _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{32}\.part$")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+# Longest file name most filesystems accept (NAME_MAX).
+_MAX_NAME_BYTES = 255
+
+
+@contextmanager
+def _path_conflicts(rel: str) -> Iterator[None]:
+    """A write that collides with the existing tree (a directory where the file goes, a file where a
+    directory is needed) is the client's error: 400, not 500."""
+    try:
+        yield
+    except (IsADirectoryError, NotADirectoryError, FileExistsError) as err:
+        raise InvalidParameter(
+            f"Cannot write artifact '{rel}': a file or directory in its path is in the way."
+        ) from err
+    except OSError as err:
+        if err.errno == errno.ENAMETOOLONG:
+            raise InvalidParameter(f"Invalid artifact path: a name in '{rel[:80]}' is too long.") from err
+        raise
 
 
 def is_temp_name(name: str) -> bool:
@@ -108,15 +130,23 @@ class ArtifactRepository:
         if not clean_relative_path(rel):
             raise InvalidParameter("Artifact path must name a file.")
         parent = self.ensure_inside(posixpath.dirname(final))
-        self.fs.makedirs(parent, exist_ok=True)
-        tmp = posixpath.join(parent, f".{posixpath.basename(final)}.{uuid.uuid4().hex}.part")
-        return self.fs.open(tmp, "wb"), tmp, final
+        name = posixpath.basename(final)
+        if len(name.encode()) > _MAX_NAME_BYTES:
+            raise InvalidParameter(f"Invalid artifact path: the name '{name[:40]}...' is too long.")
+        # The temporary name stays within NAME_MAX however long the final name is.
+        tmp = posixpath.join(parent, f".{name[:100]}.{uuid.uuid4().hex}.part")
+        with _path_conflicts(rel):
+            if self.is_local and os.path.isdir(final):
+                raise IsADirectoryError(final)
+            self.fs.makedirs(parent, exist_ok=True)
+            return self.fs.open(tmp, "wb"), tmp, final
 
     def commit_write(self, tmp: str, final: str) -> None:
-        if self.is_local:
-            os.replace(tmp, final)
-        else:
-            self.fs.mv(tmp, final)
+        with _path_conflicts(final):
+            if self.is_local:
+                os.replace(tmp, final)
+            else:
+                self.fs.mv(tmp, final)
 
     def discard_write(self, tmp: str) -> None:
         try:

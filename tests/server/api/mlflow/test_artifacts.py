@@ -140,6 +140,28 @@ class TestUploadArtifact:
         assert not [p for p in new if "escaped" in p.name], new
         assert not list(Path("/tmp").glob(f"escaped-{unique}.txt"))
 
+    def test_upload_onto_a_directory_is_400(self, server_url: str, base: str, artifact_root: Path) -> None:
+        httpx.put(f"{server_url}{ARTIFACTS}/{base}/d/f.txt", content=b"x")
+        assert_error(
+            httpx.put(f"{server_url}{ARTIFACTS}/{base}/d", content=b"y"), 400, "INVALID_PARAMETER_VALUE"
+        )
+        big = httpx.put(f"{server_url}{ARTIFACTS}/{base}/d", content=b"y" * (3 << 20))
+        assert_error(big, 400, "INVALID_PARAMETER_VALUE")
+        assert [p.name for p in (artifact_root / base / "d").iterdir()] == ["f.txt"]
+
+    def test_upload_below_a_file_is_400(self, server_url: str, base: str) -> None:
+        httpx.put(f"{server_url}{ARTIFACTS}/{base}/f.txt", content=b"x")
+        r = httpx.put(f"{server_url}{ARTIFACTS}/{base}/f.txt/inner", content=b"y")
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+    def test_too_long_names_are_400(self, server_url: str, base: str) -> None:
+        r = httpx.put(f"{server_url}{ARTIFACTS}/{base}/{'n' * 256}", content=b"y")
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+        r = httpx.put(f"{server_url}{ARTIFACTS}/{base}/{'d' * 300}/f", content=b"y")
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+        ok = httpx.put(f"{server_url}{ARTIFACTS}/{base}/{'n' * 250}", content=b"y")
+        assert ok.status_code == 200
+
     def test_symlink_out_of_the_root_is_not_followed(
         self, server_url: str, base: str, artifact_root: Path, tmp_path: Path
     ) -> None:

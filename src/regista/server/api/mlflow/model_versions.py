@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from fastapi import APIRouter, Depends
 from starlette.background import BackgroundTask
 from starlette.responses import Response
@@ -29,18 +25,6 @@ from regista.server.services import model_versions as service
 from regista.server.services import stages
 
 router = APIRouter()
-T = TypeVar("T")
-
-
-async def in_lock_holder_thread(fn: Callable[..., T], *args: Any) -> T:
-    """Run a write handler's body on a thread outside the shared threadpool limit.
-
-    A WriteCtx dependency takes the SQLite write lock (BEGIN IMMEDIATE) on a threadpool thread; under
-    many concurrent writers every pooled thread can be waiting for that lock, and a handler that holds
-    it would then wait for a free thread forever (until busy_timeout, 503). FastAPI runs dependency
-    exit (the commit) outside the limit for the same reason; the handler body must be too.
-    """
-    return await anyio.to_thread.run_sync(partial(fn, *args), limiter=CapacityLimiter(1))
 
 
 def remove_after_commit(response: Response, artifacts: ArtifactRepository, paths: list[str]) -> Response:
@@ -57,13 +41,10 @@ def remove_after_commit(response: Response, artifacts: ArtifactRepository, paths
 
 
 @router.post("/model-versions/create")
-async def create_model_version(
+def create_model_version(
     ctx: WriteCtx, req: Annotated[CreateModelVersion, Depends(message(CreateModelVersion))]
 ) -> Response:
-    def run() -> Response:
-        return ok({"model_version": service.create_model_version(ctx, req)})
-
-    return await in_lock_holder_thread(run)
+    return ok({"model_version": service.create_model_version(ctx, req)})
 
 
 @router.get("/model-versions/get")
@@ -74,39 +55,30 @@ def get_model_version(
 
 
 @router.patch("/model-versions/update")
-async def update_model_version(
+def update_model_version(
     ctx: WriteCtx, req: Annotated[UpdateModelVersion, Depends(message(UpdateModelVersion))]
 ) -> Response:
-    def run() -> Response:
-        return ok(
-            {"model_version": service.update_model_version(ctx, req.name, req.version, req.description)}
-        )
-
-    return await in_lock_holder_thread(run)
+    return ok(
+        {"model_version": service.update_model_version(ctx, req.name, req.version, req.description)}
+    )
 
 
 @router.post("/model-versions/transition-stage")
-async def transition_model_version_stage(
+def transition_model_version_stage(
     ctx: WriteCtx, req: Annotated[TransitionModelVersionStage, Depends(message(TransitionModelVersionStage))]
 ) -> Response:
-    def run() -> Response:
-        view = stages.transition_model_version_stage(
-            ctx, req.name, req.version, req.stage, req.archive_existing_versions
-        )
-        return ok({"model_version": view})
-
-    return await in_lock_holder_thread(run)
+    view = stages.transition_model_version_stage(
+        ctx, req.name, req.version, req.stage, req.archive_existing_versions
+    )
+    return ok({"model_version": view})
 
 
 @router.delete("/model-versions/delete")
-async def delete_model_version(
+def delete_model_version(
     ctx: WriteCtx, req: Annotated[ModelVersionRef, Depends(message(ModelVersionRef))]
 ) -> Response:
-    def run() -> Response:
-        paths = service.delete_model_version(ctx, req.name, req.version)
-        return remove_after_commit(ok(), ctx.artifacts, paths)
-
-    return await in_lock_holder_thread(run)
+    paths = service.delete_model_version(ctx, req.name, req.version)
+    return remove_after_commit(ok(), ctx.artifacts, paths)
 
 
 @router.get("/model-versions/search")
@@ -128,22 +100,16 @@ def get_model_version_download_uri(
 
 
 @router.post("/model-versions/set-tag")
-async def set_model_version_tag(
+def set_model_version_tag(
     ctx: WriteCtx, req: Annotated[SetModelVersionTag, Depends(message(SetModelVersionTag))]
 ) -> Response:
-    def run() -> Response:
-        service.set_model_version_tag(ctx, req.name, req.version, req.key, req.value)
-        return ok()
-
-    return await in_lock_holder_thread(run)
+    service.set_model_version_tag(ctx, req.name, req.version, req.key, req.value)
+    return ok()
 
 
 @router.delete("/model-versions/delete-tag")
-async def delete_model_version_tag(
+def delete_model_version_tag(
     ctx: WriteCtx, req: Annotated[DeleteModelVersionTag, Depends(message(DeleteModelVersionTag))]
 ) -> Response:
-    def run() -> Response:
-        service.delete_model_version_tag(ctx, req.name, req.version, req.key)
-        return ok()
-
-    return await in_lock_holder_thread(run)
+    service.delete_model_version_tag(ctx, req.name, req.version, req.key)
+    return ok()

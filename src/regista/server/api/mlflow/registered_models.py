@@ -21,7 +21,7 @@ from regista.schemas.mlflow.registered_models import (
     SetRegisteredModelTag,
     UpdateRegisteredModel,
 )
-from regista.server.api.mlflow.model_versions import in_lock_holder_thread, remove_after_commit
+from regista.server.api.mlflow.model_versions import remove_after_commit
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
 from regista.server.deps import ReadCtx, WriteCtx
@@ -32,14 +32,11 @@ router = APIRouter()
 
 
 @router.post("/registered-models/create")
-async def create_registered_model(
+def create_registered_model(
     ctx: WriteCtx, req: Annotated[CreateRegisteredModel, Depends(message(CreateRegisteredModel))]
 ) -> Response:
-    def run() -> Response:
-        tags = {t.key: t.value for t in req.tags}
-        return ok({"registered_model": service.create_registered_model(ctx, req.name, tags, req.description)})
-
-    return await in_lock_holder_thread(run)
+    tags = {t.key: t.value for t in req.tags}
+    return ok({"registered_model": service.create_registered_model(ctx, req.name, tags, req.description)})
 
 
 @router.get("/registered-models/get")
@@ -50,34 +47,25 @@ def get_registered_model(
 
 
 @router.post("/registered-models/rename")
-async def rename_registered_model(
+def rename_registered_model(
     ctx: WriteCtx, req: Annotated[RenameRegisteredModel, Depends(message(RenameRegisteredModel))]
 ) -> Response:
-    def run() -> Response:
-        return ok({"registered_model": service.rename_registered_model(ctx, req.name, req.new_name)})
-
-    return await in_lock_holder_thread(run)
+    return ok({"registered_model": service.rename_registered_model(ctx, req.name, req.new_name)})
 
 
 @router.patch("/registered-models/update")
-async def update_registered_model(
+def update_registered_model(
     ctx: WriteCtx, req: Annotated[UpdateRegisteredModel, Depends(message(UpdateRegisteredModel))]
 ) -> Response:
-    def run() -> Response:
-        return ok({"registered_model": service.update_registered_model(ctx, req.name, req.description)})
-
-    return await in_lock_holder_thread(run)
+    return ok({"registered_model": service.update_registered_model(ctx, req.name, req.description)})
 
 
 @router.delete("/registered-models/delete")
-async def delete_registered_model(
+def delete_registered_model(
     ctx: WriteCtx, req: Annotated[DeleteRegisteredModel, Depends(message(DeleteRegisteredModel))]
 ) -> Response:
-    def run() -> Response:
-        paths = service.delete_registered_model(ctx, req.name)
-        return remove_after_commit(ok(), ctx.artifacts, paths)
-
-    return await in_lock_holder_thread(run)
+    paths = service.delete_registered_model(ctx, req.name)
+    return remove_after_commit(ok(), ctx.artifacts, paths)
 
 
 @router.get("/registered-models/search")
@@ -100,47 +88,35 @@ def get_latest_versions(
 
 
 @router.post("/registered-models/set-tag")
-async def set_registered_model_tag(
+def set_registered_model_tag(
     ctx: WriteCtx, req: Annotated[SetRegisteredModelTag, Depends(message(SetRegisteredModelTag))]
 ) -> Response:
-    def run() -> Response:
-        service.set_registered_model_tag(ctx, req.name, req.key, req.value)
-        return ok()
-
-    return await in_lock_holder_thread(run)
+    service.set_registered_model_tag(ctx, req.name, req.key, req.value)
+    return ok()
 
 
 @router.delete("/registered-models/delete-tag")
-async def delete_registered_model_tag(
+def delete_registered_model_tag(
     ctx: WriteCtx, req: Annotated[DeleteRegisteredModelTag, Depends(message(DeleteRegisteredModelTag))]
 ) -> Response:
-    def run() -> Response:
-        service.delete_registered_model_tag(ctx, req.name, req.key)
-        return ok()
-
-    return await in_lock_holder_thread(run)
+    service.delete_registered_model_tag(ctx, req.name, req.key)
+    return ok()
 
 
 @router.post("/registered-models/alias")
-async def set_registered_model_alias(
+def set_registered_model_alias(
     ctx: WriteCtx, req: Annotated[SetRegisteredModelAlias, Depends(message(SetRegisteredModelAlias))]
 ) -> Response:
-    def run() -> Response:
-        aliases.set_registered_model_alias(ctx, req.name, req.alias, req.version)
-        return ok()
-
-    return await in_lock_holder_thread(run)
+    aliases.set_registered_model_alias(ctx, req.name, req.alias, req.version)
+    return ok()
 
 
 @router.delete("/registered-models/alias")
-async def delete_registered_model_alias(
+def delete_registered_model_alias(
     ctx: WriteCtx, req: Annotated[DeleteRegisteredModelAlias, Depends(message(DeleteRegisteredModelAlias))]
 ) -> Response:
-    def run() -> Response:
-        aliases.delete_registered_model_alias(ctx, req.name, req.alias)
-        return ok()
-
-    return await in_lock_holder_thread(run)
+    aliases.delete_registered_model_alias(ctx, req.name, req.alias)
+    return ok()
 
 
 @router.get("/registered-models/alias")

@@ -34,6 +34,8 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+# errno values meaning "there is nothing at this path" (a name too long cannot exist either).
+_ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG})
 # Longest file name most filesystems accept (NAME_MAX).
 _MAX_NAME_BYTES = 255
 
@@ -190,8 +192,10 @@ class ArtifactRepository:
         path = self.ensure_inside(self.full_path(rel))
         try:
             st = os.stat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            raise NotFound(f"Artifact '{rel}' does not exist.") from None
+        except OSError as err:
+            if err.errno in _ABSENT:
+                raise NotFound(f"Artifact '{rel}' does not exist.") from None
+            raise
         if stat.S_ISDIR(st.st_mode):
             raise InvalidParameter(f"Artifact path refers to a directory, not a file: '{rel}'")
         return path, st
@@ -256,8 +260,10 @@ def _list_dir_local(path: str) -> list[ArtifactEntry]:
     # os.scandir reuses the directory read for the type; only files need a stat (for their size).
     try:
         it = os.scandir(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+    except OSError as err:
+        if err.errno in _ABSENT:
+            return []
+        raise
     out = []
     with it:
         for entry in it:

@@ -201,6 +201,12 @@ class TestDownloadArtifact:
     def test_missing_file_is_404_resource_does_not_exist(self, server_url: str, base: str) -> None:
         assert_error(httpx.get(f"{server_url}{ARTIFACTS}/{base}/nope"), 404, "RESOURCE_DOES_NOT_EXIST")
 
+    def test_impossible_long_name_is_404(self, server_url: str, base: str) -> None:
+        r = httpx.get(f"{server_url}{ARTIFACTS}/{base}/{'n' * 300}")
+        assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+        listing = httpx.get(f"{server_url}{ARTIFACTS}", params={"path": f"{base}/{'n' * 300}"})
+        assert listing.status_code == 200 and listing.json() == {}
+
     def test_directory_is_400(self, server_url: str, base: str) -> None:
         httpx.put(f"{server_url}{ARTIFACTS}/{base}/d/f.txt", content=b"x")
         assert_error(httpx.get(f"{server_url}{ARTIFACTS}/{base}/d"), 400, "INVALID_PARAMETER_VALUE")

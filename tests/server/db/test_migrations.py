@@ -13,7 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
 
 import regista.server.db.models  # noqa: F401  (registers every table)
 from regista.server.db import migrate
@@ -28,7 +28,7 @@ from regista.server.db.migrate import (
     schema_state,
     upgrade_to_head,
 )
-from regista.server.db.models import Experiment
+from regista.server.db.models import Experiment, Param, Run
 from regista.server.db.setup import prepare_database
 from tests.fixtures.databases import database_url
 from tests.fixtures.live_server import start_server
@@ -153,31 +153,29 @@ class TestStartupCheck:
             start_server(backend, db_url, tmp_path / "srv")
 
 
-@pytest.fixture
-def two_revision_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The shipped tree plus one more revision, as the next regista release would ship it."""
+def add_next_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, upgrade_body: str) -> str:
+    """Point regista at the shipped tree plus one more revision, as the next release would ship it."""
     tree = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, tree, ignore=shutil.ignore_patterns("__pycache__"))
-    (tree / "versions" / "9999_next.py").write_text(
-        textwrap.dedent(f"""
-            import sqlalchemy as sa
-            from alembic import op
-
-            revision = "9999"
-            down_revision = {HEAD_REVISION!r}
-            branch_labels = None
-            depends_on = None
-
-            def upgrade():
-                op.create_table("next_release_table", sa.Column("id", sa.Integer, primary_key=True))
-
-            def downgrade():
-                op.drop_table("next_release_table")
-        """)
+    body = textwrap.indent(textwrap.dedent(upgrade_body).strip(), "    ")
+    source = (
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        f"revision = '9999'\ndown_revision = {HEAD_REVISION!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
+        f"def upgrade():\n{body}\n"
     )
+    (tree / "versions" / "9999_next.py").write_text(source)
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", tree)
     monkeypatch.setattr(migrate, "HEAD_REVISION", "9999")
     return "9999"
+
+
+@pytest.fixture
+def two_revision_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    return add_next_revision(
+        tmp_path,
+        monkeypatch,
+        'op.create_table("next_release_table", sa.Column("id", sa.Integer, primary_key=True))',
+    )
 
 
 class TestOutdatedSchema:
@@ -202,6 +200,42 @@ class TestOutdatedSchema:
         with engine.connect() as conn:
             assert current_revision(conn) == two_revision_tree
             assert inspect(conn).has_table("next_release_table")
+
+
+class TestTableRebuild:
+    def test_rebuilding_a_parent_table_keeps_child_rows(
+        self, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # SQLite batch mode copies the table and drops the old one; with foreign keys on, that DROP
+        # would cascade-delete the params of every run.
+        prepare_database(engine, ARTIFACT_URI, auto_migrate=False)
+        with engine.begin() as conn:
+            conn.execute(
+                insert(Run),
+                {
+                    "run_uuid": "r" * 32,
+                    "experiment_id": 0,
+                    "start_time": 1,
+                    "artifact_uri": "mlflow-artifacts:/0/r",
+                },
+            )
+            conn.execute(insert(Param), {"run_uuid": "r" * 32, "key": "k", "value": "v"})
+        add_next_revision(
+            tmp_path,
+            monkeypatch,
+            """
+            recreate = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+            with op.batch_alter_table("runs", recreate=recreate) as batch:
+                batch.add_column(sa.Column("extra", sa.String(10), nullable=True))
+            """,
+        )
+        upgrade_to_head(engine)
+        with engine.connect() as conn:
+            assert current_revision(conn) == "9999"
+            assert "extra" in {c["name"] for c in inspect(conn).get_columns("runs")}
+            assert conn.execute(select(Param.value)).scalars().all() == ["v"]
+            if engine.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
 class TestDbCommands:

@@ -92,24 +92,44 @@ def upgrade_to_head(engine: Engine) -> str:
     from alembic import command
 
     with engine.connect() as conn:
-        # SQLite: BEGIN IMMEDIATE takes the write lock first, so two processes never migrate at once.
-        conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-            state, revision = schema_state(conn)
-            if state is SchemaState.NEWER:
-                raise SchemaError(
-                    f"The database schema is at revision {revision!r}, newer than this regista's "
-                    f"{HEAD_REVISION!r}. Upgrade regista instead."
-                )
-            if state is SchemaState.UNVERSIONED:
-                raise SchemaError(
-                    "The database has regista tables but no schema version; refusing to migrate."
-                )
-            if state is not SchemaState.CURRENT:
-                command.upgrade(alembic_config(conn), "head")
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a table by copying it and dropping the old one. With foreign keys
+            # on, SQLite's DROP TABLE runs an implicit DELETE that fires ON DELETE CASCADE in the child
+            # tables (data loss). The pragma only takes effect outside a transaction, so it is set on the
+            # raw connection before BEGIN; integrity is checked with foreign_key_check before commit.
+            _raw_sqlite(conn, "PRAGMA foreign_keys=OFF")
+        try:
+            # SQLite: BEGIN IMMEDIATE takes the write lock first, so two processes never migrate at once.
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                if not sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+                state, revision = schema_state(conn)
+                if state is SchemaState.NEWER:
+                    raise SchemaError(
+                        f"The database schema is at revision {revision!r}, newer than this regista's "
+                        f"{HEAD_REVISION!r}. Upgrade regista instead."
+                    )
+                if state is SchemaState.UNVERSIONED:
+                    raise SchemaError(
+                        "The database has regista tables but no schema version; refusing to migrate."
+                    )
+                if state is not SchemaState.CURRENT:
+                    command.upgrade(alembic_config(conn), "head")
+                    if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise SchemaError("The migration left rows violating foreign keys; rolled back.")
+        finally:
+            if sqlite:
+                _raw_sqlite(conn, "PRAGMA foreign_keys=ON")
     return HEAD_REVISION
+
+
+def _raw_sqlite(conn: Connection, statement: str) -> None:
+    """Run a statement on the DBAPI connection outside any transaction (autocommit: see db/engine.py)."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute(statement)  # type: ignore[attr-defined]
 
 
 def alembic_config(conn: Connection | None = None) -> Config:

@@ -19,10 +19,11 @@ from regista.schemas.mlflow.experiments import (
 )
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
+from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx, WriteCtx
 from regista.server.services import experiments as service
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionalRoute)
 
 
 @router.post("/experiments/create")

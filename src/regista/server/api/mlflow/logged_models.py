@@ -17,10 +17,11 @@ from regista.schemas.mlflow.logged_models import (
 )
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
+from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx, WriteCtx
 from regista.server.services import logged_models as service
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionalRoute)
 
 
 @router.post("/logged-models")

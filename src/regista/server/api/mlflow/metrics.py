@@ -10,10 +10,11 @@ from starlette.responses import Response
 from regista.schemas.mlflow.metrics import GetMetricHistory
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
+from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx
 from regista.server.services import metrics as service
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionalRoute)
 
 
 @router.get("/metrics/get-history")

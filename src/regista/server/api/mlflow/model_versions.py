@@ -19,12 +19,13 @@ from regista.schemas.mlflow.model_versions import (
 )
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
+from regista.server.api.routing import TransactionalRoute
 from regista.server.artifacts.repository import ArtifactRepository
 from regista.server.deps import ReadCtx, WriteCtx
 from regista.server.services import model_versions as service
 from regista.server.services import stages
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionalRoute)
 
 
 def remove_after_commit(response: Response, artifacts: ArtifactRepository, paths: list[str]) -> Response:

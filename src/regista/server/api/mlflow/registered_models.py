@@ -24,11 +24,12 @@ from regista.schemas.mlflow.registered_models import (
 from regista.server.api.mlflow.model_versions import remove_after_commit
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
+from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx, WriteCtx
 from regista.server.services import aliases
 from regista.server.services import registered_models as service
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionalRoute)
 
 
 @router.post("/registered-models/create")

@@ -22,13 +22,14 @@ from regista.schemas.mlflow.runs import (
 )
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
+from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx, WriteCtx
 from regista.server.services import metrics as metrics_service
 from regista.server.services import run_inputs as inputs_service
 from regista.server.services import run_search as search_service
 from regista.server.services import runs as service
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionalRoute)
 
 
 @router.post("/runs/create")

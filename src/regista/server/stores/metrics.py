@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select, tuple_
 
 from regista.server.db.models import LatestMetric, LoggedModel, LoggedModelMetric, Metric
-from regista.server.stores.dialect import insert_ignore, upsert
+from regista.server.stores.dialect import insert_ignore, upsert_where
 
 
 def insert_metrics(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -25,7 +25,7 @@ def upsert_latest(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """
     if not rows:
         return
-    stmt = upsert(
+    stmt = upsert_where(
         conn,
         LatestMetric,
         ["run_uuid", "key"],

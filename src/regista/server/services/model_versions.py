@@ -89,7 +89,7 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
             "run_link": req.run_link, "status": READY, "status_message": None,
             "storage_location": storage, "model_id": resolved.model_id,
         }
-        mv_store.insert_model_version(ctx.conn, values)
+        row = mv_store.insert_model_version(ctx.conn, values)
         tag_store.insert_model_version_tags(ctx.conn, rm_id, version, tags)
         if resolved.model_id and resolved.logged_model_known:
             mv_store.add_version_to_logged_model(ctx.conn, resolved.model_id, req.name, version)
@@ -102,7 +102,6 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
         if copy_rel is not None:
             ctx.artifacts.delete(copy_rel)
         raise
-    row = mv_store.find_model_version(ctx.conn, rm_id, version)
     return version_views(ctx, [(req.name, row)], {})[0]
 
 
@@ -131,7 +130,7 @@ def delete_model_version(ctx: Context, name: str, version: str) -> list[str]:
         )
     removed_aliases = alias_store.delete_aliases_of_version(ctx.conn, rm.id, row.version)
     mv_store.delete_model_version(ctx.conn, rm.id, row.version)
-    rm_store.update_registered_model(ctx.conn, rm.id, {"last_updated_time": now_ms()})
+    rm_store.touch_registered_model(ctx.conn, rm.id, now_ms())
     for alias in removed_aliases:
         ctx.record("model_version_alias.deleted", {"name": name, "alias": alias})
     ctx.record("model_version.deleted", {"name": name, "version": str(row.version)})

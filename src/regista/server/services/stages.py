@@ -26,7 +26,7 @@ def transition_model_version_stage(
     row = mv_store.update_model_version(
         ctx.conn, rm.id, row.version, {"current_stage": target, "last_updated_time": now}
     )
-    rm_store.update_registered_model(ctx.conn, rm.id, {"last_updated_time": now})
+    rm_store.touch_registered_model(ctx.conn, rm.id, now)
     ctx.record(
         "model_version.transitioned",
         {"name": name, "version": str(row.version), "from_stage": previous, "to_stage": target,

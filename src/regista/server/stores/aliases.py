@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 
-from regista.server.db.models import RegisteredModelAlias
-from regista.server.stores.registry_common import upsert
+from regista.server.db.models import RegisteredModelAlias as Alias
+from regista.server.stores.dialect import upsert
+
+
+@cache
+def _of_models() -> Any:
+    return (
+        select(Alias.registered_model_id, Alias.alias, Alias.version)
+        .where(Alias.registered_model_id.in_(bindparam("rm_ids", expanding=True)))
+        .order_by(Alias.registered_model_id, Alias.alias)
+    )
 
 
 def aliases_of_models(conn: Connection, rm_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
@@ -15,48 +26,49 @@ def aliases_of_models(conn: Connection, rm_ids: Sequence[int]) -> dict[int, list
     out: dict[int, list[tuple[str, int]]] = {}
     if not rm_ids:
         return out
-    rows = conn.execute(
-        select(RegisteredModelAlias.registered_model_id, RegisteredModelAlias.alias, RegisteredModelAlias.version)
-        .where(RegisteredModelAlias.registered_model_id.in_(rm_ids))
-        .order_by(RegisteredModelAlias.registered_model_id, RegisteredModelAlias.alias)
-    )
-    for rm_id, alias, version in rows:
+    for rm_id, alias, version in conn.execute(_of_models(), {"rm_ids": list(rm_ids)}):
         out.setdefault(rm_id, []).append((alias, version))
     return out
 
 
+@cache
+def _one() -> Any:
+    return select(Alias.version).where(
+        Alias.registered_model_id == bindparam("rm_id"), Alias.alias == bindparam("alias")
+    )
+
+
 def find_alias_version(conn: Connection, rm_id: int, alias: str) -> int | None:
-    return conn.execute(
-        select(RegisteredModelAlias.version).where(
-            RegisteredModelAlias.registered_model_id == rm_id, RegisteredModelAlias.alias == alias
-        )
-    ).scalar_one_or_none()
+    return conn.execute(_one(), {"rm_id": rm_id, "alias": alias}).scalar_one_or_none()
 
 
 def set_alias(conn: Connection, rm_id: int, alias: str, version: int) -> None:
-    upsert(
-        conn,
-        RegisteredModelAlias,
+    conn.execute(
+        upsert(conn, Alias, ["registered_model_id", "alias"], ["version"]),
         {"registered_model_id": rm_id, "alias": alias, "version": version},
-        ["registered_model_id", "alias"],
-        ["version"],
+    )
+
+
+@cache
+def _delete_one() -> Any:
+    return delete(Alias).where(
+        Alias.registered_model_id == bindparam("rm_id"), Alias.alias == bindparam("alias")
     )
 
 
 def delete_alias(conn: Connection, rm_id: int, alias: str) -> bool:
-    res = conn.execute(
-        delete(RegisteredModelAlias).where(
-            RegisteredModelAlias.registered_model_id == rm_id, RegisteredModelAlias.alias == alias
-        )
+    return bool(conn.execute(_delete_one(), {"rm_id": rm_id, "alias": alias}).rowcount)
+
+
+@cache
+def _delete_of_version() -> Any:
+    return (
+        delete(Alias)
+        .where(Alias.registered_model_id == bindparam("rm_id"), Alias.version == bindparam("version"))
+        .returning(Alias.alias)
     )
-    return bool(res.rowcount)
 
 
 def delete_aliases_of_version(conn: Connection, rm_id: int, version: int) -> list[str]:
     """Remove every alias pointing at the version; the removed alias names."""
-    rows = conn.execute(
-        delete(RegisteredModelAlias)
-        .where(RegisteredModelAlias.registered_model_id == rm_id, RegisteredModelAlias.version == version)
-        .returning(RegisteredModelAlias.alias)
-    )
-    return [r[0] for r in rows]
+    return [r[0] for r in conn.execute(_delete_of_version(), {"rm_id": rm_id, "version": version})]

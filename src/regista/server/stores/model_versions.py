@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Row, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, delete, insert, select, update
 
 from regista.errors import NotFound
 from regista.server.db.models import LoggedModel, LoggedModelTag, ModelVersion, RegisteredModel
-from regista.server.stores.registry_common import upsert
+from regista.server.stores.dialect import upsert
 
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
@@ -19,14 +20,25 @@ def not_found(name: str, version: int | str) -> NotFound:
     return NotFound(f"Model Version (name={name}, version={version}) not found")
 
 
+@cache
+def _one() -> Any:
+    return select(ModelVersion).where(
+        ModelVersion.registered_model_id == bindparam("rm_id"), ModelVersion.version == bindparam("version")
+    )
+
+
 def find_model_version(conn: Connection, rm_id: int, version: int) -> Row[Any] | None:
-    return conn.execute(
-        select(ModelVersion).where(ModelVersion.registered_model_id == rm_id, ModelVersion.version == version)
-    ).first()
+    return conn.execute(_one(), {"rm_id": rm_id, "version": version}).first()
 
 
-def insert_model_version(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(insert(ModelVersion), values)
+@cache
+def _insert() -> Any:
+    return insert(ModelVersion).returning(*ModelVersion.__table__.c)
+
+
+def insert_model_version(conn: Connection, values: dict[str, Any]) -> Row[Any]:
+    """Insert and return the new row."""
+    return conn.execute(_insert(), values).one()
 
 
 def update_model_version(conn: Connection, rm_id: int, version: int, values: dict[str, Any]) -> Row[Any]:
@@ -114,10 +126,7 @@ def add_version_to_logged_model(conn: Connection, model_id: str, name: str, vers
     entry = {"name": name, "version": version}
     if entry not in entries:
         entries.append(entry)
-    upsert(
-        conn,
-        LoggedModelTag,
+    conn.execute(
+        upsert(conn, LoggedModelTag, ["model_id", "key"], ["value"]),
         {"model_id": model_id, "key": MODEL_VERSIONS_TAG, "value": orjson.dumps(entries).decode()},
-        ["model_id", "key"],
-        ["value"],
     )

@@ -1,16 +1,32 @@
 """SQL for registered models: lookup, insert, update, delete, version-number allocation, search pages
-and the latest version per stage."""
+and the latest version per stage.
+
+Fixed-shape statements are built once (cached factories with bind parameters) and executed with
+parameters: building a Core statement costs several times more than executing a cached one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    union_all,
+    update,
+)
 
 from regista.errors import NotFound
 from regista.server.db.models import ModelVersion, RegisteredModel
-from regista.server.stores.registry_common import insert_ignore
+from regista.server.stores.dialect import insert_ignore
 
 # Every stage a version can be in (the registry stores no internal tombstone stage).
 ALL_STAGES = ("None", "Staging", "Production", "Archived")
@@ -20,12 +36,15 @@ def not_found(name: str) -> NotFound:
     return NotFound(f"Registered Model with name={name} not found")
 
 
+@cache
+def _by_name(for_update: bool) -> Any:
+    stmt = select(RegisteredModel).where(RegisteredModel.name == bindparam("name"))
+    return stmt.with_for_update() if for_update else stmt
+
+
 def find_registered_model(conn: Connection, name: str, *, for_update: bool = False) -> Row[Any] | None:
     """The model's row or None. `for_update` locks it on PostgreSQL (SQLite already holds the write lock)."""
-    stmt = select(RegisteredModel).where(RegisteredModel.name == name)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return conn.execute(stmt).first()
+    return conn.execute(_by_name(for_update), {"name": name}).first()
 
 
 def get_registered_model(conn: Connection, name: str, *, for_update: bool = False) -> Row[Any]:
@@ -35,13 +54,32 @@ def get_registered_model(conn: Connection, name: str, *, for_update: bool = Fals
     return row
 
 
+@cache
+def _insert(dialect: str) -> Any:
+    return insert_ignore(dialect, RegisteredModel).returning(RegisteredModel.id)
+
+
 def insert_registered_model(conn: Connection, values: dict[str, Any]) -> int | None:
     """Insert a model; its id, or None when the name is taken (no exception, so the transaction lives)."""
-    return insert_ignore(conn, RegisteredModel, values, ["name"], RegisteredModel.id)
+    return conn.execute(_insert(conn.dialect.name), values).scalar_one_or_none()
 
 
 def update_registered_model(conn: Connection, rm_id: int, values: dict[str, Any]) -> None:
     conn.execute(update(RegisteredModel).where(RegisteredModel.id == rm_id).values(values))
+
+
+@cache
+def _touch() -> Any:
+    return (
+        update(RegisteredModel)
+        .where(RegisteredModel.id == bindparam("rm_id"))
+        .values(last_updated_time=bindparam("now"))
+    )
+
+
+def touch_registered_model(conn: Connection, rm_id: int, now: int) -> None:
+    """Bump last_updated_time (a version of the model changed)."""
+    conn.execute(_touch(), {"rm_id": rm_id, "now": now})
 
 
 def delete_registered_model(conn: Connection, rm_id: int) -> None:
@@ -49,40 +87,46 @@ def delete_registered_model(conn: Connection, rm_id: int) -> None:
     conn.execute(delete(RegisteredModel).where(RegisteredModel.id == rm_id))
 
 
+@cache
+def _allocate() -> Any:
+    return (
+        update(RegisteredModel)
+        .where(RegisteredModel.name == bindparam("rm_name"))
+        .values(next_version=RegisteredModel.next_version + 1, last_updated_time=bindparam("now"))
+        .returning(RegisteredModel.id, RegisteredModel.next_version)
+    )
+
+
 def allocate_version(conn: Connection, name: str, now: int) -> tuple[int, int] | None:
     """Atomically hand out the model's next version number: (registered_model_id, version), or None
     when there is no such model. The UPDATE row-locks the model until commit on PostgreSQL; on SQLite
     the request already holds the database write lock (BEGIN IMMEDIATE). The counter never goes back,
     so numbers of deleted versions are never reused."""
-    row = conn.execute(
-        update(RegisteredModel)
-        .where(RegisteredModel.name == name)
-        .values(next_version=RegisteredModel.next_version + 1, last_updated_time=now)
-        .returning(RegisteredModel.id, RegisteredModel.next_version)
-    ).first()
+    row = conn.execute(_allocate(), {"rm_name": name, "now": now}).first()
     if row is None:
         return None
     return int(row[0]), int(row[1]) - 1
 
 
+@cache
+def _stages() -> Any:
+    return (
+        select(ModelVersion.current_stage)
+        .where(ModelVersion.registered_model_id == bindparam("rm_id"))
+        .distinct()
+    )
+
+
 def version_stages(conn: Connection, rm_id: int) -> set[str]:
     """The distinct stages the model's versions are in."""
-    rows = conn.execute(
-        select(ModelVersion.current_stage).where(ModelVersion.registered_model_id == rm_id).distinct()
-    )
-    return {r[0] for r in rows}
+    return {r[0] for r in conn.execute(_stages(), {"rm_id": rm_id})}
 
 
-def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[str] | None = None) -> list[Row[Any]]:
-    """The highest version per (model, stage) for the given models, in one query: a GROUP BY over the
-    (registered_model_id, current_stage, version) index joined back to the version rows."""
-    if not rm_ids:
-        return []
-    if len(rm_ids) == 1:
-        return _latest_versions_of_one(conn, rm_ids[0], stages)
-    conds = [ModelVersion.registered_model_id.in_(rm_ids)]
-    if stages is not None:
-        conds.append(ModelVersion.current_stage.in_(stages))
+@cache
+def _latest_of_many(with_stages: bool) -> Any:
+    conds = [ModelVersion.registered_model_id.in_(bindparam("rm_ids", expanding=True))]
+    if with_stages:
+        conds.append(ModelVersion.current_stage.in_(bindparam("stages", expanding=True)))
     top = (
         select(
             ModelVersion.registered_model_id.label("rm_id"),
@@ -92,16 +136,16 @@ def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[st
         .group_by(ModelVersion.registered_model_id, ModelVersion.current_stage)
         .subquery()
     )
-    stmt = select(ModelVersion).join(
+    return select(ModelVersion).join(
         top, and_(ModelVersion.registered_model_id == top.c.rm_id, ModelVersion.version == top.c.version)
     )
-    return list(conn.execute(stmt))
 
 
-def _latest_versions_of_one(conn: Connection, rm_id: int, stages: Sequence[str] | None) -> list[Row[Any]]:
-    """One model (registered-models/get, before nearly every client mutation): one index seek per stage
-    (ORDER BY version DESC LIMIT 1 on (registered_model_id, current_stage, version)), however many
-    versions the model has."""
+@cache
+def _latest_of_one(stages: tuple[str, ...]) -> Any:
+    """One index seek per stage (ORDER BY version DESC LIMIT 1 on (registered_model_id, current_stage,
+    version)), however many versions the model has."""
+    rm_id = bindparam("rm_id")
     seeks = [
         select(
             select(ModelVersion.version)
@@ -110,12 +154,27 @@ def _latest_versions_of_one(conn: Connection, rm_id: int, stages: Sequence[str] 
             .limit(1)
             .subquery()
         )
-        for stage in (stages if stages is not None else ALL_STAGES)
+        for stage in stages
     ]
-    stmt = select(ModelVersion).where(
+    return select(ModelVersion).where(
         ModelVersion.registered_model_id == rm_id, ModelVersion.version.in_(union_all(*seeks))
     )
-    return list(conn.execute(stmt))
+
+
+def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[str] | None = None) -> list[Row[Any]]:
+    """The highest version per (model, stage) for the given models, in one query."""
+    if not rm_ids:
+        return []
+    if len(rm_ids) == 1:
+        # registered-models/get, called before nearly every client mutation: the seek form.
+        wanted = tuple(s for s in ALL_STAGES if stages is None or s in stages)
+        if not wanted:
+            return []
+        return list(conn.execute(_latest_of_one(wanted), {"rm_id": rm_ids[0]}))
+    params: dict[str, Any] = {"rm_ids": list(rm_ids)}
+    if stages is not None:
+        params["stages"] = list(stages)
+    return list(conn.execute(_latest_of_many(stages is not None), params))
 
 
 def search_registered_models(

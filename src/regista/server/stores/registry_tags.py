@@ -3,94 +3,104 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, tuple_
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from regista.server.db.models import ModelVersionTag, RegisteredModelTag
-from regista.server.stores.registry_common import upsert
+from regista.server.db.models import ModelVersionTag as MVTag
+from regista.server.db.models import RegisteredModelTag as RMTag
+from regista.server.stores.dialect import upsert
+
+
+@cache
+def _rm_tags() -> Any:
+    return (
+        select(RMTag.registered_model_id, RMTag.key, RMTag.value)
+        .where(RMTag.registered_model_id.in_(bindparam("rm_ids", expanding=True)))
+        .order_by(RMTag.registered_model_id, RMTag.key)
+    )
 
 
 def registered_model_tags(conn: Connection, rm_ids: Sequence[int]) -> dict[int, dict[str, str | None]]:
     out: dict[int, dict[str, str | None]] = {}
     if not rm_ids:
         return out
-    rows = conn.execute(
-        select(RegisteredModelTag.registered_model_id, RegisteredModelTag.key, RegisteredModelTag.value)
-        .where(RegisteredModelTag.registered_model_id.in_(rm_ids))
-        .order_by(RegisteredModelTag.registered_model_id, RegisteredModelTag.key)
-    )
-    for rm_id, key, value in rows:
+    for rm_id, key, value in conn.execute(_rm_tags(), {"rm_ids": list(rm_ids)}):
         out.setdefault(rm_id, {})[key] = value
     return out
 
 
 def set_registered_model_tags(conn: Connection, rm_id: int, tags: dict[str, str | None]) -> None:
     if tags:
-        upsert(
-            conn,
-            RegisteredModelTag,
+        conn.execute(
+            upsert(conn, RMTag, ["registered_model_id", "key"], ["value"]),
             [{"registered_model_id": rm_id, "key": k, "value": v} for k, v in tags.items()],
-            ["registered_model_id", "key"],
-            ["value"],
         )
+
+
+@cache
+def _delete_rm_tag() -> Any:
+    return delete(RMTag).where(RMTag.registered_model_id == bindparam("rm_id"), RMTag.key == bindparam("key"))
 
 
 def delete_registered_model_tag(conn: Connection, rm_id: int, key: str) -> bool:
-    res = conn.execute(
-        delete(RegisteredModelTag).where(
-            RegisteredModelTag.registered_model_id == rm_id, RegisteredModelTag.key == key
+    return bool(conn.execute(_delete_rm_tag(), {"rm_id": rm_id, "key": key}).rowcount)
+
+
+@cache
+def _mv_tags() -> Any:
+    # Tags of every version of the given models, narrowed to the wanted versions in Python: one cached
+    # statement whatever the mix of (model, version) pairs, served by the primary-key index.
+    return (
+        select(MVTag.registered_model_id, MVTag.version, MVTag.key, MVTag.value)
+        .where(
+            MVTag.registered_model_id.in_(bindparam("rm_ids", expanding=True)),
+            MVTag.version.in_(bindparam("versions", expanding=True)),
         )
+        .order_by(MVTag.key)
     )
-    return bool(res.rowcount)
 
 
 def model_version_tags(
     conn: Connection, keys: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], dict[str, str | None]]:
     """Tags of the given (registered_model_id, version) pairs, in one query."""
-    pairs = list(set(keys))
+    pairs = set(keys)
     out: dict[tuple[int, int], dict[str, str | None]] = {}
     if not pairs:
         return out
-    if len(pairs) == 1:
-        cond = (ModelVersionTag.registered_model_id == pairs[0][0]) & (ModelVersionTag.version == pairs[0][1])
-    else:
-        cond = tuple_(ModelVersionTag.registered_model_id, ModelVersionTag.version).in_(pairs)
-    rows = conn.execute(
-        select(ModelVersionTag.registered_model_id, ModelVersionTag.version, ModelVersionTag.key,
-               ModelVersionTag.value)
-        .where(cond)
-        .order_by(ModelVersionTag.key)
-    )
-    for rm_id, version, key, value in rows:
-        out.setdefault((rm_id, version), {})[key] = value
+    params = {"rm_ids": list({p[0] for p in pairs}), "versions": list({p[1] for p in pairs})}
+    for rm_id, version, key, value in conn.execute(_mv_tags(), params):
+        if (rm_id, version) in pairs:
+            out.setdefault((rm_id, version), {})[key] = value
     return out
 
 
 def insert_model_version_tags(conn: Connection, rm_id: int, version: int, tags: dict[str, str | None]) -> None:
     if tags:
         conn.execute(
-            insert(ModelVersionTag),
+            insert(MVTag),
             [{"registered_model_id": rm_id, "version": version, "key": k, "value": v} for k, v in tags.items()],
         )
 
 
 def set_model_version_tag(conn: Connection, rm_id: int, version: int, key: str, value: str) -> None:
-    upsert(
-        conn,
-        ModelVersionTag,
+    conn.execute(
+        upsert(conn, MVTag, ["registered_model_id", "version", "key"], ["value"]),
         {"registered_model_id": rm_id, "version": version, "key": key, "value": value},
-        ["registered_model_id", "version", "key"],
-        ["value"],
+    )
+
+
+@cache
+def _delete_mv_tag() -> Any:
+    return delete(MVTag).where(
+        MVTag.registered_model_id == bindparam("rm_id"),
+        MVTag.version == bindparam("version"),
+        MVTag.key == bindparam("key"),
     )
 
 
 def delete_model_version_tag(conn: Connection, rm_id: int, version: int, key: str) -> bool:
-    res = conn.execute(
-        delete(ModelVersionTag).where(
-            ModelVersionTag.registered_model_id == rm_id,
-            ModelVersionTag.version == version,
-            ModelVersionTag.key == key,
-        )
-    )
-    return bool(res.rowcount)
+    params = {"rm_id": rm_id, "version": version, "key": key}
+    return bool(conn.execute(_delete_mv_tag(), params).rowcount)

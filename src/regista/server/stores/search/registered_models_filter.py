@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 
 from regista.errors import InvalidParameter
 from regista.server.db.models import RegisteredModel, RegisteredModelTag
-from regista.server.stores.registry_common import ilike, like
+from regista.server.stores.search.like import case_sensitive_like
 from regista.server.stores.search.filter_parser import And, Comparison, Node, comparisons, parse_filter
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
@@ -42,8 +42,8 @@ def string_clause(column: Any, c: Comparison, dialect: str) -> ColumnElement[boo
     if c.op == "!=":
         return column != value
     if c.op == "LIKE":
-        return like(column, value, dialect)
-    return ilike(column, value, dialect)
+        return case_sensitive_like(column, value)
+    return column.ilike(value)
 
 
 def tag_clause(
@@ -68,8 +68,8 @@ def tag_clause(
     if c.op == "=":
         return tag_exists(key, value_column == value)
     if c.op == "LIKE":
-        return tag_exists(key, like(value_column, value, dialect))
-    return tag_exists(key, ilike(value_column, value, dialect))
+        return tag_exists(key, case_sensitive_like(value_column, value))
+    return tag_exists(key, value_column.ilike(value))
 
 
 def translate(node: Node, leaf: Callable[[Comparison], ColumnElement[bool]]) -> ColumnElement[bool]:

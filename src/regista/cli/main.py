@@ -38,9 +38,10 @@ def server(
     """Run the tracking, registry and artifact server (same flag names as `mlflow server`)."""
     import uvicorn
 
-    from regista.server.db.engine import build_engine
-    from regista.server.db.setup import prepare_database
     from regista.server.app import EXPERIMENT_ARTIFACT_URI
+    from regista.server.db.engine import build_engine
+    from regista.server.db.migrate import SchemaError
+    from regista.server.db.setup import prepare_database
     from regista.server.settings import Settings
 
     overrides = {
@@ -55,11 +56,16 @@ def server(
         if value is not None:
             os.environ[key] = value
     settings = Settings.from_env()
-    if workers > 1:
-        # Migrate once here so that worker processes only find a current schema.
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = build_engine(settings.database_url)
-        prepare_database(engine, EXPERIMENT_ARTIFACT_URI)
+    # Check (and migrate) the schema once here, so a refusal is one clear line and worker processes
+    # only find a current schema.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.database_url)
+    try:
+        prepare_database(engine, EXPERIMENT_ARTIFACT_URI, auto_migrate=settings.auto_migrate)
+    except SchemaError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    finally:
         engine.dispose()
     typer.echo(f"regista {__version__} listening on http://{host}:{port}", err=True)
     uvicorn.run(

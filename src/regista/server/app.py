@@ -30,7 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare_database(engine, EXPERIMENT_ARTIFACT_URI)
+        prepare_database(engine, EXPERIMENT_ARTIFACT_URI, auto_migrate=settings.auto_migrate)
         # Commits and rollbacks get their own thread budget, apart from handlers (see deps.py).
         app.state.finish_limiter = anyio.CapacityLimiter(64)
         yield

@@ -13,19 +13,15 @@ DEFAULT_EXPERIMENT_ID = 0
 
 
 def prepare_database(
-    engine: Engine, artifact_uri_for_experiment: str, *, auto_migrate: bool | None = None
+    engine: Engine, artifact_uri_for_experiment: str, *, auto_migrate: bool
 ) -> None:
     """Create or migrate the schema (see db/migrate.py), then make sure the Default experiment exists.
 
-    `auto_migrate=None` takes the server setting (REGISTA_AUTO_MIGRATE, default on); an out-of-date schema
-    is then upgraded, or refused with a message telling the operator to run `regista db upgrade`.
+    With `auto_migrate` an out-of-date schema is upgraded; without it, it is refused with a message telling
+    the operator to run `regista db upgrade`.
     """
     from regista.server.db.migrate import ensure_schema
 
-    if auto_migrate is None:
-        from regista.server.settings import Settings
-
-        auto_migrate = Settings.from_env().auto_migrate
     ensure_schema(engine, auto_migrate=auto_migrate)
     with engine.begin() as conn:
         exists = conn.execute(

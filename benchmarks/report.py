@@ -151,7 +151,7 @@ def _md(rows_: list[list[str]], header: list[str]) -> str:
 
 def details(results: dict) -> str:
     header = ["Phase", "server", "calls", "errors", "wall s", "server CPU ms/call", "client CPU %",
-              "other load (cores)", "check"]
+              "other load (cores)", "RSS after, MiB", "check"]
     out = []
     for phase, desc in DESCRIPTIONS.items():
         for kind in ("mlflow", "regista"):
@@ -159,12 +159,12 @@ def details(results: dict) -> str:
             if r is None:
                 continue
             if "failed" in r:
-                out.append([desc, kind, "", "", "", "", "", "", "failed: " + r["failed"][:120].replace("|", "\\|")])
+                out.append([desc, kind, "", "", "", "", "", "", "", "failed: " + r["failed"][:120].replace("|", "\\|")])
                 continue
             check = r.get("check", {})
             out.append([desc, kind, r.get("calls", ""), r.get("errors", ""), fmt(r.get("wall_s")),
                         fmt(r.get("server_cpu_ms_per_call")), fmt(r.get("client_cpu_pct"), 0),
-                        fmt(r.get("other_load_cores")),
+                        fmt(r.get("other_load_cores")), fmt(r.get("rss_after_mib"), 0),
                         "ok" if check.get("ok") else "FAILED " + str({k: v for k, v in check.items() if k != "ok"})
                         [:160].replace("|", "\\|")])
     return _md(out, header)

@@ -128,6 +128,7 @@ def bench(kind: str, sizes: dict, concurrency: int, profiler: Profiler) -> dict:
                 if reply.get("wall_s"):
                     reply["other_load_cores"] = max(0.0, other) / reply["wall_s"]
                 profiler.stop()
+                reply["rss_after_mib"] = server.rss_now_kib() / 1024
                 if reply.get("calls"):
                     reply["server_cpu_ms_per_call"] = 1000 * reply["server_cpu_s"] / reply["calls"]
                 result["phases"][phase] = reply

@@ -227,6 +227,12 @@ class Workload:
         return {"wall_s": stats["wall_s"], "calls": stats["calls"], "errors": stats["errors"],
                 "error_samples": stats["error_samples"], "check": {"ok": stats["errors"] == 0}}
 
+    async def health(self) -> dict:
+        """Baseline: GET /health, the cheapest request each server has (its HTTP stack's floor)."""
+        stats, _ = await self.run_jobs([("GET", "/health", None)] * self.sizes["point_reads"])
+        stats["check"] = {"ok": stats["errors"] == 0}
+        return stats
+
     async def create_runs(self) -> dict:
         now = int(time.time() * 1000)
         jobs = [post("runs/create", {"experiment_id": self.experiment_id, "run_name": f"r{i}", "start_time": now + i})
@@ -367,6 +373,7 @@ class Workload:
 PHASES = {
     "setup": Workload.setup,
     "warmup": Workload.warmup,
+    "health": Workload.health,
     "create_runs": Workload.create_runs,
     "log_batch": Workload.log_batch,
     "create_registered_models": Workload.create_registered_models,

@@ -6,6 +6,7 @@ from __future__ import annotations
 # better="higher": ratio = regista / mlflow; better="lower": ratio = mlflow / regista. Either way the ratio
 # is "how many times better regista is", which is what the targets are stated in.
 ROWS = [
+    ("0. GET /health (HTTP stack floor, no target)", "health", "throughput", "higher", None),
     ("1. create registered models", "create_registered_models", "throughput", "higher", 10),
     ("2. create model versions", "create_model_versions", "throughput", "higher", 10),
     ("3. set alias", "set_aliases", "throughput", "higher", 10),
@@ -19,6 +20,7 @@ ROWS = [
 DESCRIPTIONS = {
     "setup": "setup",
     "warmup": "warm-up (untimed)",
+    "health": "GET /health",
     "create_runs": "runs/create",
     "log_batch": "runs/log-batch",
     "create_registered_models": "registered-models/create",
@@ -242,7 +244,8 @@ than throughput to other work on the machine, and shows how much each server spe
   from the server under test. Before the timed phases, an untimed warm-up sends a few tracking and registry
   reads over 16 connections (MLflow's workers build their stores lazily on first use).
 - **Phases** run in this order against each server: setup (one experiment, one source run, a tiny `MLmodel`
-  uploaded with `PUT /api/2.0/mlflow-artifacts/artifacts/<run artifact path>/model/MLmodel`), create
+  uploaded with `PUT /api/2.0/mlflow-artifacts/artifacts/<run artifact path>/model/MLmodel`), {point:,}
+  `GET /health` (a baseline: the cheapest request, i.e. the HTTP stack's own cost), create
   {s['runs']:,} runs, log-batch (one call per run: 100 metrics + 20 params), create {s['models']:,} registered
   models, create {s['versions']} versions each (version-major order, so concurrent creates hit different
   models; source `runs:/<source run>/model` with its `run_id`, which MLflow's source validation

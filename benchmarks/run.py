@@ -30,6 +30,7 @@ QUICK = {"models": 200, "versions": 5, "runs": 200, "point_reads": 500}
 ORDER = [
     "setup",
     "warmup",
+    "health",
     "create_runs",
     "log_batch",
     "create_registered_models",
@@ -144,6 +145,8 @@ def bench(kind: str, sizes: dict, concurrency: int, profiler: Profiler) -> dict:
         print(f"[{kind}] FAILED: {result['failed']}", flush=True)
     finally:
         server.stop()
+        # The server's own log explains 5xx responses; keep its tail with the results.
+        result["server_log_tail"] = server.log_tail(80)
         server.cleanup()
     return result
 
@@ -187,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run one server; the other's numbers come from its last saved run, if any")
     parser.add_argument("--out", default="docs/benchmarks.md", help="markdown report to write ('' to skip)")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive client connections")
-    parser.add_argument("--py-spy", metavar="DIR", help="record py-spy profiles of each phase into DIR")
+    parser.add_argument("--py-spy", metavar="DIR", help="record py-spy profiles of each phase into DIR (results are then not saved)")
     args = parser.parse_args(argv)
 
     sizes = QUICK if args.quick else FULL
@@ -201,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind in kinds:
         results[kind] = bench(kind, sizes, args.concurrency, profiler)
         results[kind]["date"] = started.isoformat(timespec="seconds")
+        if args.py_spy:
+            continue  # profiled numbers are perturbed by the sampler: never saved as results
         RESULTS_DIR.mkdir(exist_ok=True)
         (RESULTS_DIR / f"{kind}-{mode}.json").write_text(
             json.dumps({"sizes": sizes, "machine": info, "result": results[kind]}, indent=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import cache
 from typing import Any
 
 import orjson
@@ -12,10 +13,16 @@ from regista.server.db.models import OutboxEvent
 from regista.server.principal import Principal
 
 
+@cache
+def _insert_event() -> Any:
+    # Built once: constructing a Core statement costs more than executing it (every write records an event).
+    return insert(OutboxEvent)
+
+
 def record_event(conn: Connection, principal: Principal, event_type: str, payload: dict[str, Any]) -> None:
     """Append an event row; it commits or rolls back with the change that caused it."""
     conn.execute(
-        insert(OutboxEvent),
+        _insert_event(),
         {
             "event_type": event_type,
             "principal": principal.name,

@@ -89,17 +89,19 @@ def create_experiment(
 
 def get_experiment(ctx: Context, experiment_id: str | None) -> dict[str, Any]:
     eid = parse_experiment_id(experiment_id)
-    row = store.get_experiment(ctx.conn, eid)
-    return experiment_json(row, store.tags_for(ctx.conn, [eid])[eid])
+    row, tags = store.experiment_with_tags(ctx.conn, experiment_id=eid)
+    if row is None:
+        raise NotFound(f"No Experiment with id={eid} exists")
+    return experiment_json(row, tags)
 
 
 def get_experiment_by_name(ctx: Context, name: str | None) -> dict[str, Any]:
     if not name:
         raise InvalidParameter("Missing value for required parameter 'experiment_name'.")
-    row = store.find_experiment_by_name(ctx.conn, name)
+    row, tags = store.experiment_with_tags(ctx.conn, name=name)
     if row is None:
         raise NotFound(f"Could not find experiment with name '{name}'")
-    return experiment_json(row, store.tags_for(ctx.conn, [row.experiment_id])[row.experiment_id])
+    return experiment_json(row, tags)
 
 
 def search_experiments(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import isnan
 from typing import Any
 
 from regista.errors import InvalidParameter
@@ -13,8 +14,8 @@ from regista.server.services.runs import active_run, clip, require_run_id, write
 from regista.server.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
     MAX_TAG_VAL_LENGTH,
+    is_known_name,
     metric_value_json,
-    split_metric_value,
     validate_batch_limits,
     validate_metric,
     validate_param,
@@ -25,24 +26,30 @@ from regista.server.stores import runs as runs_store
 from regista.server.stores.search.page_token import decode_offset, encode_offset
 
 
-def _metric_rows(run_id: str, metrics: Sequence[MetricIn]) -> list[dict[str, Any]]:
-    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+def _metric_rows(run_id: str, metrics: Sequence[MetricIn]) -> list[tuple[Any, ...]]:
+    """Validated history rows (tuples in store.METRIC_COLUMNS order), identical points logged once."""
+    rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    single = len(metrics) == 1
     for i, m in enumerate(metrics):
-        validate_metric(m.key, m.value, m.timestamp, "" if len(metrics) == 1 else f"metrics[{i}]")
-        assert m.value is not None
-        value, is_nan = split_metric_value(m.value)
-        row = {
-            "run_uuid": run_id,
-            "key": m.key,
-            "value": value,
-            "is_nan": is_nan,
-            "timestamp": m.timestamp,
-            "step": m.step or 0,
-            "model_id": m.model_id or None,
-            "dataset_name": m.dataset_name or None,
-            "dataset_digest": m.dataset_digest or None,
-        }
-        rows.setdefault((m.key, row["step"], m.timestamp, value, is_nan), row)
+        key, value, timestamp = m.key, m.value, m.timestamp
+        if value is None or timestamp is None or timestamp < 0 or not is_known_name(key):
+            validate_metric(key, value, timestamp, "" if single else f"metrics[{i}]")
+        is_nan = isnan(value)  # type: ignore[arg-type]  # NaN is stored as 0 with is_nan set
+        if is_nan:
+            value = 0.0
+        step = m.step or 0
+        row = (
+            run_id,
+            key,
+            step,
+            timestamp,
+            value,
+            is_nan,
+            m.model_id or None,
+            m.dataset_name or None,
+            m.dataset_digest or None,
+        )
+        rows.setdefault(row[1:6], row)
     return list(rows.values())
 
 
@@ -52,42 +59,22 @@ def write_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> Non
     if not rows:
         return
     store.insert_metrics(ctx.conn, rows)
-    latest: dict[str, dict[str, Any]] = {}
+    # The latest point per key by (step, timestamp, value); the first of equal points wins.
+    latest: dict[str, tuple[Any, ...]] = {}
     for row in rows:
-        cur = latest.get(row["key"])
-        if cur is None or (row["step"], row["timestamp"], row["value"]) > (
-            cur["step"],
-            cur["timestamp"],
-            cur["value"],
-        ):
-            latest[row["key"]] = row
-    store.upsert_latest(
-        ctx.conn,
-        [
-            {k: r[k] for k in ("run_uuid", "key", "value", "timestamp", "step", "is_nan")}
-            for r in latest.values()
-        ],
-    )
-    with_model = [r for r in rows if r["model_id"]]
+        cur = latest.get(row[1])
+        if cur is None or row[2:5] > cur[2:5]:
+            latest[row[1]] = row
+    # latest_metrics columns: run_uuid, key, value, timestamp, step, is_nan
+    store.upsert_latest(ctx.conn, [(run_id, r[1], r[4], r[3], r[2], r[5]) for r in latest.values()])
+    with_model = [r for r in rows if r[6]]
     if with_model:
-        known = store.existing_logged_models(ctx.conn, sorted({r["model_id"] for r in with_model}))
+        known = store.existing_logged_models(ctx.conn, sorted({r[6] for r in with_model}))
+        # logged_model_metrics columns: model_id, key, step, timestamp, value, is_nan, run_id, dataset_name,
+        # dataset_digest
         store.insert_logged_model_metrics(
             ctx.conn,
-            [
-                {
-                    "model_id": r["model_id"],
-                    "key": r["key"],
-                    "step": r["step"],
-                    "timestamp": r["timestamp"],
-                    "value": r["value"],
-                    "is_nan": r["is_nan"],
-                    "run_id": run_id,
-                    "dataset_name": r["dataset_name"],
-                    "dataset_digest": r["dataset_digest"],
-                }
-                for r in with_model
-                if r["model_id"] in known
-            ],
+            [(r[6], r[1], r[2], r[3], r[4], r[5], run_id, r[7], r[8]) for r in with_model if r[6] in known],
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -74,40 +75,39 @@ def run_info_json(row: Any) -> dict[str, Any]:
 
 
 def runs_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """Full Run objects for `rows` in six queries whatever their number (no per-run queries)."""
+    """Full Run objects for `rows` in three queries whatever their number (no per-run queries)."""
     ids = [r.run_uuid for r in rows]
-    params = store.params_for(ctx.conn, ids)
-    tags = store.tags_for(ctx.conn, ids)
-    metrics = store.latest_metrics_for(ctx.conn, ids)
-    datasets = inputs_store.dataset_inputs_for(ctx.conn, ids)
-    model_inputs, model_outputs = inputs_store.model_io_for(ctx.conn, ids)
+    conn = ctx.conn
+    # Per run: metrics, params, tags, model inputs (position, id), model outputs (step, id).
+    parts: dict[str, tuple[list[Any], ...]] = {rid: ([], [], [], [], []) for rid in ids}
+    for rid, key, value, timestamp, step, is_nan in store.latest_metrics_for(conn, ids):
+        # Only NaN / +-Infinity need the string spelling; skip the call for finite values.
+        if is_nan or value in _INFINITIES:
+            value = metric_value_json(value, is_nan)
+        parts[rid][0].append({"key": key, "value": value, "timestamp": timestamp, "step": step})
+    for rid, kind, key, value, number in store.details_for(conn, ids):
+        if kind == store.PARAM or kind == store.TAG:
+            parts[rid][kind + 1].append({"key": key, "value": value})
+        else:  # MODEL_INPUT / MODEL_OUTPUT: (position or step, model_id), sorted below
+            parts[rid][kind + 1].append((number, key))
+    datasets = inputs_store.dataset_inputs_for(conn, ids)
     out = []
     for row in rows:
         rid = row.run_uuid
+        metrics, params, tags, model_inputs, model_outputs = parts[rid]
+        if len(model_inputs) > 1:
+            model_inputs.sort()
+        if len(model_outputs) > 1:
+            model_outputs.sort()
         out.append(
             {
                 "info": run_info_json(row),
-                "data": {
-                    "metrics": [
-                        {
-                            "key": m[1],
-                            # Only NaN / +-Infinity need the string spelling; skip the call for finite values.
-                            "value": metric_value_json(m[2], m[5]) if m[5] or m[2] in _INFINITIES else m[2],
-                            "timestamp": m[3],
-                            "step": m[4],
-                        }
-                        for m in metrics.get(rid, ())
-                    ],
-                    "params": [{"key": p[1], "value": p[2]} for p in params.get(rid, ())],
-                    "tags": [{"key": t[1], "value": t[2]} for t in tags.get(rid, ())],
-                },
+                "data": {"metrics": metrics, "params": params, "tags": tags},
                 "inputs": {
                     "dataset_inputs": [_dataset_input_json(d) for d in datasets.get(rid, ())],
-                    "model_inputs": [{"model_id": m} for m in model_inputs.get(rid, ())],
+                    "model_inputs": [{"model_id": m} for _, m in model_inputs],
                 },
-                "outputs": {
-                    "model_outputs": [{"model_id": m, "step": s} for m, s in model_outputs.get(rid, ())]
-                },
+                "outputs": {"model_outputs": [{"model_id": m, "step": s} for s, m in model_outputs]},
             }
         )
     return out
@@ -163,23 +163,32 @@ def create_run(
     if tag_name is None:
         clean.append((RUN_NAME_TAG, name))
     run_id = uuid.uuid4().hex
-    store.insert_run(
-        ctx.conn,
-        {
-            "run_uuid": run_id,
-            "name": name,
-            "experiment_id": eid,
-            "user_id": user_id or "",
-            "status": "RUNNING",
-            "start_time": start_time if start_time is not None else now_ms(),
-            "end_time": None,
-            "lifecycle_stage": "active",
-            "artifact_uri": f"{location.rstrip('/')}/{run_id}/artifacts",
-        },
-    )
-    store.set_tags(ctx.conn, run_id, clean)
+    values = {
+        "run_uuid": run_id,
+        "name": name,
+        "experiment_id": eid,
+        "user_id": user_id or "",
+        "status": "RUNNING",
+        "start_time": start_time if start_time is not None else now_ms(),
+        "end_time": None,
+        "lifecycle_stage": "active",
+        "artifact_uri": f"{location.rstrip('/')}/{run_id}/artifacts",
+    }
+    store.insert_run(ctx.conn, values)
+    final_tags = dict(clean)
+    store.set_tags(ctx.conn, run_id, list(final_tags.items()))
     ctx.record("run.created", {"run_id": run_id, "experiment_id": str(eid)})
-    return get_run(ctx, run_id)
+    # A new run holds exactly what was just written: answer without reading it back.
+    return {
+        "info": run_info_json(SimpleNamespace(**values)),
+        "data": {
+            "metrics": [],
+            "params": [],
+            "tags": [{"key": k, "value": v} for k, v in final_tags.items()],
+        },
+        "inputs": {"dataset_inputs": [], "model_inputs": []},
+        "outputs": {"model_outputs": []},
+    }
 
 
 def _status(status: str | int | None) -> str | None:
@@ -209,8 +218,8 @@ def update_run(
         store.set_tags(ctx.conn, row.run_uuid, [(RUN_NAME_TAG, run_name)])
     if values:
         store.update_run(ctx.conn, row.run_uuid, **values)
-    ctx.record("run.updated", {"run_id": row.run_uuid, **{k: v for k, v in values.items()}})
-    return run_info_json(store.get_run(ctx.conn, row.run_uuid))
+    ctx.record("run.updated", {"run_id": row.run_uuid, **values})
+    return run_info_json(SimpleNamespace(**{**row._asdict(), **values}))
 
 
 def delete_run(ctx: Context, run_id: str | None) -> None:

@@ -38,8 +38,21 @@ def _invalid_value(path: str, value: object, detail: str | None = None) -> str:
     return f"Invalid value {shown} for parameter '{path}' supplied."
 
 
+# Keys that passed validate_name and are at most MAX_ENTITY_KEY_LENGTH long: the same metric, param and tag
+# keys arrive with every batch, so they are checked once. Bounded so hostile input cannot grow it for ever.
+_KNOWN_NAMES: set[str] = set()
+_KNOWN_NAMES_MAX = 10_000
+
+
+def is_known_name(name: str | None) -> bool:
+    """True when `name` is a valid key of at most MAX_ENTITY_KEY_LENGTH characters already seen."""
+    return name in _KNOWN_NAMES
+
+
 def validate_name(name: str | None, path: str = "key") -> str:
     """A metric, param or tag key: required, MLflow's character set, and not a path that normalises away."""
+    if name in _KNOWN_NAMES:
+        return name  # type: ignore[return-value]
     if name is None or name == "":
         raise InvalidParameter(f"Missing value for required parameter '{path}'.")
     if not _NAME_CHARS.match(name):
@@ -54,6 +67,8 @@ def validate_name(name: str | None, path: str = "key") -> str:
                 f"when treated as such. This name would resolve to {norm!r}",
             )
         )
+    if len(name) <= MAX_ENTITY_KEY_LENGTH and len(_KNOWN_NAMES) < _KNOWN_NAMES_MAX:
+        _KNOWN_NAMES.add(name)
     return name
 
 

@@ -1,12 +1,16 @@
-"""SQL for MLflow 3 logged models, their params, tags and metrics."""
+"""SQL for MLflow 3 logged models, their params, tags and metrics.
+
+Fixed-shape statements are built once (cached factories with bind parameters) and executed with parameters.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from regista.server.db.models import (
     Experiment,
@@ -15,47 +19,82 @@ from regista.server.db.models import (
     LoggedModelParam,
     LoggedModelTag,
 )
-from regista.server.stores.dialect import upsert
+from regista.server.stores.bulk import BulkInsert
+
+_UPSERT_PARAMS = BulkInsert(
+    LoggedModelParam, ("model_id", "key", "value"), (("model_id", "key"), ("value",), None)
+)
+_UPSERT_TAGS = BulkInsert(
+    LoggedModelTag, ("model_id", "key", "value"), (("model_id", "key"), ("value",), None)
+)
+
+
+@cache
+def _select_model() -> Any:
+    return select(LoggedModel).where(LoggedModel.model_id == bindparam("model_id"))
 
 
 def find_logged_model(conn: Connection, model_id: str) -> Row | None:  # type: ignore[type-arg]
     """The logged model's row (model_id, experiment_id, artifact_location, source_run_id, ...) or None."""
-    return conn.execute(select(LoggedModel).where(LoggedModel.model_id == model_id)).first()
+    return conn.execute(_select_model(), {"model_id": model_id}).first()
+
+
+@cache
+def _experiment_location() -> Any:
+    return select(Experiment.lifecycle_stage, Experiment.artifact_location).where(
+        Experiment.experiment_id == bindparam("experiment_id")
+    )
 
 
 def experiment_location(conn: Connection, experiment_id: int) -> tuple[str, str] | None:
-    row = conn.execute(
-        select(Experiment.lifecycle_stage, Experiment.artifact_location).where(
-            Experiment.experiment_id == experiment_id
-        )
-    ).first()
+    row = conn.execute(_experiment_location(), {"experiment_id": experiment_id}).first()
     return None if row is None else (row[0], row[1])
 
 
+@cache
+def _insert_model() -> Any:
+    return insert(LoggedModel)
+
+
 def insert_logged_model(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(insert(LoggedModel), values)
+    conn.execute(_insert_model(), values)
+
+
+@cache
+def _update_model(columns: tuple[str, ...]) -> Any:
+    # Bind names must differ from column names in an UPDATE's SET clause.
+    return (
+        update(LoggedModel)
+        .where(LoggedModel.model_id == bindparam("match_id"))
+        .values({c: bindparam(f"new_{c}") for c in columns})
+    )
 
 
 def update_logged_model(conn: Connection, model_id: str, **values: Any) -> None:
-    conn.execute(update(LoggedModel).where(LoggedModel.model_id == model_id).values(**values))
+    params = {f"new_{c}": v for c, v in values.items()}
+    params["match_id"] = model_id
+    conn.execute(_update_model(tuple(sorted(values))), params)
 
 
 def set_params(conn: Connection, model_id: str, params: Sequence[tuple[str, str]]) -> None:
     if params:
-        rows = [{"model_id": model_id, "key": k, "value": v} for k, v in dict(params).items()]
-        conn.execute(upsert(conn, LoggedModelParam, ["model_id", "key"], ["value"]), rows)
+        _UPSERT_PARAMS.execute(conn, [(model_id, k, v) for k, v in dict(params).items()])
 
 
 def set_tags(conn: Connection, model_id: str, tags: Sequence[tuple[str, str]]) -> None:
     if tags:
-        rows = [{"model_id": model_id, "key": k, "value": v} for k, v in dict(tags).items()]
-        conn.execute(upsert(conn, LoggedModelTag, ["model_id", "key"], ["value"]), rows)
+        _UPSERT_TAGS.execute(conn, [(model_id, k, v) for k, v in dict(tags).items()])
+
+
+@cache
+def _delete_tag() -> Any:
+    return delete(LoggedModelTag).where(
+        LoggedModelTag.model_id == bindparam("model_id"), LoggedModelTag.key == bindparam("key")
+    )
 
 
 def delete_tag(conn: Connection, model_id: str, key: str) -> int:
-    result = conn.execute(
-        delete(LoggedModelTag).where(LoggedModelTag.model_id == model_id, LoggedModelTag.key == key)
-    )
+    result = conn.execute(_delete_tag(), {"model_id": model_id, "key": key})
     return int(result.rowcount or 0)
 
 
@@ -66,44 +105,44 @@ def _grouped(rows: Any) -> dict[str, list[Any]]:
     return out
 
 
+@cache
+def _select_details() -> tuple[Any, Any, Any]:
+    ids = bindparam("ids", expanding=True)
+    params = (
+        select(LoggedModelParam.model_id, LoggedModelParam.key, LoggedModelParam.value)
+        .where(LoggedModelParam.model_id.in_(ids))
+        .order_by(LoggedModelParam.model_id, LoggedModelParam.key)
+    )
+    tags = (
+        select(LoggedModelTag.model_id, LoggedModelTag.key, LoggedModelTag.value)
+        .where(LoggedModelTag.model_id.in_(ids))
+        .order_by(LoggedModelTag.model_id, LoggedModelTag.key)
+    )
+    m = LoggedModelMetric
+    metrics = (
+        select(
+            m.model_id,
+            m.key,
+            m.value,
+            m.is_nan,
+            m.timestamp,
+            m.step,
+            m.run_id,
+            m.dataset_name,
+            m.dataset_digest,
+        )
+        .where(m.model_id.in_(ids))
+        .order_by(m.model_id, m.key, m.step, m.timestamp)
+    )
+    return params, tags, metrics
+
+
 def details_for(conn: Connection, model_ids: Sequence[str]) -> tuple[dict[str, list[Any]], ...]:
     """(params, tags, metrics) of many models, three queries whatever their number."""
     if not model_ids:
         return {}, {}, {}
-    ids = list(model_ids)
-    params = _grouped(
-        conn.execute(
-            select(LoggedModelParam.model_id, LoggedModelParam.key, LoggedModelParam.value)
-            .where(LoggedModelParam.model_id.in_(ids))
-            .order_by(LoggedModelParam.model_id, LoggedModelParam.key)
-        )
-    )
-    tags = _grouped(
-        conn.execute(
-            select(LoggedModelTag.model_id, LoggedModelTag.key, LoggedModelTag.value)
-            .where(LoggedModelTag.model_id.in_(ids))
-            .order_by(LoggedModelTag.model_id, LoggedModelTag.key)
-        )
-    )
-    m = LoggedModelMetric
-    metrics = _grouped(
-        conn.execute(
-            select(
-                m.model_id,
-                m.key,
-                m.value,
-                m.is_nan,
-                m.timestamp,
-                m.step,
-                m.run_id,
-                m.dataset_name,
-                m.dataset_digest,
-            )
-            .where(m.model_id.in_(ids))
-            .order_by(m.model_id, m.key, m.step, m.timestamp)
-        )
-    )
-    return params, tags, metrics
+    bind = {"ids": list(model_ids)}
+    return tuple(_grouped(conn.execute(stmt, bind)) for stmt in _select_details())
 
 
 def search_logged_models(conn: Connection, stmt: Any, offset: int, limit: int) -> list[Row]:  # type: ignore[type-arg]

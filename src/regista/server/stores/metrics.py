@@ -1,58 +1,94 @@
-"""SQL for metric history, the latest value per (run, key), and metrics attached to logged models."""
+"""SQL for metric history, the latest value per (run, key), and metrics attached to logged models.
+
+Statements are built once (cached factories / BulkInsert) and executed with parameters.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, tuple_
+from sqlalchemy import Connection, Row, bindparam, select, tuple_
 
 from regista.server.db.models import LatestMetric, LoggedModel, LoggedModelMetric, Metric
-from regista.server.stores.dialect import insert_ignore, upsert_where
+from regista.server.stores.bulk import BulkInsert
+
+METRIC_COLUMNS = (
+    "run_uuid",
+    "key",
+    "step",
+    "timestamp",
+    "value",
+    "is_nan",
+    "model_id",
+    "dataset_name",
+    "dataset_digest",
+)
+LATEST_COLUMNS = ("run_uuid", "key", "value", "timestamp", "step", "is_nan")
+LOGGED_MODEL_METRIC_COLUMNS = (
+    "model_id",
+    "key",
+    "step",
+    "timestamp",
+    "value",
+    "is_nan",
+    "run_id",
+    "dataset_name",
+    "dataset_digest",
+)
+
+_INSERT_METRICS = BulkInsert(Metric, METRIC_COLUMNS, "nothing")
+# A row replaces the stored latest value only when its (step, timestamp, value) is greater.
+_UPSERT_LATEST = BulkInsert(
+    LatestMetric,
+    LATEST_COLUMNS,
+    (
+        ("run_uuid", "key"),
+        ("value", "timestamp", "step", "is_nan"),
+        lambda excluded: (
+            tuple_(excluded.step, excluded.timestamp, excluded.value)
+            > tuple_(LatestMetric.step, LatestMetric.timestamp, LatestMetric.value)
+        ),
+    ),
+)
+_INSERT_LOGGED_MODEL_METRICS = BulkInsert(LoggedModelMetric, LOGGED_MODEL_METRIC_COLUMNS, "nothing")
 
 
-def insert_metrics(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk insert history rows; an identical row already logged is skipped (log_model re-sends them)."""
-    if rows:
-        conn.execute(insert_ignore(conn, Metric), list(rows))
+def insert_metrics(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Bulk insert history rows (tuples in METRIC_COLUMNS order); an identical row already logged is
+    skipped (log_model re-sends them)."""
+    _INSERT_METRICS.execute(conn, rows)
 
 
-def upsert_latest(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk upsert latest_metrics, replacing a row only by a more recent (step, timestamp, value).
+def upsert_latest(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Bulk upsert latest_metrics (tuples in LATEST_COLUMNS order), replacing a row only by a more recent
+    (step, timestamp, value).
 
     `rows` must hold at most one row per (run_uuid, key): PostgreSQL refuses to update a row twice in
     one INSERT ... ON CONFLICT DO UPDATE.
     """
-    if not rows:
-        return
-    stmt = upsert_where(
-        conn,
-        LatestMetric,
-        ["run_uuid", "key"],
-        ["value", "timestamp", "step", "is_nan"],
-        where=lambda excluded: (
-            tuple_(excluded.step, excluded.timestamp, excluded.value)
-            > tuple_(LatestMetric.step, LatestMetric.timestamp, LatestMetric.value)
-        ),
-    )
-    conn.execute(stmt, list(rows))
+    _UPSERT_LATEST.execute(conn, rows)
+
+
+@cache
+def _existing_logged_models() -> Any:
+    return select(LoggedModel.model_id).where(LoggedModel.model_id.in_(bindparam("ids", expanding=True)))
 
 
 def existing_logged_models(conn: Connection, model_ids: Sequence[str]) -> set[str]:
     if not model_ids:
         return set()
-    return set(
-        conn.execute(select(LoggedModel.model_id).where(LoggedModel.model_id.in_(list(model_ids)))).scalars()
-    )
+    return set(conn.execute(_existing_logged_models(), {"ids": list(model_ids)}).scalars())
 
 
-def insert_logged_model_metrics(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert_ignore(conn, LoggedModelMetric), list(rows))
+def insert_logged_model_metrics(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Tuples in LOGGED_MODEL_METRIC_COLUMNS order."""
+    _INSERT_LOGGED_MODEL_METRICS.execute(conn, rows)
 
 
-def metric_history(conn: Connection, run_id: str, key: str, offset: int, limit: int | None) -> list[Row]:  # type: ignore[type-arg]
-    """History of one metric ordered by (step, timestamp); limit+1 rows when a limit is given."""
+@cache
+def _metric_history(limited: bool) -> Any:
     stmt = (
         select(
             Metric.key,
@@ -64,10 +100,16 @@ def metric_history(conn: Connection, run_id: str, key: str, offset: int, limit: 
             Metric.dataset_name,
             Metric.dataset_digest,
         )
-        .where(Metric.run_uuid == run_id, Metric.key == key)
+        .where(Metric.run_uuid == bindparam("run_id"), Metric.key == bindparam("key"))
         .order_by(Metric.step, Metric.timestamp, Metric.value)
-        .offset(offset)
+        .offset(bindparam("offset"))
     )
+    return stmt.limit(bindparam("limit")) if limited else stmt
+
+
+def metric_history(conn: Connection, run_id: str, key: str, offset: int, limit: int | None) -> list[Row]:  # type: ignore[type-arg]
+    """History of one metric ordered by (step, timestamp); limit+1 rows when a limit is given."""
+    params: dict[str, Any] = {"run_id": run_id, "key": key, "offset": offset}
     if limit is not None:
-        stmt = stmt.limit(limit + 1)
-    return list(conn.execute(stmt))
+        params["limit"] = limit + 1
+    return list(conn.execute(_metric_history(limit is not None), params))

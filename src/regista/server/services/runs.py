@@ -21,12 +21,12 @@ from regista.server.services.tracking_validation import (
     validate_param,
     validate_tag,
 )
-from regista.server.stores import run_inputs as inputs_store
 from regista.server.stores import runs as store
+from regista.server.stores.runs import DATASET_INPUT, METRIC, PARAM, TAG
 
 RUN_NAME_TAG = "mlflow.runName"
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
-_INFINITIES = (float("inf"), float("-inf"))
+_INFINITIES = frozenset((float("inf"), float("-inf")))
 
 
 def now_ms() -> int:
@@ -75,36 +75,36 @@ def run_info_json(row: Any) -> dict[str, Any]:
 
 
 def runs_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """Full Run objects for `rows` in three queries whatever their number (no per-run queries)."""
+    """Full Run objects for `rows` in one query whatever their number (no per-run queries)."""
     ids = [r.run_uuid for r in rows]
-    conn = ctx.conn
-    # Per run: metrics, params, tags, model inputs (position, id), model outputs (step, id).
-    parts: dict[str, tuple[list[Any], ...]] = {rid: ([], [], [], [], []) for rid in ids}
-    for rid, key, value, timestamp, step, is_nan in store.latest_metrics_for(conn, ids):
-        # Only NaN / +-Infinity need the string spelling; skip the call for finite values.
-        if is_nan or value in _INFINITIES:
-            value = metric_value_json(value, is_nan)
-        parts[rid][0].append({"key": key, "value": value, "timestamp": timestamp, "step": step})
-    for rid, kind, key, value, number in store.details_for(conn, ids):
-        if kind == store.PARAM or kind == store.TAG:
-            parts[rid][kind + 1].append({"key": key, "value": value})
-        else:  # MODEL_INPUT / MODEL_OUTPUT: (position or step, model_id), sorted below
-            parts[rid][kind + 1].append((number, key))
-    datasets = inputs_store.dataset_inputs_for(conn, ids)
+    # Per run: metrics, params, tags, model inputs (position, id), model outputs (step, id),
+    # dataset inputs (position, JSON).
+    parts: dict[str, tuple[list[Any], ...]] = {rid: ([], [], [], [], [], []) for rid in ids}
+    current, metrics = None, []
+    for rid, kind, key, text, value, n1, n2, is_nan in store.details_for(ctx.conn, ids):
+        if kind == METRIC:
+            if rid != current:  # a run's rows usually arrive together
+                current, metrics = rid, parts[rid][0]
+            # Only NaN / +-Infinity need the string spelling; skip the call for finite values.
+            if is_nan or value in _INFINITIES:
+                value = metric_value_json(value, is_nan)
+            metrics.append({"key": key, "value": value, "timestamp": n1, "step": n2})
+        elif kind == PARAM or kind == TAG:
+            parts[rid][kind].append({"key": key, "value": text})
+        else:  # model inputs / outputs and dataset inputs: (position or step, id or JSON), sorted below
+            parts[rid][kind].append((n1, key if kind != DATASET_INPUT else text))
     out = []
     for row in rows:
-        rid = row.run_uuid
-        metrics, params, tags, model_inputs, model_outputs = parts[rid]
-        if len(model_inputs) > 1:
-            model_inputs.sort()
-        if len(model_outputs) > 1:
-            model_outputs.sort()
+        _metrics, params, tags, model_inputs, model_outputs, datasets = parts[row.run_uuid]
+        for extra in (model_inputs, model_outputs, datasets):
+            if len(extra) > 1:
+                extra.sort()
         out.append(
             {
                 "info": run_info_json(row),
-                "data": {"metrics": metrics, "params": params, "tags": tags},
+                "data": {"metrics": _metrics, "params": params, "tags": tags},
                 "inputs": {
-                    "dataset_inputs": [_dataset_input_json(d) for d in datasets.get(rid, ())],
+                    "dataset_inputs": [_dataset_input_json(d) for _, d in datasets],
                     "model_inputs": [{"model_id": m} for _, m in model_inputs],
                 },
                 "outputs": {"model_outputs": [{"model_id": m, "step": s} for s, m in model_outputs]},
@@ -113,14 +113,19 @@ def runs_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _dataset_input_json(row: Any) -> dict[str, Any]:
-    _run, tags, name, digest, source_type, source, schema, profile = row
-    dataset: dict[str, Any] = {"name": name, "digest": digest, "source_type": source_type, "source": source}
-    if schema is not None:
-        dataset["schema"] = schema
-    if profile is not None:
-        dataset["profile"] = profile
-    return {"tags": orjson.loads(tags or "[]"), "dataset": dataset}
+def _dataset_input_json(text: str) -> dict[str, Any]:
+    fields = orjson.loads(text)
+    dataset: dict[str, Any] = {
+        "name": fields["name"],
+        "digest": fields["digest"],
+        "source_type": fields["source_type"],
+        "source": fields["source"],
+    }
+    if fields["schema"] is not None:
+        dataset["schema"] = fields["schema"]
+    if fields["profile"] is not None:
+        dataset["profile"] = fields["profile"]
+    return {"tags": orjson.loads(fields["tags"] or "[]"), "dataset": dataset}
 
 
 def get_run(ctx: Context, run_id: str | None) -> dict[str, Any]:

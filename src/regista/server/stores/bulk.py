@@ -4,28 +4,63 @@ Executing a Core insert with a list of dicts costs SQLAlchemy a parameter-proces
 psycopg's executemany a pipelined statement per row. Instead:
 
 - SQLite: the statement is compiled once and run through the driver's executemany (a C loop) with tuples.
-- PostgreSQL: one `INSERT ... SELECT unnest(:col1), unnest(:col2), ... ON CONFLICT ...` statement whatever
-  the number of rows, with one array parameter per column.
+- PostgreSQL: one `INSERT ... SELECT (e->>0)::type, ... FROM jsonb_array_elements(:rows) ON CONFLICT ...`
+  statement whatever the number of rows, the rows travelling as one JSON array of arrays (orjson). Measured
+  against one array parameter per column with unnest: a quarter of the client CPU (psycopg escapes every
+  string of a text array in Python) and no slower in the server. Numbers go through their text spelling,
+  which float8 reads back exactly (orjson writes the shortest round-tripping repr); non-finite floats,
+  which JSON cannot hold, and -0.0, which a jsonb number loses, are sent as strings float8 reads
+  ('Infinity', '-Infinity', 'NaN', '-0').
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Connection, Float, Integer, Text, bindparam, func, select
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Float,
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-_ARRAY_TYPES = ((Boolean, Boolean), (BigInteger, BigInteger), (Integer, BigInteger), (Float, Float))
+_CAST_TYPES = ((Boolean, Boolean), (BigInteger, BigInteger), (Integer, BigInteger), (Float, Float))
 
 
-def _array_item_type(column_type: Any) -> Any:
+def _cast_type(column_type: Any) -> Any:
     # Text rather than VARCHAR(n): an explicit cast to VARCHAR(n) would silently truncate over-long values,
     # whereas the assignment into the column refuses them as a plain insert does.
-    for sa_type, item in _ARRAY_TYPES:
+    for sa_type, target in _CAST_TYPES:
         if isinstance(column_type, sa_type):
-            return item()
+            return target()
     return Text()
+
+
+def _json_float(value: Any) -> Any:
+    """A float as JSON that float8 reads back as the same double (jsonb numbers lose infinities and -0.0)."""
+    if value is None or (value != 0.0 and math.isfinite(value)):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    if value == 0.0:
+        return "-0" if math.copysign(1.0, value) < 0 else 0.0
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _needs_spelling(values: Any) -> bool:
+    """True when a float column holds a value that plain JSON numbers in jsonb would not carry exactly."""
+    return any(v is not None and (v == 0.0 or v - v != 0.0) for v in values)
 
 
 class BulkInsert:
@@ -67,16 +102,19 @@ class BulkInsert:
 
     def _build(self, conn: Connection) -> Any:
         dialect = conn.dialect
+        table = self.table.__table__
         if dialect.name == "postgresql":
-            table = self.table.__table__
-            arrays = [
-                func.unnest(bindparam(c, type_=postgresql.ARRAY(_array_item_type(table.c[c].type))))
-                for c in self.columns
+            rows = func.jsonb_array_elements(cast(bindparam("rows", type_=Text), postgresql.JSONB))
+            element = rows.table_valued("value").alias("e").c.value
+            values = [
+                cast(element.op("->>")(literal_column(str(i))), _cast_type(table.c[c].type))
+                for i, c in enumerate(self.columns)
             ]
             stmt = self._on_conflict(
-                postgresql.insert(self.table).from_select(list(self.columns), select(*arrays))
+                postgresql.insert(self.table).from_select(list(self.columns), select(*values))
             )
-            built: Any = ("postgresql", stmt)
+            floats = tuple(i for i, c in enumerate(self.columns) if isinstance(table.c[c].type, Float))
+            built: Any = ("postgresql", stmt, floats)
         else:
             stmt = self._on_conflict(sqlite.insert(self.table))
             compiled = stmt.compile(dialect=dialect, column_keys=list(self.columns))
@@ -92,6 +130,9 @@ class BulkInsert:
             return
         built = self._built.get(conn.dialect.name) or self._build(conn)
         if built[0] == "postgresql":
-            conn.execute(built[1], dict(zip(self.columns, map(list, zip(*rows)))))
+            for i in built[2]:
+                if _needs_spelling(r[i] for r in rows):
+                    rows = [(*r[:i], _json_float(r[i]), *r[i + 1 :]) for r in rows]
+            conn.execute(built[1], {"rows": orjson.dumps(rows).decode()})
             return
         conn.exec_driver_sql(built[1], rows if isinstance(rows, list) else list(rows))

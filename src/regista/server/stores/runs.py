@@ -11,13 +11,16 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Connection,
-    Integer,
+    Float,
     Row,
     Text,
     bindparam,
     cast,
     delete,
+    func,
     insert,
     literal_column,
     null,
@@ -28,42 +31,54 @@ from sqlalchemy import (
 
 from regista.errors import NotFound
 from regista.server.db.models import (
+    Dataset,
     Experiment,
     LatestMetric,
     Param,
     Run,
+    RunDatasetInput,
     RunModelInput,
     RunModelOutput,
     RunTag,
 )
 from regista.server.stores.bulk import BulkInsert
+from regista.server.stores.id_lists import ids_value, in_ids
 
 # Kinds of the rows details_for returns (second column).
-PARAM, TAG, MODEL_INPUT, MODEL_OUTPUT = 0, 1, 2, 3
+METRIC, PARAM, TAG, MODEL_INPUT, MODEL_OUTPUT, DATASET_INPUT = 0, 1, 2, 3, 4, 5
 
 _INSERT_PARAMS = BulkInsert(Param, ("run_uuid", "key", "value"), "nothing")
 _UPSERT_TAGS = BulkInsert(RunTag, ("run_uuid", "key", "value"), (("run_uuid", "key"), ("value",), None))
 
 
-def _match(column: Any, single: bool) -> Any:
-    """`column = :run_id` for one run, `column IN (:ids)` (expanding) for a page of runs."""
-    return column == bindparam("run_id") if single else column.in_(bindparam("ids", expanding=True))
+def _match(column: Any, mode: str) -> Any:
+    """`column = :run_id` for one run ("one"), `column IN (:ids)` for a page of runs (mode = dialect name)."""
+    return column == bindparam("run_id") if mode == "one" else in_ids(column, mode)
 
 
-def _params(run_ids: Sequence[str]) -> tuple[bool, dict[str, Any]]:
+def _params(conn: Connection, run_ids: Sequence[str]) -> tuple[str, dict[str, Any]]:
     if len(run_ids) == 1:
-        return True, {"run_id": run_ids[0]}
-    return False, {"ids": list(run_ids)}
+        return "one", {"run_id": run_ids[0]}
+    return conn.dialect.name, {"ids": ids_value(conn, run_ids)}
+
+
+def _fetch(result: Any) -> list[tuple[Any, ...]]:
+    """The driver's row tuples, skipping SQLAlchemy's Row objects: for the large per-page reads whose
+    columns need no result processing (strings, numbers; SQLite's booleans stay 0/1)."""
+    try:
+        return result.cursor.fetchall()  # type: ignore[no-any-return]
+    finally:
+        result.close()
 
 
 @cache
-def _select_run(single: bool) -> Any:
-    return select(Run).where(_match(Run.run_uuid, single))
+def _select_run(mode: str) -> Any:
+    return select(Run).where(_match(Run.run_uuid, mode))
 
 
 def find_run(conn: Connection, run_id: str) -> Row | None:  # type: ignore[type-arg]
     """The run's row (run_uuid, experiment_id, artifact_uri, lifecycle_stage, ...) or None."""
-    return conn.execute(_select_run(True), {"run_id": run_id}).first()
+    return conn.execute(_select_run("one"), {"run_id": run_id}).first()
 
 
 def get_run(conn: Connection, run_id: str) -> Row:  # type: ignore[type-arg]
@@ -76,7 +91,8 @@ def get_run(conn: Connection, run_id: str) -> Row:  # type: ignore[type-arg]
 def runs_by_ids(conn: Connection, run_ids: Sequence[str]) -> dict[str, Row]:  # type: ignore[type-arg]
     if not run_ids:
         return {}
-    return {r.run_uuid: r for r in conn.execute(_select_run(False), {"ids": list(run_ids)})}
+    mode, params = _params(conn, run_ids)
+    return {r.run_uuid: r for r in conn.execute(_select_run(mode), params)}
 
 
 @cache
@@ -152,59 +168,103 @@ def delete_tag(conn: Connection, run_id: str, key: str) -> int:
     return int(result.rowcount or 0)
 
 
-# The batched reads below carry no ORDER BY: sorting 10k (run_uuid, key) strings under a collation costs more
+# The page read below carries no ORDER BY: sorting 10k (run_uuid, key) strings under a collation costs more
 # than the read itself on PostgreSQL, and MLflow does not order a run's metrics, params or tags.
 
 
+def _dataset_json(dialect: str) -> Any:
+    """One dataset input as a JSON object (all text: exact in JSON), built by the database."""
+    d, i = Dataset, RunDatasetInput
+    fields = [
+        ("tags", i.tags),
+        ("name", d.name),
+        ("digest", d.digest),
+        ("source_type", d.source_type),
+        ("source", d.source),
+        ("schema", d.schema),
+        ("profile", d.profile),
+    ]
+    args = [a for name, col in fields for a in (literal_column(f"'{name}'"), col)]
+    if dialect == "postgresql":
+        return cast(func.json_build_object(*args), Text)
+    return func.json_object(*args)
+
+
 @cache
-def _select_latest(single: bool) -> Any:
+def _select_details(many: bool, dialect: str) -> Any:
+    def match(column: Any) -> Any:
+        return in_ids(column, dialect) if many else column == bindparam("run_id")
+
+    def kind(k: int) -> Any:
+        return literal_column(str(k))
+
+    text, real, number, flag = (cast(null(), t) for t in (Text, Float, BigInteger, Boolean))
     m = LatestMetric
-    return select(m.run_uuid, m.key, m.value, m.timestamp, m.step, m.is_nan).where(_match(m.run_uuid, single))
-
-
-def latest_metrics_for(conn: Connection, run_ids: Sequence[str]) -> Sequence[Any]:
-    """(run_uuid, key, value, timestamp, step, is_nan) rows of many runs in one query."""
-    if not run_ids:
-        return []
-    single, params = _params(run_ids)
-    return conn.execute(_select_latest(single), params).all()
-
-
-@cache
-def _select_details(single: bool) -> Any:
-    no_text, no_int = cast(null(), Text), cast(null(), Integer)
     return union_all(
-        select(Param.run_uuid, literal_column(str(PARAM)), Param.key, Param.value, no_int).where(
-            _match(Param.run_uuid, single)
+        select(m.run_uuid, kind(METRIC), m.key, text, m.value, m.timestamp, m.step, m.is_nan).where(
+            match(m.run_uuid)
         ),
-        select(RunTag.run_uuid, literal_column(str(TAG)), RunTag.key, RunTag.value, no_int).where(
-            _match(RunTag.run_uuid, single)
+        select(Param.run_uuid, kind(PARAM), Param.key, Param.value, real, number, number, flag).where(
+            match(Param.run_uuid)
+        ),
+        select(RunTag.run_uuid, kind(TAG), RunTag.key, RunTag.value, real, number, number, flag).where(
+            match(RunTag.run_uuid)
         ),
         select(
             RunModelInput.run_uuid,
-            literal_column(str(MODEL_INPUT)),
+            kind(MODEL_INPUT),
             RunModelInput.model_id,
-            no_text,
+            text,
+            real,
             RunModelInput.position,
-        ).where(_match(RunModelInput.run_uuid, single)),
+            number,
+            flag,
+        ).where(match(RunModelInput.run_uuid)),
         select(
             RunModelOutput.run_uuid,
-            literal_column(str(MODEL_OUTPUT)),
+            kind(MODEL_OUTPUT),
             RunModelOutput.model_id,
-            no_text,
+            text,
+            real,
             RunModelOutput.step,
-        ).where(_match(RunModelOutput.run_uuid, single)),
+            number,
+            flag,
+        ).where(match(RunModelOutput.run_uuid)),
+        select(
+            RunDatasetInput.run_uuid,
+            kind(DATASET_INPUT),
+            text,
+            _dataset_json(dialect),
+            real,
+            RunDatasetInput.position,
+            number,
+            flag,
+        )
+        .join(Dataset, Dataset.dataset_uuid == RunDatasetInput.dataset_uuid)
+        .where(match(RunDatasetInput.run_uuid)),
     )
 
 
 def details_for(conn: Connection, run_ids: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Params, tags, model inputs and model outputs of many runs in one query, as
-    (run_uuid, kind, key or model_id, value, position or step) tuples, kind one of PARAM .. MODEL_OUTPUT.
-    Unordered: the caller orders model inputs by position and outputs by (step, model_id)."""
+    """Everything a Run object shows besides its info, for many runs in one query, as driver tuples
+    (run_uuid, kind, key, text, value, n1, n2, is_nan):
+
+    - METRIC: key, value, n1 = timestamp, n2 = step, is_nan (truthy; SQLite answers 0/1)
+    - PARAM / TAG: key, text = value
+    - MODEL_INPUT: key = model_id, n1 = position; MODEL_OUTPUT: key = model_id, n1 = step
+    - DATASET_INPUT: text = JSON object (tags, name, digest, source_type, source, schema, profile),
+      n1 = position
+
+    Unordered: the caller orders model inputs and datasets by position and outputs by (step, model_id).
+    """
     if not run_ids:
         return []
-    single, params = _params(run_ids)
-    return conn.execute(_select_details(single), params).tuples().all()
+    dialect = conn.dialect.name
+    if len(run_ids) == 1:
+        stmt, params = _select_details(False, dialect), {"run_id": run_ids[0]}
+    else:
+        stmt, params = _select_details(True, dialect), {"ids": ids_value(conn, run_ids)}
+    return _fetch(conn.execute(stmt, params))
 
 
 def search_runs(conn: Connection, stmt: Any, offset: int, limit: int) -> list[Row]:  # type: ignore[type-arg]

@@ -10,6 +10,13 @@ from sqlalchemy import Connection, bindparam, delete, select
 
 from regista.server.db.models import RegisteredModelAlias as Alias
 from regista.server.stores.dialect import upsert
+from regista.server.stores.prepared import Prepared
+
+_OF_ONE_MODEL = Prepared(
+    select(Alias.registered_model_id, Alias.alias, Alias.version)
+    .where(Alias.registered_model_id == bindparam("rm_id"))
+    .order_by(Alias.alias)
+)
 
 
 @cache
@@ -26,27 +33,33 @@ def aliases_of_models(conn: Connection, rm_ids: Sequence[int]) -> dict[int, list
     out: dict[int, list[tuple[str, int]]] = {}
     if not rm_ids:
         return out
-    for rm_id, alias, version in conn.execute(_of_models(), {"rm_ids": list(rm_ids)}):
+    if len(rm_ids) == 1:
+        rows = _OF_ONE_MODEL.execute(conn, {"rm_id": rm_ids[0]}).fetchall()
+    else:
+        rows = conn.execute(_of_models(), {"rm_ids": list(rm_ids)}).all()
+    for rm_id, alias, version in rows:
         out.setdefault(rm_id, []).append((alias, version))
     return out
 
 
-@cache
-def _one() -> Any:
-    return select(Alias.version).where(
-        Alias.registered_model_id == bindparam("rm_id"), Alias.alias == bindparam("alias")
-    )
+_ONE = Prepared(
+    select(Alias.version).where(Alias.registered_model_id == bindparam("rm_id"), Alias.alias == bindparam("alias"))
+)
 
 
 def find_alias_version(conn: Connection, rm_id: int, alias: str) -> int | None:
-    return conn.execute(_one(), {"rm_id": rm_id, "alias": alias}).scalar_one_or_none()
+    return _ONE.scalar(conn, {"rm_id": rm_id, "alias": alias})
+
+
+@cache
+def _set(dialect: str) -> Prepared:
+    stmt = upsert(dialect, Alias, ["registered_model_id", "alias"], ["version"])
+    return Prepared(stmt.values(registered_model_id=bindparam("rm_id"), alias=bindparam("alias"),
+                                version=bindparam("version")))
 
 
 def set_alias(conn: Connection, rm_id: int, alias: str, version: int) -> None:
-    conn.execute(
-        upsert(conn, Alias, ["registered_model_id", "alias"], ["version"]),
-        {"registered_model_id": rm_id, "alias": alias, "version": version},
-    )
+    _set(conn.dialect.name).execute(conn, {"rm_id": rm_id, "alias": alias, "version": version})
 
 
 @cache

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import orjson
@@ -12,6 +11,7 @@ from sqlalchemy import ColumnElement, Connection, Row, bindparam, delete, insert
 from regista.errors import NotFound
 from regista.server.db.models import LoggedModel, LoggedModelTag, ModelVersion, RegisteredModel
 from regista.server.stores.dialect import upsert
+from regista.server.stores.prepared import Prepared
 
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
@@ -20,25 +20,24 @@ def not_found(name: str, version: int | str) -> NotFound:
     return NotFound(f"Model Version (name={name}, version={version}) not found")
 
 
-@cache
-def _one() -> Any:
-    return select(ModelVersion).where(
+_ONE = Prepared(
+    select(ModelVersion).where(
         ModelVersion.registered_model_id == bindparam("rm_id"), ModelVersion.version == bindparam("version")
     )
+)
+_COLUMNS = tuple(c.name for c in ModelVersion.__table__.c)
+_INSERT = Prepared(
+    insert(ModelVersion).values({c: bindparam(c) for c in _COLUMNS}).returning(*ModelVersion.__table__.c)
+)
 
 
-def find_model_version(conn: Connection, rm_id: int, version: int) -> Row[Any] | None:
-    return conn.execute(_one(), {"rm_id": rm_id, "version": version}).first()
+def find_model_version(conn: Connection, rm_id: int, version: int) -> Any | None:
+    return _ONE.first(conn, {"rm_id": rm_id, "version": version})
 
 
-@cache
-def _insert() -> Any:
-    return insert(ModelVersion).returning(*ModelVersion.__table__.c)
-
-
-def insert_model_version(conn: Connection, values: dict[str, Any]) -> Row[Any]:
-    """Insert and return the new row."""
-    return conn.execute(_insert(), values).one()
+def insert_model_version(conn: Connection, values: dict[str, Any]) -> Any:
+    """Insert and return the new row (every column must be given)."""
+    return _INSERT.first(conn, {c: values[c] for c in _COLUMNS})
 
 
 def update_model_version(conn: Connection, rm_id: int, version: int, values: dict[str, Any]) -> Row[Any]:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from regista.errors import NotFound
 from regista.server.db.models import ModelVersion, RegisteredModel
 from regista.server.stores.dialect import insert_ignore
+from regista.server.stores.prepared import Prepared
 
 # Every stage a version can be in (the registry stores no internal tombstone stage).
 ALL_STAGES = ("None", "Staging", "Production", "Archived")
@@ -37,49 +38,51 @@ def not_found(name: str) -> NotFound:
 
 
 @cache
-def _by_name(for_update: bool) -> Any:
+def _by_name(for_update: bool) -> Prepared:
     stmt = select(RegisteredModel).where(RegisteredModel.name == bindparam("name"))
-    return stmt.with_for_update() if for_update else stmt
+    return Prepared(stmt.with_for_update() if for_update else stmt)
 
 
-def find_registered_model(conn: Connection, name: str, *, for_update: bool = False) -> Row[Any] | None:
+def find_registered_model(conn: Connection, name: str, *, for_update: bool = False) -> Any | None:
     """The model's row or None. `for_update` locks it on PostgreSQL (SQLite already holds the write lock)."""
-    return conn.execute(_by_name(for_update), {"name": name}).first()
+    return _by_name(for_update).first(conn, {"name": name})
 
 
-def get_registered_model(conn: Connection, name: str, *, for_update: bool = False) -> Row[Any]:
+def get_registered_model(conn: Connection, name: str, *, for_update: bool = False) -> Any:
     row = find_registered_model(conn, name, for_update=for_update)
     if row is None:
         raise not_found(name)
     return row
 
 
+_INSERT_COLUMNS = ("name", "creation_time", "last_updated_time", "description", "user_id", "next_version")
+
+
 @cache
-def _insert(dialect: str) -> Any:
-    return insert_ignore(dialect, RegisteredModel).returning(RegisteredModel.id)
+def _insert(dialect: str) -> Prepared:
+    stmt = insert_ignore(dialect, RegisteredModel).values({c: bindparam(c) for c in _INSERT_COLUMNS})
+    return Prepared(stmt.returning(RegisteredModel.id))
 
 
 def insert_registered_model(conn: Connection, values: dict[str, Any]) -> int | None:
     """Insert a model; its id, or None when the name is taken (no exception, so the transaction lives)."""
-    return conn.execute(_insert(conn.dialect.name), values).scalar_one_or_none()
+    return _insert(conn.dialect.name).scalar(conn, {c: values.get(c) for c in _INSERT_COLUMNS})
 
 
 def update_registered_model(conn: Connection, rm_id: int, values: dict[str, Any]) -> None:
     conn.execute(update(RegisteredModel).where(RegisteredModel.id == rm_id).values(values))
 
 
-@cache
-def _touch() -> Any:
-    return (
-        update(RegisteredModel)
-        .where(RegisteredModel.id == bindparam("rm_id"))
-        .values(last_updated_time=bindparam("now"))
-    )
+_TOUCH = Prepared(
+    update(RegisteredModel)
+    .where(RegisteredModel.id == bindparam("rm_id"))
+    .values(last_updated_time=bindparam("now"))
+)
 
 
 def touch_registered_model(conn: Connection, rm_id: int, now: int) -> None:
     """Bump last_updated_time (a version of the model changed)."""
-    conn.execute(_touch(), {"rm_id": rm_id, "now": now})
+    _TOUCH.execute(conn, {"rm_id": rm_id, "now": now})
 
 
 def delete_registered_model(conn: Connection, rm_id: int) -> None:
@@ -87,14 +90,12 @@ def delete_registered_model(conn: Connection, rm_id: int) -> None:
     conn.execute(delete(RegisteredModel).where(RegisteredModel.id == rm_id))
 
 
-@cache
-def _allocate() -> Any:
-    return (
-        update(RegisteredModel)
-        .where(RegisteredModel.name == bindparam("rm_name"))
-        .values(next_version=RegisteredModel.next_version + 1, last_updated_time=bindparam("now"))
-        .returning(RegisteredModel.id, RegisteredModel.next_version)
-    )
+_ALLOCATE = Prepared(
+    update(RegisteredModel)
+    .where(RegisteredModel.name == bindparam("rm_name"))
+    .values(next_version=RegisteredModel.next_version + 1, last_updated_time=bindparam("now"))
+    .returning(RegisteredModel.id, RegisteredModel.next_version)
+)
 
 
 def allocate_version(conn: Connection, name: str, now: int) -> tuple[int, int] | None:
@@ -102,7 +103,7 @@ def allocate_version(conn: Connection, name: str, now: int) -> tuple[int, int] |
     when there is no such model. The UPDATE row-locks the model until commit on PostgreSQL; on SQLite
     the request already holds the database write lock (BEGIN IMMEDIATE). The counter never goes back,
     so numbers of deleted versions are never reused."""
-    row = conn.execute(_allocate(), {"rm_name": name, "now": now}).first()
+    row = _ALLOCATE.first(conn, {"rm_name": name, "now": now})
     if row is None:
         return None
     return int(row[0]), int(row[1]) - 1
@@ -142,7 +143,7 @@ def _latest_of_many(with_stages: bool) -> Any:
 
 
 @cache
-def _latest_of_one(stages: tuple[str, ...]) -> Any:
+def _latest_of_one(stages: tuple[str, ...]) -> Prepared:
     """One index seek per stage (ORDER BY version DESC LIMIT 1 on (registered_model_id, current_stage,
     version)), however many versions the model has."""
     rm_id = bindparam("rm_id")
@@ -156,12 +157,14 @@ def _latest_of_one(stages: tuple[str, ...]) -> Any:
         )
         for stage in stages
     ]
-    return select(ModelVersion).where(
-        ModelVersion.registered_model_id == rm_id, ModelVersion.version.in_(union_all(*seeks))
+    return Prepared(
+        select(ModelVersion).where(
+            ModelVersion.registered_model_id == rm_id, ModelVersion.version.in_(union_all(*seeks))
+        )
     )
 
 
-def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[str] | None = None) -> list[Row[Any]]:
+def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[str] | None = None) -> list[Any]:
     """The highest version per (model, stage) for the given models, in one query."""
     if not rm_ids:
         return []
@@ -170,7 +173,7 @@ def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[st
         wanted = tuple(s for s in ALL_STAGES if stages is None or s in stages)
         if not wanted:
             return []
-        return list(conn.execute(_latest_of_one(wanted), {"rm_id": rm_ids[0]}))
+        return _latest_of_one(wanted).rows(conn, {"rm_id": rm_ids[0]})
     params: dict[str, Any] = {"rm_ids": list(rm_ids)}
     if stages is not None:
         params["stages"] = list(stages)

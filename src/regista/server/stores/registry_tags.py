@@ -11,6 +11,18 @@ from sqlalchemy import Connection, bindparam, delete, insert, select
 from regista.server.db.models import ModelVersionTag as MVTag
 from regista.server.db.models import RegisteredModelTag as RMTag
 from regista.server.stores.dialect import upsert
+from regista.server.stores.prepared import Prepared
+
+_RM_TAGS_OF_ONE = Prepared(
+    select(RMTag.registered_model_id, RMTag.key, RMTag.value)
+    .where(RMTag.registered_model_id == bindparam("rm_id"))
+    .order_by(RMTag.key)
+)
+_MV_TAGS_OF_ONE = Prepared(
+    select(MVTag.registered_model_id, MVTag.version, MVTag.key, MVTag.value)
+    .where(MVTag.registered_model_id == bindparam("rm_id"), MVTag.version == bindparam("version"))
+    .order_by(MVTag.key)
+)
 
 
 @cache
@@ -26,7 +38,11 @@ def registered_model_tags(conn: Connection, rm_ids: Sequence[int]) -> dict[int, 
     out: dict[int, dict[str, str | None]] = {}
     if not rm_ids:
         return out
-    for rm_id, key, value in conn.execute(_rm_tags(), {"rm_ids": list(rm_ids)}):
+    if len(rm_ids) == 1:
+        rows = _RM_TAGS_OF_ONE.execute(conn, {"rm_id": rm_ids[0]}).fetchall()
+    else:
+        rows = conn.execute(_rm_tags(), {"rm_ids": list(rm_ids)}).all()
+    for rm_id, key, value in rows:
         out.setdefault(rm_id, {})[key] = value
     return out
 
@@ -70,8 +86,13 @@ def model_version_tags(
     out: dict[tuple[int, int], dict[str, str | None]] = {}
     if not pairs:
         return out
-    params = {"rm_ids": list({p[0] for p in pairs}), "versions": list({p[1] for p in pairs})}
-    for rm_id, version, key, value in conn.execute(_mv_tags(), params):
+    if len(pairs) == 1:
+        ((one_rm, one_version),) = pairs
+        rows = _MV_TAGS_OF_ONE.execute(conn, {"rm_id": one_rm, "version": one_version}).fetchall()
+    else:
+        params = {"rm_ids": list({p[0] for p in pairs}), "versions": list({p[1] for p in pairs})}
+        rows = conn.execute(_mv_tags(), params).all()
+    for rm_id, version, key, value in rows:
         if (rm_id, version) in pairs:
             out.setdefault((rm_id, version), {})[key] = value
     return out

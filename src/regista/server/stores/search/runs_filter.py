@@ -10,6 +10,7 @@ then run_uuid.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, false, not_, or_, select, true
@@ -209,7 +210,21 @@ def _dataset_clause(c: Comparison) -> ColumnElement[bool]:
 def runs_search_statement(
     experiment_ids: Sequence[int], stages: Sequence[str], filter_string: str | None, order_by: Sequence[str]
 ) -> Select[Any]:
-    """SELECT runs ... WHERE <scope and filter> ORDER BY <order_by and tie-breakers> (no limit yet)."""
+    """SELECT runs ... WHERE <scope and filter> ORDER BY <order_by and tie-breakers> (no limit yet).
+
+    Statements are immutable: the same search (a client paging, a dashboard polling) reuses the one built
+    for it instead of parsing the filter and building the joins again. Invalid searches are not cached.
+    """
+    return _search_statement(tuple(experiment_ids), tuple(stages), filter_string, tuple(order_by))
+
+
+@lru_cache(maxsize=128)
+def _search_statement(
+    experiment_ids: tuple[int, ...],
+    stages: tuple[str, ...],
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+) -> Select[Any]:
     query = RunQuery()
     for c in comparisons(parse_filter(filter_string, allow_or=False)):
         query.add_filter(c)

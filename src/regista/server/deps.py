@@ -19,11 +19,18 @@ def current_principal(request: Request) -> Principal:
     return ANONYMOUS_ADMIN
 
 
+def request_context(request: Request, write: bool) -> Context:
+    """A Context for this request; its transaction opens on first use (see UnitOfWork)."""
+    state = request.app.state
+    uow = UnitOfWork(state.engine, write=write, write_lock=state.write_lock)
+    return Context(uow, current_principal(request), state.artifacts, state.settings)
+
+
 def _context_dependency(write: bool) -> Callable[[Request], AsyncIterator[Context]]:
     async def dependency(request: Request) -> AsyncIterator[Context]:
         state = request.app.state
-        uow = UnitOfWork(state.engine, write=write, write_lock=state.write_lock)
-        ctx = Context(uow, current_principal(request), state.artifacts, state.settings)
+        ctx = request_context(request, write)
+        uow = ctx.uow
         # The transaction opens lazily inside the handler's worker thread (see UnitOfWork). Finishing runs
         # on its own limiter so a commit never waits behind handlers that are waiting for a lock.
         # scope="function" (below) runs this before the response is sent, so commit errors reach the client.
@@ -41,6 +48,8 @@ def _context_dependency(write: bool) -> Callable[[Request], AsyncIterator[Contex
 
 write_context = _context_dependency(write=True)
 read_context = _context_dependency(write=False)
+# Which context dependency means a writing transaction (read by api/routing.py).
+WRITES = {write_context: True, read_context: False}
 
 WriteCtx = Annotated[Context, Depends(write_context, scope="function")]
 ReadCtx = Annotated[Context, Depends(read_context, scope="function")]

@@ -56,20 +56,25 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return data
 
 
+async def request_data(request: Request, list_fields: frozenset[str]) -> dict[str, Any]:
+    """The raw message: query parameters for GET (repeated keys for list fields), else the JSON body."""
+    if request.method != "GET":
+        return await read_json_object(request)
+    params = request.query_params
+    data: dict[str, Any] = {}
+    for key in params:
+        data[key] = params.getlist(key) if key in list_fields else params[key]
+    return data or await read_json_object(request)
+
+
 def message(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     """A FastAPI dependency that parses `model` from the request the way the mlflow client sends it."""
     list_fields = _list_fields(model)
 
     async def dependency(request: Request) -> M:
-        if request.method == "GET":
-            params = request.query_params
-            data: dict[str, Any] = {}
-            for key in params.keys():
-                data[key] = params.getlist(key) if key in list_fields else params[key]
-            if not data:
-                data = await read_json_object(request)
-        else:
-            data = await read_json_object(request)
-        return parse_message(model, data)
+        return parse_message(model, await request_data(request, list_fields))
 
+    # Lets TransactionalRoute recognise the dependency and parse the message itself (see api/routing.py).
+    dependency.message_model = model  # type: ignore[attr-defined]
+    dependency.list_fields = list_fields  # type: ignore[attr-defined]
     return dependency

@@ -1,44 +1,117 @@
-"""Route class that finishes a request's transaction in the handler's own worker thread."""
+"""Route class for the API handlers: parse, open the context, run the handler and finish its transaction
+in one worker-thread hop.
+
+Handlers keep FastAPI's declarative signature (`ctx: ReadCtx`, `req: Annotated[M, Depends(message(M))]`,
+path parameters as `str`). For such a handler the route does the work of those dependencies itself:
+FastAPI's generic dependency solving, the async-generator context and a second thread hop for the commit
+cost more per request than the handler's own queries. Handlers of any other shape run through FastAPI's
+normal path, with the commit still done in their worker thread.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
+from fastapi.params import Depends
 from fastapi.routing import APIRoute
+from starlette.requests import Request
 
+from regista.server.api.parsing import parse_message, request_data
+from regista.server.deps import WRITES, request_context
 from regista.server.services.context import Context
 
 
-def _finishing_in_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a sync handler so its transaction commits (or rolls back) before the worker thread returns.
+def _run_and_finish(endpoint: Callable[..., Any], kwargs: dict[str, Any], contexts: list[Context]) -> Any:
+    """Run a sync handler, then commit (or roll back) its transactions, in the calling thread."""
+    try:
+        result = endpoint(**kwargs)
+    except BaseException:
+        for ctx in contexts:
+            ctx.uow.finish(commit=False)
+        raise
+    for ctx in contexts:
+        ctx.uow.finish(commit=True)
+    return result
 
-    Without this, every request would need a second thread hop for the commit. The request dependency in
-    deps.py still owns the transaction's lifetime: it rolls back whatever a handler left open.
-    """
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to call a handler without FastAPI's dependency solving."""
+
+    context_param: str
+    write: bool
+    message_param: str | None
+    message_model: Any
+    list_fields: frozenset[str]
+    path_params: tuple[str, ...]
+
+
+def _plan(endpoint: Callable[..., Any], path: str) -> _Plan | None:
+    """The fast-path plan for `endpoint`, or None when its signature has anything else."""
+    if inspect.iscoroutinefunction(endpoint):
+        return None
+    hints = typing.get_type_hints(endpoint, include_extras=True)
+    context_param = message_param = None
+    write = False
+    model = None
+    list_fields: frozenset[str] = frozenset()
+    path_params = []
+    for name in inspect.signature(endpoint).parameters:
+        hint = hints.get(name)
+        meta = getattr(hint, "__metadata__", ())
+        dep = next((m.dependency for m in meta if isinstance(m, Depends)), None)
+        if dep in WRITES and context_param is None:
+            context_param, write = name, WRITES[dep]
+        elif dep is not None and hasattr(dep, "message_model") and message_param is None:
+            message_param, model, list_fields = name, dep.message_model, dep.list_fields
+        elif hint is str and "{" + name in path:
+            path_params.append(name)
+        else:
+            return None
+    if context_param is None:
+        return None
+    return _Plan(context_param, write, message_param, model, list_fields, tuple(path_params))
+
+
+def _fast_endpoint(endpoint: Callable[..., Any], plan: _Plan) -> Callable[..., Any]:
+    async def handle(request: Request) -> Any:
+        kwargs: dict[str, Any] = {name: request.path_params[name] for name in plan.path_params}
+        if plan.message_param is not None:
+            data = await request_data(request, plan.list_fields)
+            kwargs[plan.message_param] = parse_message(plan.message_model, data)
+        ctx = request_context(request, plan.write)
+        kwargs[plan.context_param] = ctx
+        return await anyio.to_thread.run_sync(_run_and_finish, endpoint, kwargs, [ctx])
+
+    handle.__name__ = endpoint.__name__
+    handle.__doc__ = endpoint.__doc__
+    return handle
+
+
+def _finishing_in_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a sync handler so its transactions finish before its worker thread returns."""
 
     @functools.wraps(endpoint)
     def handler(*args: Any, **kwargs: Any) -> Any:
         contexts = [v for v in kwargs.values() if isinstance(v, Context)]
-        try:
-            result = endpoint(*args, **kwargs)
-        except BaseException:
-            for ctx in contexts:
-                ctx.uow.finish(commit=False)
-            raise
-        for ctx in contexts:
-            ctx.uow.finish(commit=True)
-        return result
+        return _run_and_finish(functools.partial(endpoint, *args), kwargs, contexts)
 
     return handler
 
 
 class TransactionalRoute(APIRoute):
-    """APIRoute whose sync endpoints finish their unit of work in the same thread hop."""
+    """APIRoute whose sync handlers run, with their commit, in a single worker-thread hop."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if not inspect.iscoroutinefunction(endpoint):
+        plan = _plan(endpoint, path)
+        if plan is not None:
+            endpoint = _fast_endpoint(endpoint, plan)
+        elif not inspect.iscoroutinefunction(endpoint):
             endpoint = _finishing_in_thread(endpoint)
         super().__init__(path, endpoint, **kwargs)

@@ -183,6 +183,18 @@ def machine() -> dict:
     }
 
 
+def render(args: argparse.Namespace) -> int:
+    mode = "quick" if args.quick else "full"
+    meta = json.loads((RESULTS_DIR / f"meta-{mode}.json").read_text())
+    results = {kind: json.loads((RESULTS_DIR / f"{kind}-{mode}.json").read_text())["result"]
+               for kind in ("mlflow", "regista") if (RESULTS_DIR / f"{kind}-{mode}.json").exists()}
+    print(report.table(results, meta))
+    if args.out:
+        (REPO / args.out).write_text(report.markdown(results, meta))
+        print(f"wrote {REPO / args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="~10x smaller sizes for a fast check")
@@ -191,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="docs/benchmarks.md", help="markdown report to write ('' to skip)")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive client connections")
     parser.add_argument("--py-spy", metavar="DIR", help="record py-spy profiles of each phase into DIR (results are then not saved)")
+    parser.add_argument("--render", action="store_true",
+                        help="only re-render --out from the saved results of the last run (no servers)")
     args = parser.parse_args(argv)
+    if args.render:
+        return render(args)
 
     sizes = QUICK if args.quick else FULL
     mode = "quick" if args.quick else "full"
@@ -221,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.table(results, meta))
     print(f"\ntotal run time: {elapsed / 60:.1f} min")
+    if not args.py_spy:
+        (RESULTS_DIR / f"meta-{mode}.json").write_text(json.dumps(meta, indent=1))
     if args.out:
         out = REPO / args.out
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,10 @@ app.add_typer(db_app, name="db")
 
 @app.command()
 def server(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    host: Annotated[
+        Optional[str], typer.Option(help="Interface to listen on (default 127.0.0.1, or $REGISTA_HOST).")
+    ] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port to listen on (default 5000, or $REGISTA_PORT).")] = None,
     backend_store_uri: Annotated[
         Optional[str],
         typer.Option(help="Database URL: sqlite:///path.db or postgresql://user@host/db. "
@@ -28,7 +30,9 @@ def server(
         typer.Option(help="Where artifacts are stored: a local path or any fsspec URI (s3://bucket/prefix). "
                      "Default: artifacts/ in the data directory."),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Number of server processes.")] = 1,
+    workers: Annotated[
+        Optional[int], typer.Option(help="Number of server processes (default 1, or $REGISTA_WORKERS).")
+    ] = None,
     data_dir: Annotated[
         Optional[str],
         typer.Option(help="Folder for the embedded SQLite database and artifacts (default ./regista-data, "
@@ -46,11 +50,11 @@ def server(
 
     overrides = {
         "REGISTA_HOST": host,
-        "REGISTA_PORT": str(port),
+        "REGISTA_PORT": None if port is None else str(port),
         "REGISTA_BACKEND_STORE_URI": backend_store_uri,
         "REGISTA_ARTIFACTS_DESTINATION": artifacts_destination,
         "REGISTA_DATA_DIR": data_dir,
-        "REGISTA_WORKERS": str(workers),
+        "REGISTA_WORKERS": None if workers is None else str(workers),
     }
     for key, value in overrides.items():
         if value is not None:
@@ -67,13 +71,13 @@ def server(
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    typer.echo(f"regista {__version__} listening on http://{host}:{port}", err=True)
+    typer.echo(f"regista {__version__} listening on http://{settings.host}:{settings.port}", err=True)
     uvicorn.run(
         "regista.server.app:create_app_from_env",
         factory=True,
-        host=host,
-        port=port,
-        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
         http="httptools",
         loop="uvloop",
         access_log=False,

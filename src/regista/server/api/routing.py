@@ -87,6 +87,10 @@ def _fast_endpoint(endpoint: Callable[..., Any], plan: _Plan) -> Callable[..., A
             kwargs[plan.message_param] = parse_message(plan.message_model, data)
         ctx = request_context(request, plan.write)
         kwargs[plan.context_param] = ctx
+        if not plan.write and request.app.state.inline_reads:
+            # SQLite reads answer from the page cache in microseconds and hold the GIL while they
+            # run: a thread hop costs more than the read, and threads contending for the GIL waste CPU.
+            return _run_and_finish(endpoint, kwargs, [ctx])
         return await anyio.to_thread.run_sync(_run_and_finish, endpoint, kwargs, [ctx])
 
     handle.__name__ = endpoint.__name__

@@ -142,7 +142,7 @@ HEADER = ["Phase", "MLflow rate", "MLflow p50 / p95 ms", "regista rate", "regist
 def table(results: dict, meta: dict) -> str:
     body = rows(results)
     widths = [max(len(str(r[i])) for r in [HEADER, *body]) for i in range(len(HEADER))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [HEADER, *body]]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [HEADER, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

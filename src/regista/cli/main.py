@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,24 +17,24 @@ app.add_typer(db_app, name="db")
 @app.command()
 def server(
     host: Annotated[
-        Optional[str], typer.Option(help="Interface to listen on (default 127.0.0.1, or $REGISTA_HOST).")
+        str | None, typer.Option(help="Interface to listen on (default 127.0.0.1, or $REGISTA_HOST).")
     ] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port to listen on (default 5000, or $REGISTA_PORT).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 5000, or $REGISTA_PORT).")] = None,
     backend_store_uri: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Database URL: sqlite:///path.db or postgresql://user@host/db. "
                      "Default: SQLite in the data directory."),
     ] = None,
     artifacts_destination: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Where artifacts are stored: a local path or any fsspec URI (s3://bucket/prefix). "
                      "Default: artifacts/ in the data directory."),
     ] = None,
     workers: Annotated[
-        Optional[int], typer.Option(help="Number of server processes (default 1, or $REGISTA_WORKERS).")
+        int | None, typer.Option(help="Number of server processes (default 1, or $REGISTA_WORKERS).")
     ] = None,
     data_dir: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Folder for the embedded SQLite database and artifacts (default ./regista-data, "
                      "or $REGISTA_DATA_DIR)."),
     ] = None,

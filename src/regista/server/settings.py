@@ -37,7 +37,7 @@ class Settings:
         return self.artifacts_destination or str(self.data_dir / "artifacts")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Settings from REGISTA_* variables, with explicit (non-None) overrides winning."""
         env: dict[str, object] = {}
         if "REGISTA_HOST" in os.environ:

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class Context:
-    uow: "UnitOfWork"
+    uow: UnitOfWork
     principal: Principal
-    artifacts: "ArtifactRepository"
-    settings: "Settings"
+    artifacts: ArtifactRepository
+    settings: Settings
 
     @property
     def conn(self) -> Connection:

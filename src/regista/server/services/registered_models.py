@@ -40,7 +40,7 @@ def registered_model_views(ctx: Context, rows: Sequence[Any]) -> list[dict[str, 
     tags = tag_store.registered_model_tags(ctx.conn, ids)
     latest_views = version_views(ctx, [(names[v.registered_model_id], v) for v in latest], aliases)
     per_model: dict[int, list[dict[str, Any]]] = {}
-    for row, view in sorted(zip(latest, latest_views), key=lambda p: p[0].version):
+    for row, view in sorted(zip(latest, latest_views, strict=False), key=lambda p: p[0].version):
         per_model.setdefault(row.registered_model_id, []).append(view)
     return [
         registered_model_json(r, per_model.get(r.id, ()), tags.get(r.id), aliases.get(r.id, ()))

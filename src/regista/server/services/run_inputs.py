@@ -72,7 +72,7 @@ def log_inputs(
     ]
     uuids = datasets_store.ensure_datasets(ctx.conn, run.experiment_id, specs)
     links: dict[str, tuple[str, str, str | None]] = {}
-    for item, spec in zip(datasets, specs):
+    for item, spec in zip(datasets, specs, strict=False):
         uid = uuids[(spec["name"], spec["digest"])]
         tags = orjson.dumps([{"key": t.key, "value": t.value} for t in item.tags]).decode()
         context = next((t.value for t in item.tags if t.key == CONTEXT_TAG), None)

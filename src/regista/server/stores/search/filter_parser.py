@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from regista.errors import InvalidParameter
 
@@ -52,15 +51,15 @@ class Comparison:
 
 @dataclass(frozen=True)
 class And:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
 
-Node = Union[Comparison, And, Or]
+Node = Comparison | And | Or
 
 _TOKEN = re.compile(
     r"""

@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 
 from regista.errors import InvalidParameter
 from regista.server.db.models import RegisteredModel, RegisteredModelTag
-from regista.server.stores.search.like import case_sensitive_like
 from regista.server.stores.search.filter_parser import And, Comparison, Node, comparisons, parse_filter
+from regista.server.stores.search.like import case_sensitive_like
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")

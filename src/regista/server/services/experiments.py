@@ -69,6 +69,19 @@ def _active(ctx: Context, experiment_id: int) -> Any:
     return row
 
 
+def active_experiment_location(ctx: Context, experiment_id: int) -> str:
+    """The artifact location of an active experiment; 404 when missing, 400 when deleted."""
+    found = store.stage_and_location(ctx.conn, experiment_id)
+    if found is None:
+        raise NotFound(f"No Experiment with id={experiment_id} exists")
+    stage, location = found
+    if stage != "active":
+        raise InvalidParameter(
+            f"The experiment {experiment_id} must be in the 'active' state. Current state is {stage}."
+        )
+    return location
+
+
 def create_experiment(
     ctx: Context, name: str | None, artifact_location: str | None, tags: list[tuple[str, str | None]]
 ) -> str:

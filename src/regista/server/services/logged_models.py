@@ -9,6 +9,7 @@ from typing import Any
 
 from regista.errors import InvalidParameter, NotFound
 from regista.server.services.context import Context
+from regista.server.services.experiments import active_experiment_location
 from regista.server.services.run_names import random_run_name
 from regista.server.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
@@ -116,14 +117,7 @@ def create_logged_model(
     """A PENDING model whose files go under <experiment location>/models/<model_id>/artifacts."""
     eid = parse_experiment_id(experiment_id)
     param_pairs, tag_pairs = _pairs(params, "param"), _pairs(tags, "tag")
-    experiment = store.experiment_location(ctx.conn, eid)
-    if experiment is None:
-        raise NotFound(f"No Experiment with id={eid} exists")
-    stage, location = experiment
-    if stage != "active":
-        raise InvalidParameter(
-            f"The experiment {eid} must be in the 'active' state. Current state is {stage}."
-        )
+    location = active_experiment_location(ctx, eid)
     model_id = f"m-{uuid.uuid4().hex}"
     now = now_ms()
     store.insert_logged_model(

@@ -17,6 +17,7 @@ from regista.server.services.registry_rules import (
     now_ms,
     parse_version,
     validate_id_length,
+    validate_max_results,
     validate_model_name,
     validate_tag,
 )
@@ -157,11 +158,7 @@ def delete_model_version_tag(ctx: Context, name: str, version: str, key: str) ->
 
 
 def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[dict[str, Any]], str | None]:
-    if req.max_results < 1 or req.max_results > MAX_RESULTS_LIMIT:
-        raise InvalidParameter(
-            "Invalid value for request parameter max_results. It must be at most "
-            f"{MAX_RESULTS_LIMIT} and at least 1, but got value {req.max_results}"
-        )
+    validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
     where = model_versions_where(req.filter, ctx.conn.dialect.name)
     order_by = model_versions_order_by(req.order_by)
     offset = decode_offset(req.page_token)

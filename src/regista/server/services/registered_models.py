@@ -14,6 +14,7 @@ from regista.server.services.registry_rules import (
     RESTING_STAGES,
     canonical_stage,
     now_ms,
+    validate_max_results,
     validate_model_name,
     validate_tag,
 )
@@ -139,11 +140,7 @@ def get_latest_versions(ctx: Context, name: str, stages: list[str]) -> list[dict
 
 
 def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> tuple[list[dict[str, Any]], str | None]:
-    if req.max_results < 1 or req.max_results > MAX_RESULTS_LIMIT:
-        raise InvalidParameter(
-            "Invalid value for request parameter max_results. It must be at most "
-            f"{MAX_RESULTS_LIMIT} and at least 1, but got value {req.max_results}"
-        )
+    validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
     where = registered_models_where(req.filter, ctx.conn.dialect.name)
     order_by = registered_models_order_by(req.order_by)
     offset = decode_offset(req.page_token)

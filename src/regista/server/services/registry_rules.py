@@ -55,3 +55,11 @@ def canonical_stage(stage: str) -> str:
 def validate_id_length(value: str | None, param: str, limit: int) -> None:
     if value is not None and len(value) > limit:
         raise InvalidParameter(f"Invalid value for parameter '{param}': longer than {limit} characters.")
+
+
+def validate_max_results(value: int, limit: int) -> None:
+    if value < 1 or value > limit:
+        raise InvalidParameter(
+            "Invalid value for request parameter max_results. It must be at most "
+            f"{limit} and at least 1, but got value {value}"
+        )

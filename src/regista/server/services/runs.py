@@ -12,6 +12,7 @@ import orjson
 
 from regista.errors import InvalidParameter, NotFound
 from regista.server.services.context import Context
+from regista.server.services.experiments import active_experiment_location
 from regista.server.services.run_names import random_run_name
 from regista.server.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
@@ -150,14 +151,7 @@ def create_run(
     for i, (key, value) in enumerate(tags):
         validate_tag(key, value, f"tags[{i}]", value_limit=10**9)
     clean = [(str(k), clip(str(v), MAX_TAG_VAL_LENGTH)) for k, v in tags]
-    experiment = store.experiment_stage(ctx.conn, eid)
-    if experiment is None:
-        raise NotFound(f"No Experiment with id={eid} exists")
-    stage, location = experiment
-    if stage != "active":
-        raise InvalidParameter(
-            f"The experiment {eid} must be in the 'active' state. Current state is {stage}."
-        )
+    location = active_experiment_location(ctx, eid)
     tag_name = dict(clean).get(RUN_NAME_TAG)
     if run_name and tag_name and run_name != tag_name:
         raise InvalidParameter(

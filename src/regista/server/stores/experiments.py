@@ -173,3 +173,16 @@ def search_experiments(
         .limit(limit + 1)
     )
     return list(conn.execute(stmt))
+
+
+@cache
+def _stage_and_location() -> Any:
+    return select(Experiment.lifecycle_stage, Experiment.artifact_location).where(
+        Experiment.experiment_id == bindparam("experiment_id")
+    )
+
+
+def stage_and_location(conn: Connection, experiment_id: int) -> tuple[str, str] | None:
+    """(lifecycle_stage, artifact_location) of an experiment, or None."""
+    row = conn.execute(_stage_and_location(), {"experiment_id": experiment_id}).first()
+    return None if row is None else (row[0], row[1])

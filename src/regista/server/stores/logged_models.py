@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from regista.server.db.models import (
-    Experiment,
     LoggedModel,
     LoggedModelMetric,
     LoggedModelParam,
@@ -37,18 +36,6 @@ def _select_model() -> Any:
 def find_logged_model(conn: Connection, model_id: str) -> Row | None:  # type: ignore[type-arg]
     """The logged model's row (model_id, experiment_id, artifact_location, source_run_id, ...) or None."""
     return conn.execute(_select_model(), {"model_id": model_id}).first()
-
-
-@cache
-def _experiment_location() -> Any:
-    return select(Experiment.lifecycle_stage, Experiment.artifact_location).where(
-        Experiment.experiment_id == bindparam("experiment_id")
-    )
-
-
-def experiment_location(conn: Connection, experiment_id: int) -> tuple[str, str] | None:
-    row = conn.execute(_experiment_location(), {"experiment_id": experiment_id}).first()
-    return None if row is None else (row[0], row[1])
 
 
 @cache

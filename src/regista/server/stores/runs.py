@@ -32,7 +32,6 @@ from sqlalchemy import (
 from regista.errors import NotFound
 from regista.server.db.models import (
     Dataset,
-    Experiment,
     LatestMetric,
     Param,
     Run,
@@ -93,19 +92,6 @@ def runs_by_ids(conn: Connection, run_ids: Sequence[str]) -> dict[str, Row]:  # 
         return {}
     mode, params = _params(conn, run_ids)
     return {r.run_uuid: r for r in conn.execute(_select_run(mode), params)}
-
-
-@cache
-def _experiment_stage() -> Any:
-    return select(Experiment.lifecycle_stage, Experiment.artifact_location).where(
-        Experiment.experiment_id == bindparam("experiment_id")
-    )
-
-
-def experiment_stage(conn: Connection, experiment_id: int) -> tuple[str, str] | None:
-    """(lifecycle_stage, artifact_location) of an experiment, or None."""
-    row = conn.execute(_experiment_stage(), {"experiment_id": experiment_id}).first()
-    return None if row is None else (row[0], row[1])
 
 
 @cache

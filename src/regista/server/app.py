@@ -33,7 +33,6 @@ def create_app(settings: Settings) -> FastAPI:
         prepare_database(engine, EXPERIMENT_ARTIFACT_URI, auto_migrate=settings.auto_migrate)
         # Commits and rollbacks get their own thread budget, apart from handlers (see deps.py).
         app.state.finish_limiter = anyio.CapacityLimiter(64)
-        app.state.write_limiter = anyio.CapacityLimiter(1) if engine.dialect.name == "sqlite" else None
         yield
         engine.dispose()
 

@@ -91,10 +91,7 @@ def _fast_endpoint(endpoint: Callable[..., Any], plan: _Plan) -> Callable[..., A
             # SQLite reads answer from the page cache in microseconds and hold the GIL while they
             # run: a thread hop costs more than the read, and threads contending for the GIL waste CPU.
             return _run_and_finish(endpoint, kwargs, [ctx])
-        # SQLite writes run one at a time anyway (one writer per database): queueing them on the event
-        # loop (write_limiter, one token) is cheaper than parking pool threads on the write lock.
-        limiter = request.app.state.write_limiter if plan.write else None
-        return await anyio.to_thread.run_sync(_run_and_finish, endpoint, kwargs, [ctx], limiter=limiter)
+        return await anyio.to_thread.run_sync(_run_and_finish, endpoint, kwargs, [ctx])
 
     handle.__name__ = endpoint.__name__
     handle.__doc__ = endpoint.__doc__

@@ -103,8 +103,11 @@ class Profiler:
             self.proc = None
 
 
-def bench(kind: str, sizes: dict, concurrency: int, profiler: Profiler) -> dict:
-    server = Server(kind)
+def bench(
+    kind: str, sizes: dict, concurrency: int, profiler: Profiler, regista_workers: int | None = None
+) -> dict:
+    extra = ("--workers", str(regista_workers)) if kind == "regista" and regista_workers else ()
+    server = Server(kind, extra_args=extra)
     result: dict = {"kind": kind, "command": server.display_command(), "phases": {}}
     print(f"[{kind}] starting: {server.display_command()}", flush=True)
     try:
@@ -201,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["regista", "mlflow"],
                         help="run one server; the other's numbers come from its last saved run, if any")
     parser.add_argument("--out", default="docs/benchmarks.md", help="markdown report to write ('' to skip)")
+    parser.add_argument("--regista-workers", type=int, default=None,
+                        help="run regista with --workers N (default: regista's own default, 1)")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive client connections")
     parser.add_argument("--py-spy", metavar="DIR", help="record py-spy profiles of each phase into DIR (results are then not saved)")
     parser.add_argument("--render", action="store_true",
@@ -218,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict] = {}
     profiler = Profiler(args.py_spy)
     for kind in kinds:
-        results[kind] = bench(kind, sizes, args.concurrency, profiler)
+        results[kind] = bench(kind, sizes, args.concurrency, profiler, args.regista_workers)
         results[kind]["date"] = started.isoformat(timespec="seconds")
         if args.py_spy:
             continue  # profiled numbers are perturbed by the sampler: never saved as results

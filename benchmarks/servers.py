@@ -93,6 +93,8 @@ class Server:
     """One server under test: `kind` is "mlflow" or "regista"."""
 
     kind: str
+    # Extra `regista server` flags (e.g. ["--workers", "2"]); the official server always runs its defaults.
+    extra_args: tuple[str, ...] = ()
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="regista-bench-")))
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
@@ -115,7 +117,8 @@ class Server:
             return [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
                     "--backend-store-uri", db, "--artifacts-destination", artifacts]
         return [str(BIN / "regista"), "server", "--port", str(self.port), "--backend-store-uri", db,
-                "--artifacts-destination", artifacts, "--data-dir", str(self.workdir / "data")]
+                "--artifacts-destination", artifacts, "--data-dir", str(self.workdir / "data"),
+                *self.extra_args]
 
     def display_command(self) -> str:
         return " ".join(Path(self.command()[0]).name if i == 0 else a for i, a in enumerate(self.command()))

@@ -11,6 +11,7 @@ from regista.server.api.mlflow import (
     registered_models,
     runs,
 )
+from regista.server.api.route_index import ExactPathIndex
 
 # Routers whose paths are relative to /api/2.0/mlflow; the official server also serves them under
 # /ajax-api/2.0/mlflow (for its web UI), so we do too.
@@ -25,8 +26,12 @@ MLFLOW_ROUTERS: list[APIRouter] = [
 
 
 def include_mlflow_api(app: FastAPI) -> None:
+    index = ExactPathIndex()
     for prefix in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
         for router in MLFLOW_ROUTERS:
             app.include_router(router, prefix=prefix)
+            index.add_router(router, prefix)
+    # First in line: fixed paths are found by one lookup; everything else falls through to the scan.
+    app.router.routes.insert(0, index)
     # Artifact proxy routes carry their own absolute paths (/api/2.0/mlflow-artifacts/...).
     app.include_router(artifacts.router)

@@ -1,0 +1,58 @@
+"""Dispatch requests for fixed paths with one dictionary lookup instead of FastAPI's linear route scan.
+
+FastAPI matches a request by walking every route of every included router, with per-route scope
+bookkeeping; with the MLflow API mounted under two prefixes that walk was ~15 % of the CPU of a cheap
+call. Nearly every MLflow endpoint has a fixed path (parameters travel in the query or body), so those
+routes are also registered here, keyed by their full path; routes with path parameters keep the normal
+scan. Method mismatches still produce FastAPI's 405 (the index reports a partial match).
+"""
+
+from __future__ import annotations
+
+from fastapi.routing import APIRoute, APIRouter
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+_SELECTED = "regista.indexed_route"
+
+
+class ExactPathIndex(BaseRoute):
+    """A route that stands for every fixed-path route it holds."""
+
+    def __init__(self) -> None:
+        self._by_path: dict[str, list[APIRoute]] = {}
+
+    def add_router(self, router: APIRouter, prefix: str) -> None:
+        """Index the fixed-path routes of `router` as they are served under `prefix`."""
+        for route in router.routes:
+            if not isinstance(route, APIRoute) or "{" in route.path:
+                continue
+            full = APIRoute(
+                prefix + route.path,
+                route.endpoint,
+                methods=route.methods,
+                name=route.name,
+                response_class=route.response_class,
+                include_in_schema=False,
+            )
+            self._by_path.setdefault(full.path, []).append(full)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        routes = self._by_path.get(scope["path"])
+        if not routes:
+            return Match.NONE, {}
+        partial: Scope | None = None
+        for route in routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                child[_SELECTED] = route
+                return match, child
+            if match is Match.PARTIAL and partial is None:
+                child[_SELECTED] = route
+                partial = child
+        return (Match.PARTIAL, partial) if partial is not None else (Match.NONE, {})
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope[_SELECTED].handle(scope, receive, send)

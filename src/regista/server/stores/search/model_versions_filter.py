@@ -18,7 +18,7 @@ from regista.server.stores.search.filter_parser import Comparison, parse_filter
 from regista.server.stores.search.registered_models_filter import (
     PROMPT_TAG,
     mentions_prompt_tag,
-    parse_order_clause,
+    order_columns,
     string_clause,
     tag_clause,
     translate,
@@ -112,23 +112,9 @@ def model_versions_order_by(order_by: list[str]) -> list[Any]:
         "creation_timestamp": ModelVersion.creation_time,
         "last_updated_timestamp": ModelVersion.last_updated_time,
     }
-    clauses = order_by or ["last_updated_timestamp DESC"]
-    out: list[Any] = []
-    seen: set[str] = set()
-    for clause in clauses:
-        key, asc = parse_order_clause(clause)
-        column = columns.get(key)
-        if column is None:
-            raise InvalidParameter(
-                f"Invalid order by key '{key}' specified. Valid keys are 'name', 'version_number', "
-                "'creation_timestamp' and 'last_updated_timestamp'."
-            )
-        if key in seen:
-            raise InvalidParameter(f"`order_by` contains duplicate fields: {order_by}")
-        seen.add(key)
-        out.append(column.asc() if asc else column.desc())
-    if "name" not in seen:
+    out, seen = order_columns(order_by or ["last_updated_timestamp DESC"], columns)
+    if RegisteredModel.name.key not in seen:
         out.append(RegisteredModel.name.asc())
-    if "version_number" not in seen:
+    if ModelVersion.version.key not in seen:
         out.append(ModelVersion.version.desc())
     return out

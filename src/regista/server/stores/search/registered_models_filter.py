@@ -116,6 +116,24 @@ def parse_order_clause(clause: str) -> tuple[str, bool]:
     return m.group(1), (m.group(2) or "ASC").upper() == "ASC"
 
 
+def order_columns(order_by: list[str], columns: dict[str, Any]) -> tuple[list[Any], set[str]]:
+    """ORDER BY terms for `order_by` clauses over the allowed `columns` (wire key -> column), and the column
+    keys used; an unknown key or the same column twice is a 400."""
+    out: list[Any] = []
+    seen: set[str] = set()
+    for clause in order_by:
+        key, asc = parse_order_clause(clause)
+        column = columns.get(key)
+        if column is None:
+            valid = ", ".join(f"'{k}'" for k in columns)
+            raise InvalidParameter(f"Invalid order by key '{key}' specified. Valid keys are {valid}.")
+        if column.key in seen:
+            raise InvalidParameter(f"`order_by` contains duplicate fields: {order_by}")
+        seen.add(column.key)
+        out.append(column.asc() if asc else column.desc())
+    return out, seen
+
+
 def registered_models_order_by(order_by: list[str]) -> list[Any]:
     """name, timestamp / last_updated_timestamp (both last_updated_time), creation_timestamp; name ASC last."""
     columns = {
@@ -124,20 +142,7 @@ def registered_models_order_by(order_by: list[str]) -> list[Any]:
         "last_updated_timestamp": RegisteredModel.last_updated_time,
         "creation_timestamp": RegisteredModel.creation_time,
     }
-    out: list[Any] = []
-    seen: set[str] = set()
-    for clause in order_by:
-        key, asc = parse_order_clause(clause)
-        column = columns.get(key)
-        if column is None:
-            raise InvalidParameter(
-                f"Invalid order by key '{key}' specified. Valid keys are 'name', 'timestamp', "
-                "'last_updated_timestamp' and 'creation_timestamp'."
-            )
-        if column.key in seen:
-            raise InvalidParameter(f"`order_by` contains duplicate fields: {order_by}")
-        seen.add(column.key)
-        out.append(column.asc() if asc else column.desc())
+    out, seen = order_columns(order_by, columns)
     if "name" not in seen:
         out.append(RegisteredModel.name.asc())
     return out

@@ -15,15 +15,9 @@ import pytest
 from mlflow.store.artifact.mlflow_artifacts_repo import MlflowArtifactsRepository
 
 from tests.fixtures.live_server import start_server
+from tests.fixtures.wire import assert_error
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
-
-
-def assert_error(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["error_code"] == code, body
-    return body
 
 
 def raw_request(server_url: str, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:

@@ -9,14 +9,7 @@ import mlflow
 import pytest
 from mlflow.entities import LoggedModelStatus, Metric
 
-API = "/api/2.0/mlflow"
-
-
-def assert_error(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["error_code"] == code, body
-    return body
+from tests.fixtures.wire import API, assert_error
 
 
 @pytest.fixture

@@ -10,14 +10,7 @@ import pandas as pd
 import pytest
 from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag, ViewType
 
-API = "/api/2.0/mlflow"
-
-
-def assert_error(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["error_code"] == code, body
-    return body
+from tests.fixtures.wire import API, assert_error
 
 
 @pytest.fixture

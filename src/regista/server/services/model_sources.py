@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 from regista.errors import InvalidParameter, NotFound
 from regista.server.artifacts.uris import to_relative_path
 from regista.server.services.context import Context
+from regista.server.services.registry_rules import STAGE_BY_LOWER
 from regista.server.stores import aliases as alias_store
 from regista.server.stores import model_versions as mv_store
 from regista.server.stores import registered_models as rm_store
@@ -27,7 +28,6 @@ from regista.server.stores.logged_models import find_logged_model
 from regista.server.stores.runs import find_run
 
 _VERSION_RE = re.compile(r"^\d+$")
-STAGES_BY_LOWER = {s.lower(): s for s in ("None", "Staging", "Production", "Archived")}
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _select_version(ctx: Context, rm: Any, name: str, selector: str, alias: str 
         return version
     if _VERSION_RE.match(selector):
         return int(selector)
-    stage = STAGES_BY_LOWER.get(selector.lower())
+    stage = STAGE_BY_LOWER.get(selector.lower())
     if selector.lower() != "latest" and stage is None:
         raise invalid_source(f"models:/{name}/{selector}", "Expected a version, a stage or 'latest'.")
     rows = rm_store.latest_versions(ctx.conn, [rm.id], None if stage is None else [stage])

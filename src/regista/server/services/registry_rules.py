@@ -7,7 +7,7 @@ import time
 from regista.errors import InvalidParameter
 
 STAGES = ("None", "Staging", "Production", "Archived")
-_STAGE_BY_LOWER = {s.lower(): s for s in STAGES}
+STAGE_BY_LOWER = {s.lower(): s for s in STAGES}
 # Stages in which a version may be deleted (and its model deleted or renamed).
 RESTING_STAGES = frozenset({"None", "Archived"})
 
@@ -44,7 +44,7 @@ def validate_tag(key: str, value: str | None) -> None:
 
 def canonical_stage(stage: str) -> str:
     """`staging`, `STAGING` ... -> `Staging`; unknown stages are a 400."""
-    canonical = _STAGE_BY_LOWER.get((stage or "").strip().lower())
+    canonical = STAGE_BY_LOWER.get((stage or "").strip().lower())
     if canonical is None:
         raise InvalidParameter(
             f"Invalid Model Version stage: {stage}. Value must be one of {', '.join(STAGES)}."

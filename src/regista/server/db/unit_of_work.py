@@ -63,6 +63,10 @@ class UnitOfWork:
                 self._locked = False
                 self._write_lock.release()  # type: ignore[union-attr]
 
+    def reader(self) -> UnitOfWork:
+        """A separate read-only unit of work on the same database (its own connection and transaction)."""
+        return UnitOfWork(self._engine, write=False)
+
     @property
     def holds_resources(self) -> bool:
         return self._conn is not None or self._locked

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,17 @@ class Context:
     def conn(self) -> Connection:
         """This request's connection, inside its one transaction (opened on first use)."""
         return self.uow.conn
+
+    @contextmanager
+    def separate_read(self) -> Iterator[Context]:
+        """A read-only Context with its own short transaction, ended on exit: for reads that must happen
+        before this request's (write) transaction opens, e.g. ahead of copying files, so that slow I/O
+        never runs while the write lock is held."""
+        uow = self.uow.reader()
+        try:
+            yield Context(uow, self.principal, self.artifacts, self.settings)
+        finally:
+            uow.finish(commit=False)
 
     def record(self, event_type: str, payload: dict[str, Any]) -> None:
         """Record a domain event in this request's transaction."""

@@ -70,7 +70,10 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
     tags = {t.key: t.value for t in req.tags}
     for key, value in tags.items():
         validate_tag(key, value)
-    resolved = resolve_source(ctx, req.source, req.run_id or None, req.model_id or None)
+    # Resolve the source in a short read transaction and copy its files before this request's write
+    # transaction opens: on an object store the copy is network I/O, which must not hold the write lock.
+    with ctx.separate_read() as reader:
+        resolved = resolve_source(reader, req.source, req.run_id or None, req.model_id or None)
     copy_rel = None
     storage = resolved.storage_location
     if resolved.copy_from is not None:

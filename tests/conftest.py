@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fixtures.databases import database_url
+from tests.fixtures.identities import ADMIN_TOKEN, IdentityFactory, workspace_client
 from tests.fixtures.live_server import LiveServer, start_server
 
 # mlflow must not be slowed down or redirected by the environment of whoever runs the tests.
@@ -59,3 +60,50 @@ def mlflow_client(live_server: LiveServer):  # type: ignore[no-untyped-def]
 def unique() -> str:
     """A fresh suffix so tests sharing one server never collide on names."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def auth_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A `regista server --auth` process over `backend` whose built-in admin's token is ADMIN_TOKEN."""
+    tmp = tmp_path_factory.mktemp(f"auth-server-{backend}")
+    with database_url(backend, tmp) as url:
+        server = start_server(backend, url, tmp, "--auth", env={"REGISTA_ADMIN_TOKEN": ADMIN_TOKEN})
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def identities(auth_server: LiveServer) -> Iterator[IdentityFactory]:
+    """Creates users, service principals and groups (with tokens) in the auth server's database."""
+    factory = IdentityFactory(auth_server.database_url)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def admin_workspace(auth_server: LiveServer):  # type: ignore[no-untyped-def]
+    """databricks-sdk WorkspaceClient acting as the built-in admin."""
+    return workspace_client(auth_server.url, ADMIN_TOKEN)
+
+
+@pytest.fixture
+def as_caller(auth_server: LiveServer, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """as_caller(token) -> an MlflowClient whose requests carry `token` (MLFLOW_TRACKING_TOKEN), and the fluent
+    API pointed at the auth server. The token applies to every mlflow call until the next as_caller."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    def switch(token: str | None) -> MlflowClient:
+        if token is None:
+            monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
+        else:
+            monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", token)
+        mlflow.set_tracking_uri(auth_server.url)
+        mlflow.set_registry_uri(auth_server.url)
+        return MlflowClient(tracking_uri=auth_server.url, registry_uri=auth_server.url)
+
+    yield switch
+    if mlflow.active_run():
+        mlflow.end_run()

@@ -38,6 +38,17 @@ def server(
         typer.Option(help="Folder for the embedded SQLite database and artifacts (default ./regista-data, "
                      "or $REGISTA_DATA_DIR)."),
     ] = None,
+    auth: Annotated[
+        bool | None,
+        typer.Option("--auth/--no-auth", help="Require a personal access token on every request ($REGISTA_AUTH). "
+                     "Default: on unless the server listens on loopback only. The built-in user `admin` "
+                     "gets $REGISTA_ADMIN_TOKEN as its token."),
+    ] = None,
+    allow_unauthenticated_remote: Annotated[
+        bool,
+        typer.Option(help="Allow --no-auth on a non-loopback host: anyone who can reach the port is an admin "
+                     "($REGISTA_ALLOW_UNAUTHENTICATED_REMOTE)."),
+    ] = False,
 ) -> None:
     """Run the tracking, registry and artifact server (same flag names as `mlflow server`)."""
     import uvicorn
@@ -46,7 +57,8 @@ def server(
     from regista.server.db.engine import build_engine
     from regista.server.db.migrate import SchemaError
     from regista.server.db.setup import prepare_database
-    from regista.server.settings import Settings
+    from regista.server.services.bootstrap import ensure_builtin_identities
+    from regista.server.settings import Settings, is_loopback
 
     overrides = {
         "REGISTA_HOST": host,
@@ -55,23 +67,34 @@ def server(
         "REGISTA_ARTIFACTS_DESTINATION": artifacts_destination,
         "REGISTA_DATA_DIR": data_dir,
         "REGISTA_WORKERS": None if workers is None else str(workers),
+        "REGISTA_AUTH": None if auth is None else str(auth).lower(),
+        "REGISTA_ALLOW_UNAUTHENTICATED_REMOTE": "true" if allow_unauthenticated_remote else None,
     }
     for key, value in overrides.items():
         if value is not None:
             os.environ[key] = value
     settings = Settings.from_env()
+    if not settings.auth_enabled and not is_loopback(settings.host) and not settings.allow_unauthenticated_remote:
+        typer.echo(
+            f"error: refusing to listen on {settings.host} without authentication: every caller would be an "
+            "admin. Drop --no-auth (and set REGISTA_ADMIN_TOKEN), or pass --allow-unauthenticated-remote.",
+            err=True,
+        )
+        raise typer.Exit(2)
     # Check (and migrate) the schema once here, so a refusal is one clear line and worker processes
     # only find a current schema.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = build_engine(settings.database_url)
     try:
         prepare_database(engine, EXPERIMENT_ARTIFACT_URI, auto_migrate=settings.auto_migrate)
+        ensure_builtin_identities(engine, settings.admin_token)
     except SchemaError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    typer.echo(f"regista {__version__} listening on http://{settings.host}:{settings.port}", err=True)
+    mode = "authentication on" if settings.auth_enabled else "authentication off: every caller is the admin"
+    typer.echo(f"regista {__version__} listening on http://{settings.host}:{settings.port} ({mode})", err=True)
     uvicorn.run(
         "regista.server.app:create_app_from_env",
         factory=True,

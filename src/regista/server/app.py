@@ -10,11 +10,14 @@ import anyio
 from fastapi import FastAPI
 
 from regista.server.api import health
+from regista.server.api.authentication import AuthenticationMiddleware
 from regista.server.api.error_handlers import install_error_handlers
 from regista.server.api.mlflow import include_mlflow_api
 from regista.server.artifacts.repository import ArtifactRepository
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
+from regista.server.services.authentication import Authenticator
+from regista.server.services.bootstrap import ensure_builtin_identities
 from regista.server.settings import Settings
 
 # Experiments get artifact locations under the proxy scheme, so clients resolve them against
@@ -31,6 +34,10 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_database(engine, EXPERIMENT_ARTIFACT_URI, auto_migrate=settings.auto_migrate)
+        builtins = ensure_builtin_identities(engine, settings.admin_token)
+        app.state.default_principal = builtins.admin
+        if settings.auth_enabled:
+            app.state.authenticator = Authenticator(engine, builtins.users_group_id, builtins.admins_group_id)
         # Commits and rollbacks get their own thread budget, apart from handlers (see deps.py).
         app.state.finish_limiter = anyio.CapacityLimiter(64)
         yield
@@ -44,6 +51,9 @@ def create_app(settings: Settings) -> FastAPI:
     # Read-only requests on SQLite run on the event loop (see api/routing.py); PostgreSQL reads wait on
     # the network, so they keep their worker thread.
     app.state.inline_reads = engine.dialect.name == "sqlite"
+    app.state.authenticator = None
+    if settings.auth_enabled:
+        app.add_middleware(AuthenticationMiddleware, state=app.state)
     install_error_handlers(app)
     app.include_router(health.router)
     include_mlflow_api(app)

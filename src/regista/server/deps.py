@@ -9,21 +9,25 @@ import anyio.to_thread
 from fastapi import Depends
 from starlette.requests import Request
 
+from regista.server.api.authentication import PRINCIPAL_KEY
 from regista.server.db.unit_of_work import UnitOfWork
 from regista.server.principal import ANONYMOUS_ADMIN, Principal
 from regista.server.services.context import Context
 
 
 def current_principal(request: Request) -> Principal:
-    """The caller; authentication is a later issue, so for now every caller is the embedded admin."""
-    return ANONYMOUS_ADMIN
+    """The caller: set by the authentication middleware, or the built-in admin when auth is off."""
+    principal = request.scope.get(PRINCIPAL_KEY)
+    if principal is not None:
+        return principal  # type: ignore[no-any-return]
+    return getattr(request.app.state, "default_principal", ANONYMOUS_ADMIN)  # type: ignore[no-any-return]
 
 
 def request_context(request: Request, write: bool) -> Context:
     """A Context for this request; its transaction opens on first use (see UnitOfWork)."""
     state = request.app.state
     uow = UnitOfWork(state.engine, write=write, write_lock=state.write_lock)
-    return Context(uow, current_principal(request), state.artifacts, state.settings)
+    return Context(uow, current_principal(request), state.artifacts, state.settings, state.authenticator)
 
 
 def _context_dependency(write: bool) -> Callable[[Request], AsyncIterator[Context]]:

@@ -9,6 +9,17 @@ from pathlib import Path
 DEFAULT_DATA_DIR = "regista-data"
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return True
+    return False
+
+
 def _default_data_dir() -> Path:
     return Path(os.environ.get("REGISTA_DATA_DIR", DEFAULT_DATA_DIR)).resolve()
 
@@ -27,6 +38,16 @@ class Settings:
     auto_migrate: bool = True
     # Seconds a SQLite writer waits for the lock before the request fails with a retryable 503.
     sqlite_busy_timeout_s: float = 30.0
+    # Require a token on every request. None means "automatic": on unless the server listens on loopback only.
+    auth: bool | None = None
+    # The built-in admin's token (set or replaced at start when given).
+    admin_token: str | None = None
+    # The operator's explicit opt-out that lets a server without authentication listen beyond loopback.
+    allow_unauthenticated_remote: bool = False
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth if self.auth is not None else not is_loopback(self.host)
 
     @property
     def database_url(self) -> str:
@@ -51,7 +72,13 @@ class Settings:
         if "REGISTA_WORKERS" in os.environ:
             env["workers"] = int(os.environ["REGISTA_WORKERS"])
         if "REGISTA_AUTO_MIGRATE" in os.environ:
-            env["auto_migrate"] = os.environ["REGISTA_AUTO_MIGRATE"].lower() in ("1", "true", "yes")
+            env["auto_migrate"] = _flag(os.environ["REGISTA_AUTO_MIGRATE"])
+        if os.environ.get("REGISTA_AUTH"):
+            env["auth"] = _flag(os.environ["REGISTA_AUTH"])
+        if os.environ.get("REGISTA_ADMIN_TOKEN"):
+            env["admin_token"] = os.environ["REGISTA_ADMIN_TOKEN"]
+        if "REGISTA_ALLOW_UNAUTHENTICATED_REMOTE" in os.environ:
+            env["allow_unauthenticated_remote"] = _flag(os.environ["REGISTA_ALLOW_UNAUTHENTICATED_REMOTE"])
         env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(str(env["data_dir"])).resolve()

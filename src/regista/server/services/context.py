@@ -15,6 +15,7 @@ from regista.server.principal import Principal
 if TYPE_CHECKING:
     from regista.server.artifacts.repository import ArtifactRepository
     from regista.server.db.unit_of_work import UnitOfWork
+    from regista.server.services.authentication import Authenticator
     from regista.server.settings import Settings
 
 
@@ -24,6 +25,8 @@ class Context:
     principal: Principal
     artifacts: ArtifactRepository
     settings: Settings
+    # Set when authentication is on; services that change tokens or memberships clear its cache.
+    authenticator: Authenticator | None = None
 
     @property
     def conn(self) -> Connection:
@@ -37,9 +40,14 @@ class Context:
         never runs while the write lock is held."""
         uow = self.uow.reader()
         try:
-            yield Context(uow, self.principal, self.artifacts, self.settings)
+            yield Context(uow, self.principal, self.artifacts, self.settings, self.authenticator)
         finally:
             uow.finish(commit=False)
+
+    def identities_changed(self) -> None:
+        """Tokens, identities or group memberships changed: cached principals are stale."""
+        if self.authenticator is not None:
+            self.authenticator.forget_all()
 
     def record(self, event_type: str, payload: dict[str, Any]) -> None:
         """Record a domain event in this request's transaction."""

@@ -2,6 +2,8 @@
 
 from regista.server.db.models.dataset import Dataset, RunDatasetInput
 from regista.server.db.models.experiment import Experiment, ExperimentTag
+from regista.server.db.models.governance import TransitionRequest, VersionActivity, VersionComment
+from regista.server.db.models.identity import AccessToken, GroupMember, Identity
 from regista.server.db.models.logged_model import (
     LoggedModel,
     LoggedModelMetric,
@@ -13,6 +15,7 @@ from regista.server.db.models.logged_model import (
 from regista.server.db.models.metric import LatestMetric, Metric
 from regista.server.db.models.model_version import ModelVersion, ModelVersionTag
 from regista.server.db.models.outbox_event import OutboxEvent
+from regista.server.db.models.permission import AccessControlEntry
 from regista.server.db.models.registered_model import (
     RegisteredModel,
     RegisteredModelAlias,
@@ -21,6 +24,13 @@ from regista.server.db.models.registered_model import (
 from regista.server.db.models.run import Param, Run, RunTag
 
 __all__ = [
+    "AccessControlEntry",
+    "AccessToken",
+    "GroupMember",
+    "Identity",
+    "TransitionRequest",
+    "VersionActivity",
+    "VersionComment",
     "Dataset",
     "Experiment",
     "ExperimentTag",

@@ -1,0 +1,69 @@
+"""What must exist before the first request: the built-in admin, the admins and users groups, the default
+registry-wide grants, and the admin token from the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from regista.server.principal import Principal
+from regista.server.services.authentication import (
+    ADMINS_GROUP,
+    USERS_GROUP,
+    hash_token,
+    new_token_id,
+    now_ms,
+)
+from regista.server.stores import acl, identities, tokens
+
+ADMIN_USER = "admin"
+REGISTERED_MODELS = "registered-models"
+EXPERIMENTS = "experiments"
+DEFAULT_EXPERIMENT = "0"
+
+
+@dataclass(frozen=True)
+class BuiltinIdentities:
+    admin: Principal
+    admins_group_id: int
+    users_group_id: int
+
+
+def _ensure(conn, kind: str, name: str, display_name: str) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
+    row = identities.find_by_name(conn, kind, name)
+    if row is not None:
+        return int(row.id), False
+    return identities.insert_identity(conn, kind, name, display_name=display_name, creation_time=now_ms()), True
+
+
+def ensure_builtin_identities(engine: Engine, admin_token: str | None) -> BuiltinIdentities:
+    """Create the built-ins on first start (idempotent; safe when several workers start together)."""
+    with engine.begin() as conn:
+        admins_id, created = _ensure(conn, identities.GROUP, ADMINS_GROUP, ADMINS_GROUP)
+        users_id, _ = _ensure(conn, identities.GROUP, USERS_GROUP, USERS_GROUP)
+        admin_id, _ = _ensure(conn, identities.USER, ADMIN_USER, "Administrator")
+        identities.add_member(conn, admins_id, admin_id)
+        if created:
+            # First start: everyone may create registered models (Databricks' default for the root ACL),
+            # admins manage the whole registry, and the Default experiment is shared by all users.
+            acl.grant(conn, REGISTERED_MODELS, acl.ROOT, users_id, "CAN_CREATE_REGISTERED_MODEL")
+            acl.grant(conn, REGISTERED_MODELS, acl.ROOT, admins_id, "CAN_MANAGE")
+            acl.grant(conn, EXPERIMENTS, DEFAULT_EXPERIMENT, users_id, "CAN_EDIT")
+        if admin_token:
+            token_hash = hash_token(admin_token)
+            if tokens.find_owner(conn, token_hash) is None:
+                tokens.insert_token(
+                    conn,
+                    token_id=new_token_id(),
+                    identity_id=admin_id,
+                    token_hash=token_hash,
+                    comment="REGISTA_ADMIN_TOKEN",
+                    creation_time=now_ms(),
+                    expiry_time=-1,
+                    created_by_id=admin_id,
+                )
+    admin = Principal(
+        name=ADMIN_USER, is_admin=True, identity_id=admin_id, group_ids=tuple(sorted({admins_id, users_id}))
+    )
+    return BuiltinIdentities(admin=admin, admins_group_id=admins_id, users_group_id=users_id)

@@ -1,0 +1,102 @@
+"""SQL for direct permission grants: the levels a caller holds on an object, grants, and the
+"readable by the caller" condition that search queries embed (so filtering happens inside the query)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from regista.server.db.models import AccessControlEntry as Ace
+from regista.server.stores.dialect import insert_ignore
+from regista.server.stores.prepared import Prepared
+
+ROOT = "root"
+
+
+def _grantees(dialect: str, name: str = "grantees") -> Any:
+    """`identity_id IN (:grantees)` with the id list bound as one parameter (see stores/id_lists.py)."""
+    if dialect == "postgresql":
+        return Ace.identity_id == any_(bindparam(name, type_=ARRAY(Integer)))
+    values = func.json_each(bindparam(name, type_=Text)).table_valued("value")
+    return Ace.identity_id.in_(select(values.c.value))
+
+
+def grantees_value(dialect: str, grantee_ids: Sequence[int]) -> Any:
+    return list(grantee_ids) if dialect == "postgresql" else orjson.dumps(list(grantee_ids)).decode()
+
+
+@cache
+def _levels_statement(dialect: str) -> Prepared:
+    return Prepared(
+        select(Ace.permission_level).where(
+            Ace.object_type == bindparam("object_type"),
+            Ace.object_id.in_([bindparam("object_id"), bindparam("parent_id")]),
+            _grantees(dialect),
+        )
+    )
+
+
+def levels_on(
+    conn: Connection, object_type: str, object_id: str, grantee_ids: Sequence[int], parent_id: str = ROOT
+) -> list[str]:
+    """Every level any of `grantee_ids` holds directly on the object or on its parent (the root)."""
+    if not grantee_ids:
+        return []
+    dialect = conn.dialect.name
+    rows = _levels_statement(dialect).execute(
+        conn,
+        {
+            "object_type": object_type,
+            "object_id": object_id,
+            "parent_id": parent_id,
+            "grantees": grantees_value(dialect, grantee_ids),
+        },
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def grant(conn: Connection, object_type: str, object_id: str, identity_id: int, level: str) -> None:
+    """Add a direct grant (no-op when it exists)."""
+    conn.execute(
+        insert_ignore(conn, Ace),
+        {"object_type": object_type, "object_id": object_id, "identity_id": identity_id, "permission_level": level},
+    )
+
+
+def revoke_object(conn: Connection, object_type: str, object_id: str) -> None:
+    """Drop every direct grant on an object (when the object itself is deleted)."""
+    conn.execute(delete(Ace).where(Ace.object_type == object_type, Ace.object_id == object_id))
+
+
+def readable_condition(
+    dialect: str, object_type: str, id_column: Any, levels: Sequence[str], name: str = "grantees"
+) -> Any:
+    """A WHERE condition true for rows whose object (`id_column`) the grantees hold one of `levels` on,
+    directly or through the root object. Bind `name` with grantees_value()."""
+    return exists().where(
+        Ace.object_type == object_type,
+        or_(Ace.object_id == cast(id_column, String), Ace.object_id == ROOT),
+        Ace.permission_level.in_(list(levels)),
+        _grantees(dialect, name),
+    )
+
+
+__all__ = ["ROOT", "grant", "grantees_value", "levels_on", "readable_condition", "revoke_object"]

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from regista.server.api import health
 from regista.server.api.authentication import AuthenticationMiddleware
+from regista.server.api.databricks import include_databricks_api
 from regista.server.api.error_handlers import install_error_handlers
 from regista.server.api.mlflow import include_mlflow_api
 from regista.server.artifacts.repository import ArtifactRepository
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     include_mlflow_api(app)
+    include_databricks_api(app)
     return app
 
 

@@ -75,17 +75,19 @@ class _Protocol(asyncio.Protocol):
 class Connection:
     """One keep-alive connection; reconnects when the server closed it."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, token: str | None = None) -> None:
         self.host = host
         self.port = port
         self.host_header = f"{host}:{port}".encode()
+        # Sent on every request when the server requires authentication.
+        self.auth_line = f"Authorization: Bearer {token}\r\n".encode() if token else b""
         self._proto: _Protocol | None = None
         self.connects = 0
 
     async def request(self, method: str, path: str, body: bytes | None = None,
                       content_type: bytes = b"application/json") -> tuple[int, bytes]:
         head = [method.encode(), b" ", path.encode(), b" HTTP/1.1\r\nHost: ", self.host_header,
-                b"\r\nUser-Agent: regista-bench\r\nAccept: */*\r\n"]
+                b"\r\nUser-Agent: regista-bench\r\nAccept: */*\r\n", self.auth_line]
         if body is not None:
             head += [b"Content-Type: ", content_type, b"\r\nContent-Length: ", str(len(body)).encode(), b"\r\n"]
         head.append(b"\r\n")

@@ -54,9 +54,11 @@ class PhaseError(Exception):
 
 
 class Workload:
-    def __init__(self, host: str, port: int, sizes: dict, concurrency: int = 8, seed: int = 7) -> None:
+    def __init__(self, host: str, port: int, sizes: dict, concurrency: int = 8, seed: int = 7,
+                 token: str | None = None) -> None:
         self.host = host
         self.port = port
+        self.token = token
         self.sizes = sizes
         self.concurrency = concurrency
         self.rng = random.Random(seed)
@@ -69,6 +71,9 @@ class Workload:
         self.versions_created = False
 
     # ---- plumbing -------------------------------------------------------------------------------
+    def connect(self) -> Connection:
+        return Connection(self.host, self.port, self.token)
+
     def _stats(self, latencies: list[float], wall: float, cpu: float, errors: list[dict], n_err: int,
                calls: int, unit: str = "calls") -> dict:
         return {
@@ -100,7 +105,7 @@ class Workload:
         errors: list[dict] = []
         n_err = 0
         it = iter(range(len(jobs)))
-        pool = [Connection(self.host, self.port) for _ in range(min(conns, len(jobs)))]
+        pool = [self.connect() for _ in range(min(conns, len(jobs)))]
         clock = time.perf_counter
 
         async def worker(conn: Connection) -> None:
@@ -145,7 +150,7 @@ class Workload:
 
         async def pager() -> None:
             nonlocal n_err, calls
-            conn = Connection(self.host, self.port)
+            conn = self.connect()
             job, items, pages, t_start = first, [], 0, clock()
             while True:
                 t = clock()
@@ -181,7 +186,7 @@ class Workload:
         return stats, walks
 
     async def one(self, job: Job) -> dict:
-        conn = Connection(self.host, self.port)
+        conn = self.connect()
         try:
             status, body = await conn.request(*job)
         finally:
@@ -205,7 +210,7 @@ class Workload:
         if parsed.scheme != "mlflow-artifacts":
             raise PhaseError(f"run artifact_uri is not proxied: {info['artifact_uri']}")
         rel = parsed.path.lstrip("/")
-        conn = Connection(self.host, self.port)
+        conn = self.connect()
         path = f"{ARTIFACTS}/{rel}/model/MLmodel"
         status, body = await conn.request("PUT", path, MLMODEL, content_type=b"application/octet-stream")
         conn.close()
@@ -346,7 +351,7 @@ class Workload:
         """32 simultaneous model-versions/create on one fresh model must yield exactly 1..32."""
         name, n = "bench-concurrent", 32
         await self.one(post("registered-models/create", {"name": name}))
-        conns = [Connection(self.host, self.port) for _ in range(n)]
+        conns = [self.connect() for _ in range(n)]
         for c in conns:  # connect first, so that the creates really arrive together
             await c.request("GET", "/health")
         job = post("model-versions/create", {"name": name, "source": self.source, "run_id": self.source_run_id})
@@ -396,7 +401,8 @@ async def main() -> None:
         cmd = orjson.loads(line)
         try:
             if cmd["phase"] == "init":
-                workload = Workload(cmd["host"], cmd["port"], cmd["sizes"], cmd.get("concurrency", 8))
+                workload = Workload(cmd["host"], cmd["port"], cmd["sizes"], cmd.get("concurrency", 8),
+                                    token=cmd.get("token"))
                 reply: dict = {"ok": True}
             else:
                 assert workload is not None

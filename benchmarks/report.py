@@ -135,16 +135,54 @@ def rows(results: dict) -> list[list[str]]:
     return out
 
 
+AUTH_HEADER = ["Phase", "regista, auth off", "regista, auth on", "auth on / auth off", "target", "verdict",
+               "server CPU/call, off / on ms"]
+# The issue's budget for authentication: auth on keeps at least 80% of auth-off performance.
+AUTH_FLOOR = 0.8
+
+
+def auth_rows(results: dict) -> list[list[str]]:
+    """regista with --auth (as a non-admin service principal) against regista without, phase by phase."""
+    out: list[list[str]] = []
+    for label, phase, metric, better, _target in ROWS:
+        off, on = _phase(results, "regista", phase), _phase(results, "regista-auth", phase)
+        if off is None and on is None:
+            continue
+        # Kept share of performance: throughput on/off, or latency off/on; 1.0 means no cost.
+        kept = _ratio(off and off.get(metric), on and on.get(metric), better)
+        unit = "p50 ms" if metric == "p50_ms" else ("pages/s" if (off or on or {}).get("unit") == "pages" else "/s")
+
+        def cell(r: dict | None, metric: str = metric, unit: str = unit) -> str:
+            return f"{fmt(r.get(metric))} {unit}" if r else "failed"
+
+        cpu = f"{fmt(off and off.get('server_cpu_ms_per_call'))} / {fmt(on and on.get('server_cpu_ms_per_call'))}"
+        verdict = "" if kept is None else ("PASS" if kept >= AUTH_FLOOR else "FAIL")
+        out.append([label, cell(off), cell(on), f"{kept * 100:.0f}%" if kept else "–", "≥ 80%", verdict, cpu])
+    return out
+
+
+def auth_section(results: dict) -> str:
+    if "regista-auth" not in results:
+        return "Not measured in this run (run without `--only`, or with `--only regista-auth`)."
+    return _md(auth_rows(results), AUTH_HEADER)
+
+
 HEADER = ["Phase", "MLflow rate", "MLflow p50 / p95 ms", "regista rate", "regista p50 / p95 ms",
           "ratio (regista better by)", "target", "verdict", "server CPU/call ratio"]
 
 
-def table(results: dict, meta: dict) -> str:
-    body = rows(results)
-    widths = [max(len(str(r[i])) for r in [HEADER, *body]) for i in range(len(HEADER))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [HEADER, *body]]
+def _text_table(header: list[str], body: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def table(results: dict, meta: dict) -> str:
+    text = _text_table(HEADER, rows(results))
+    if "regista-auth" in results:
+        text += "\n\nAuthentication on vs off (regista):\n" + _text_table(AUTH_HEADER, auth_rows(results))
+    return text
 
 
 def _md(rows_: list[list[str]], header: list[str]) -> str:
@@ -158,7 +196,7 @@ def details(results: dict) -> str:
               "other load (cores)", "RSS after, MiB", "check"]
     out = []
     for phase, desc in DESCRIPTIONS.items():
-        for kind in ("mlflow", "regista"):
+        for kind in ("mlflow", "regista", "regista-auth"):
             r = results.get(kind, {}).get("phases", {}).get(phase)
             if r is None:
                 continue
@@ -176,7 +214,7 @@ def details(results: dict) -> str:
 
 def errors(results: dict) -> str:
     out = []
-    for kind in ("mlflow", "regista"):
+    for kind in ("mlflow", "regista", "regista-auth"):
         res = results.get(kind, {})
         if "failed" in res:
             out.append(f"- **{kind}** run failed: `{res['failed'][:500]}`")
@@ -198,7 +236,7 @@ def notes() -> str:
 def markdown(results: dict, meta: dict) -> str:
     m = meta["machine"]
     s = meta["sizes"]
-    srv = {k: results.get(k, {}) for k in ("mlflow", "regista")}
+    srv = {k: results.get(k, {}) for k in ("mlflow", "regista", "regista-auth")}
     reused = [k for k, v in srv.items() if v.get("reused")]
     point = s["point_reads"]
     return f"""# Benchmarks: regista vs the official MLflow server
@@ -231,6 +269,16 @@ The last column compares server CPU time per call (MLflow/regista, whole process
 than throughput to other work on the machine, and shows how much each server spends on the same call.
 
 {_md(rows(results), HEADER)}
+
+### Authentication on
+
+The same workload against `regista server --auth` (`{srv['regista-auth'].get('command', '–')}`), sent by a
+non-admin service principal with its own token (created through SCIM and an on-behalf-of token), so every
+request is authenticated and every object access is permission-checked (the principal holds CAN_MANAGE on
+what it creates, as every creator does). The issue's budget: auth on keeps at least 80% of auth-off
+throughput (or page latency).
+
+{auth_section(results)}
 
 ### Per phase: cost and correctness
 

@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 
 from benchmarks import report
-from benchmarks.servers import REPO, Server, machine_busy_seconds
+from benchmarks.servers import ADMIN_TOKEN, REPO, Server, machine_busy_seconds
+
+KINDS = ("mlflow", "regista", "regista-auth")
 
 FULL = {"models": 2000, "versions": 5, "runs": 2000, "point_reads": 5000}
 QUICK = {"models": 200, "versions": 5, "runs": 200, "point_reads": 500}
@@ -106,7 +108,7 @@ class Profiler:
 def bench(
     kind: str, sizes: dict, concurrency: int, profiler: Profiler, regista_workers: int | None = None
 ) -> dict:
-    extra = ("--workers", str(regista_workers)) if kind == "regista" and regista_workers else ()
+    extra = ("--workers", str(regista_workers)) if kind != "mlflow" and regista_workers else ()
     server = Server(kind, extra_args=extra)
     result: dict = {"kind": kind, "command": server.display_command(), "phases": {}}
     print(f"[{kind}] starting: {server.display_command()}", flush=True)
@@ -118,10 +120,11 @@ def bench(
         result["rss_idle_mib"] = server.rss_now_kib() / 1024
         print(f"[{kind}] healthy after {server.startup_s:.2f}s, {result['processes_idle']} processes, "
               f"{result['rss_idle_mib']:.0f} MiB", flush=True)
+        token = workload_token(server) if kind == "regista-auth" else None
         loadgen = LoadGen()
         try:
             loadgen.call({"phase": "init", "host": "127.0.0.1", "port": server.port, "sizes": sizes,
-                          "concurrency": concurrency})
+                          "concurrency": concurrency, "token": token})
             for phase in ORDER:
                 profiler.start(server, phase)
                 cpu0, busy0 = server.cpu_total(), machine_busy_seconds()
@@ -152,6 +155,21 @@ def bench(
         result["server_log_tail"] = server.log_tail(80)
         server.cleanup()
     return result
+
+
+def workload_token(server: Server) -> str:
+    """A token for a fresh, non-admin service principal, made the way an operator would: SCIM create, then an
+    on-behalf-of token. The workload then pays for real permission checks (it manages what it creates, as
+    every creator does), not the admin's short cut."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    base = server.base_url
+    sp = httpx.post(f"{base}/api/2.0/preview/scim/v2/ServicePrincipals", headers=headers,
+                    json={"displayName": "benchmark"}).raise_for_status().json()
+    made = httpx.post(f"{base}/api/2.0/token-management/on-behalf-of/tokens", headers=headers,
+                      json={"application_id": sp["applicationId"], "comment": "benchmark"}).raise_for_status()
+    return str(made.json()["token_value"])
 
 
 def machine() -> dict:
@@ -190,7 +208,7 @@ def render(args: argparse.Namespace) -> int:
     mode = "quick" if args.quick else "full"
     meta = json.loads((RESULTS_DIR / f"meta-{mode}.json").read_text())
     results = {kind: json.loads((RESULTS_DIR / f"{kind}-{mode}.json").read_text())["result"]
-               for kind in ("mlflow", "regista") if (RESULTS_DIR / f"{kind}-{mode}.json").exists()}
+               for kind in KINDS if (RESULTS_DIR / f"{kind}-{mode}.json").exists()}
     print(report.table(results, meta))
     if args.out:
         (REPO / args.out).write_text(report.markdown(results, meta))
@@ -201,7 +219,7 @@ def render(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="~10x smaller sizes for a fast check")
-    parser.add_argument("--only", choices=["regista", "mlflow"],
+    parser.add_argument("--only", choices=list(KINDS),
                         help="run one server; the other's numbers come from its last saved run, if any")
     parser.add_argument("--out", default="docs/benchmarks.md", help="markdown report to write ('' to skip)")
     parser.add_argument("--regista-workers", type=int, default=None,
@@ -216,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = QUICK if args.quick else FULL
     mode = "quick" if args.quick else "full"
-    kinds = [args.only] if args.only else ["mlflow", "regista"]
+    kinds = [args.only] if args.only else list(KINDS)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     info = machine()
@@ -230,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         RESULTS_DIR.mkdir(exist_ok=True)
         (RESULTS_DIR / f"{kind}-{mode}.json").write_text(
             json.dumps({"sizes": sizes, "machine": info, "result": results[kind]}, indent=1))
-    for kind in ("mlflow", "regista"):
+    for kind in KINDS:
         saved = RESULTS_DIR / f"{kind}-{mode}.json"
         if kind not in results and saved.exists():
             results[kind] = json.loads(saved.read_text())["result"]

@@ -88,9 +88,13 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
+# The built-in admin's token of the `regista-auth` server; the workload itself runs as a service principal.
+ADMIN_TOKEN = "dapi" + "be" * 16
+
+
 @dataclass
 class Server:
-    """One server under test: `kind` is "mlflow" or "regista"."""
+    """One server under test: `kind` is "mlflow", "regista" or "regista-auth" (regista with --auth)."""
 
     kind: str
     # Extra `regista server` flags (e.g. ["--workers", "2"]); the official server always runs its defaults.
@@ -116,9 +120,10 @@ class Server:
         if self.kind == "mlflow":
             return [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
                     "--backend-store-uri", db, "--artifacts-destination", artifacts]
+        auth = ("--auth",) if self.kind == "regista-auth" else ()
         return [str(BIN / "regista"), "server", "--port", str(self.port), "--backend-store-uri", db,
                 "--artifacts-destination", artifacts, "--data-dir", str(self.workdir / "data"),
-                *self.extra_args]
+                *auth, *self.extra_args]
 
     def display_command(self) -> str:
         return " ".join(Path(self.command()[0]).name if i == 0 else a for i, a in enumerate(self.command()))
@@ -127,6 +132,8 @@ class Server:
         log = open(self.workdir / "server.log", "wb")
         env = dict(os.environ)
         env.pop("MLFLOW_TRACKING_URI", None)
+        if self.kind == "regista-auth":
+            env["REGISTA_ADMIN_TOKEN"] = ADMIN_TOKEN
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(self.command(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
                                      env=env, start_new_session=True)

@@ -1,18 +1,65 @@
-"""Run-scoped artifact listing (the legacy /artifacts/list the web UI calls); the proxy itself needs no service."""
+"""Who may read or write a path of the artifact proxy, and the run-scoped artifact listing (the legacy
+/artifacts/list the web UI calls).
+
+A proxy path belongs to the object its first segment names:
+- `<experiment id>/...` (runs under `<id>/<run id>/artifacts`, logged models under `<id>/models/...`):
+  CAN_READ on the experiment to download or list, CAN_EDIT to upload or delete;
+- `_registry/<uuid>/...` (the registry's copy of a model version): CAN_READ on the registered model to
+  download or list; only admins write there (the registry writes these copies itself);
+- anything else, including the store's root: admins only.
+Admins pass without a query; everyone else costs one indexed grant lookup (plus the version lookup for
+registry copies).
+"""
 
 from __future__ import annotations
 
 import posixpath
 
-from regista.errors import NotFound
+from regista.errors import NotFound, PermissionDenied
 from regista.server.artifacts.repository import ArtifactEntry, validate_client_path
-from regista.server.artifacts.uris import to_relative_path
+from regista.server.artifacts.uris import to_relative_path, to_uri
+from regista.server.services import authz
+from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
+from regista.server.stores.artifact_owners import registry_copy_owner
 from regista.server.stores.runs import find_run
+
+REGISTRY_ROOT = "_registry"
+
+
+def _experiment_id(segment: str) -> int | None:
+    """The experiment id a top-level directory names (canonical decimal only: `05` is another directory)."""
+    if segment.isascii() and segment.isdigit() and str(int(segment)) == segment:
+        return int(segment)
+    return None
+
+
+def authorize_path(ctx: Context, rel: str, write: bool) -> None:
+    """Raise PERMISSION_DENIED unless the caller may read (or, with `write`, change) the normalised
+    repository-relative path `rel` ("" is the store's root)."""
+    if ctx.principal.is_admin:
+        return
+    parts = rel.split("/", 2) if rel else []
+    top = parts[0] if parts else ""
+    experiment_id = _experiment_id(top)
+    if experiment_id is not None:
+        authz.require_experiment_level(ctx, experiment_id, CAN_EDIT if write else CAN_READ, top)
+        return
+    if top == REGISTRY_ROOT and len(parts) >= 2 and not write:
+        owner = registry_copy_owner(ctx.conn, to_uri(f"{REGISTRY_ROOT}/{parts[1]}"))
+        if owner is not None:
+            model_id, name = owner
+            authz.require_model_level(ctx, model_id, CAN_READ, name)
+            return
+    action = "write" if write else "read"
+    raise PermissionDenied(
+        f"User '{ctx.principal.name}' may not {action} artifacts at '{rel or '/'}': only admins may."
+    )
 
 
 def list_run_artifacts(ctx: Context, run_id: str, path: str | None) -> tuple[str, list[ArtifactEntry]]:
-    """The run's artifact root URI and the entries directly under `path` (paths relative to the run root).
+    """The run's artifact root URI and the entries directly under `path` (paths relative to the run root);
+    CAN_READ on the run's experiment.
 
     Runs whose artifacts live outside this server's store (a foreign artifact_location) list as empty:
     the server only serves what it stores.
@@ -21,10 +68,16 @@ def list_run_artifacts(ctx: Context, run_id: str, path: str | None) -> tuple[str
     run = find_run(ctx.conn, run_id)
     if run is None:
         raise NotFound(f"Run with id={run_id} not found")
+    authz.require_experiment_level(ctx, run.experiment_id, CAN_READ, str(run.experiment_id))
     root = to_relative_path(run.artifact_uri)
     if root is None:
         return run.artifact_uri, []
-    entries = ctx.artifacts.list_dir(posixpath.join(root, rel) if rel else root)
+    where = posixpath.join(root, rel) if rel else root
+    if root.split("/", 1)[0] != str(run.experiment_id):
+        # An experiment created with a custom artifact_location inside this store: the files belong to
+        # whatever that path names, so its owner decides too.
+        authorize_path(ctx, validate_client_path(where), write=False)
+    entries = ctx.artifacts.list_dir(where)
     if rel:
         entries = [ArtifactEntry(posixpath.join(rel, e.path), e.is_dir, e.file_size) for e in entries]
     return run.artifact_uri, entries

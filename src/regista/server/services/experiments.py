@@ -1,4 +1,10 @@
-"""Experiments: create, read, search, rename, delete/restore (with their runs), tags."""
+"""Experiments: create, read, search, rename, delete/restore (with their runs), tags.
+
+Permissions (runs and logged models inherit their experiment's): CAN_READ to see an experiment,
+CAN_EDIT to change its tags and everything under it, CAN_MANAGE to rename, delete or restore it.
+Creating an experiment is open to every caller, who then manages it. Each check reuses the experiment row
+the operation reads anyway, so it costs one indexed grant lookup for non-admins and nothing for admins.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from typing import Any
 
 from regista.errors import AlreadyExists, InvalidParameter, NotFound
 from regista.server.artifacts.uris import to_uri
+from regista.server.services import authz
+from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.tracking_validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
@@ -59,8 +67,9 @@ def _validate_name(name: str | None, param: str = "name") -> str:
     return name
 
 
-def _active(ctx: Context, experiment_id: int) -> Any:
+def _active(ctx: Context, experiment_id: int, required: str) -> Any:
     row = store.get_experiment(ctx.conn, experiment_id)
+    authz.require_experiment_level(ctx, experiment_id, required, row.name)
     if row.lifecycle_stage != "active":
         raise InvalidParameter(
             f"The experiment {experiment_id} must be in the 'active' state. "
@@ -69,12 +78,14 @@ def _active(ctx: Context, experiment_id: int) -> Any:
     return row
 
 
-def active_experiment_location(ctx: Context, experiment_id: int) -> str:
-    """The artifact location of an active experiment; 404 when missing, 400 when deleted."""
-    found = store.stage_and_location(ctx.conn, experiment_id)
+def active_experiment_location(ctx: Context, experiment_id: int, required: str = CAN_EDIT) -> str:
+    """The artifact location of an active experiment the caller holds `required` on (creating runs and
+    logged models in it); 404 when missing, 403 below the level, 400 when deleted."""
+    found = store.stage_name_and_location(ctx.conn, experiment_id)
     if found is None:
         raise NotFound(f"No Experiment with id={experiment_id} exists")
-    stage, location = found
+    stage, name, location = found
+    authz.require_experiment_level(ctx, experiment_id, required, name)
     if stage != "active":
         raise InvalidParameter(
             f"The experiment {experiment_id} must be in the 'active' state. Current state is {stage}."
@@ -96,6 +107,7 @@ def create_experiment(
     location = artifact_location or to_uri(str(experiment_id))
     store.update_experiment(ctx.conn, experiment_id, artifact_location=location)
     store.set_tags(ctx.conn, experiment_id, [(k, v or "") for k, v in tags])
+    authz.grant_creator(ctx, authz.EXPERIMENTS, experiment_id)
     ctx.record("experiment.created", {"experiment_id": str(experiment_id), "name": name})
     return str(experiment_id)
 
@@ -105,6 +117,7 @@ def get_experiment(ctx: Context, experiment_id: str | None) -> dict[str, Any]:
     row, tags = store.experiment_with_tags(ctx.conn, experiment_id=eid)
     if row is None:
         raise NotFound(f"No Experiment with id={eid} exists")
+    authz.require_experiment_level(ctx, eid, CAN_READ, row.name)
     return experiment_json(row, tags)
 
 
@@ -114,6 +127,7 @@ def get_experiment_by_name(ctx: Context, name: str | None) -> dict[str, Any]:
     row, tags = store.experiment_with_tags(ctx.conn, name=name)
     if row is None:
         raise NotFound(f"Could not find experiment with name '{name}'")
+    authz.require_experiment_level(ctx, row.experiment_id, CAN_READ, row.name)
     return experiment_json(row, tags)
 
 
@@ -125,13 +139,24 @@ def search_experiments(
     max_results: int | None,
     page_token: str | None,
 ) -> dict[str, Any]:
-    """One page of experiments with their tags (two queries), plus next_page_token when more follow."""
+    """One page of the experiments the caller may read, with their tags (two queries), plus next_page_token
+    when more follow. Visibility is part of the query, so pages are full and tokens stay right."""
     limit = 1000 if max_results is None else max_results
     validate_max_results(limit)
     where = experiment_where(filter_string)
     order = experiment_order_by(order_by)
     offset = decode_offset(page_token)
-    rows = store.search_experiments(ctx.conn, lifecycle_stages(view_type), where, order, offset, limit)
+    grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
+    rows = store.search_experiments(
+        ctx.conn,
+        lifecycle_stages(view_type),
+        where,
+        order,
+        offset,
+        limit,
+        grantees,
+        authz.readable_levels(authz.EXPERIMENTS),
+    )
     page = rows[:limit]
     tags = store.tags_for(ctx.conn, [r.experiment_id for r in page])
     out: dict[str, Any] = {"experiments": [experiment_json(r, tags[r.experiment_id]) for r in page]}
@@ -143,7 +168,8 @@ def search_experiments(
 def delete_experiment(ctx: Context, experiment_id: str | None) -> None:
     """Soft-delete the experiment and its runs."""
     eid = parse_experiment_id(experiment_id)
-    store.get_experiment(ctx.conn, eid)
+    row = store.get_experiment(ctx.conn, eid)
+    authz.require_experiment_level(ctx, eid, CAN_MANAGE, row.name)
     now = now_ms()
     store.update_experiment(ctx.conn, eid, lifecycle_stage="deleted", last_update_time=now)
     store.set_runs_lifecycle(ctx.conn, eid, "deleted", now)
@@ -154,6 +180,7 @@ def restore_experiment(ctx: Context, experiment_id: str | None) -> None:
     """Restore a deleted experiment and its runs."""
     eid = parse_experiment_id(experiment_id)
     row = store.get_experiment(ctx.conn, eid)
+    authz.require_experiment_level(ctx, eid, CAN_MANAGE, row.name)
     if row.lifecycle_stage != "deleted":
         raise InvalidParameter(
             f"Cannot restore an active experiment. Experiment {eid} is in the {row.lifecycle_stage} state."
@@ -167,6 +194,7 @@ def rename_experiment(ctx: Context, experiment_id: str | None, new_name: str | N
     eid = parse_experiment_id(experiment_id)
     name = _validate_name(new_name, "new_name")
     row = store.get_experiment(ctx.conn, eid)
+    authz.require_experiment_level(ctx, eid, CAN_MANAGE, row.name)
     if row.lifecycle_stage != "active":
         raise InvalidParameter("Cannot rename a non-active experiment.")
     other = store.find_experiment_by_name(ctx.conn, name)
@@ -179,7 +207,7 @@ def rename_experiment(ctx: Context, experiment_id: str | None, new_name: str | N
 def set_experiment_tag(ctx: Context, experiment_id: str | None, key: str | None, value: str | None) -> None:
     eid = parse_experiment_id(experiment_id)
     validate_tag(key, value, value_limit=MAX_EXPERIMENT_TAG_VAL_LENGTH)
-    _active(ctx, eid)
+    _active(ctx, eid, CAN_EDIT)
     assert key is not None and value is not None
     store.set_tags(ctx.conn, eid, [(key, value)])
     store.update_experiment(ctx.conn, eid, last_update_time=now_ms())
@@ -190,7 +218,7 @@ def delete_experiment_tag(ctx: Context, experiment_id: str | None, key: str | No
     eid = parse_experiment_id(experiment_id)
     if not key:
         raise InvalidParameter("Missing value for required parameter 'key'.")
-    _active(ctx, eid)
+    _active(ctx, eid, CAN_EDIT)
     if store.delete_tag(ctx.conn, eid, key) == 0:
         raise NotFound(f"No tag with name: {key} in experiment with id {eid}")
     ctx.record("experiment_tag.deleted", {"experiment_id": str(eid), "key": key})

@@ -1,4 +1,8 @@
-"""MLflow 3 logged models: create, get, finalize, delete, search, tags and params."""
+"""MLflow 3 logged models: create, get, finalize, delete, search, tags and params.
+
+A logged model inherits its experiment's permissions: CAN_READ to get or find it, CAN_EDIT to create,
+finalize, delete or tag it and log its params. Searches return only models of readable experiments.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from regista.errors import InvalidParameter, NotFound
+from regista.server.services import authz
+from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.experiments import active_experiment_location
 from regista.server.services.run_names import random_run_name
@@ -21,7 +27,7 @@ from regista.server.services.tracking_validation import (
     validate_tag,
 )
 from regista.server.stores import logged_models as store
-from regista.server.stores.search.logged_models_filter import logged_models_statement
+from regista.server.stores.search.logged_models_filter import logged_models_statement, readable_logged_models
 from regista.server.stores.search.page_token import decode_offset, encode_offset
 
 STATUSES = (
@@ -86,10 +92,12 @@ def models_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _row(ctx: Context, model_id: str | None, allow_deleted: bool = False) -> Any:
+def _row(ctx: Context, model_id: str | None, required: str, allow_deleted: bool = False) -> Any:
+    """The model's row once the caller holds `required` on its experiment."""
     row = store.find_logged_model(ctx.conn, model_id or "")
     if row is None or (row.lifecycle_stage != "active" and not allow_deleted):
         raise NotFound(f"Logged model with ID '{model_id}' not found.")
+    authz.require_experiment_level(ctx, row.experiment_id, required, str(row.experiment_id))
     return row
 
 
@@ -138,11 +146,11 @@ def create_logged_model(
     store.set_params(ctx.conn, model_id, param_pairs)
     store.set_tags(ctx.conn, model_id, tag_pairs)
     ctx.record("logged_model.created", {"model_id": model_id, "experiment_id": str(eid)})
-    return get_logged_model(ctx, model_id)
+    return models_json(ctx, [store.find_logged_model(ctx.conn, model_id)])[0]
 
 
 def get_logged_model(ctx: Context, model_id: str | None, allow_deleted: bool = False) -> dict[str, Any]:
-    return models_json(ctx, [_row(ctx, model_id, allow_deleted)])[0]
+    return models_json(ctx, [_row(ctx, model_id, CAN_READ, allow_deleted)])[0]
 
 
 def _status(status: str | int | None) -> str:
@@ -159,14 +167,14 @@ def _status(status: str | int | None) -> str:
 def finalize_logged_model(ctx: Context, model_id: str | None, status: str | int | None) -> dict[str, Any]:
     """Set the model's status (READY after upload, or UPLOAD_FAILED)."""
     new_status = _status(status)
-    row = _row(ctx, model_id)
+    row = _row(ctx, model_id, CAN_EDIT)
     store.update_logged_model(ctx.conn, row.model_id, status=new_status, last_updated_timestamp_ms=now_ms())
     ctx.record("logged_model.finalized", {"model_id": row.model_id, "status": new_status})
-    return get_logged_model(ctx, row.model_id)
+    return models_json(ctx, [store.find_logged_model(ctx.conn, row.model_id)])[0]
 
 
 def delete_logged_model(ctx: Context, model_id: str | None) -> None:
-    row = _row(ctx, model_id)
+    row = _row(ctx, model_id, CAN_EDIT)
     store.update_logged_model(
         ctx.conn, row.model_id, lifecycle_stage="deleted", last_updated_timestamp_ms=now_ms()
     )
@@ -175,14 +183,14 @@ def delete_logged_model(ctx: Context, model_id: str | None) -> None:
 
 def set_logged_model_tags(ctx: Context, model_id: str | None, tags: Sequence[Any]) -> None:
     pairs = _pairs(tags, "tag")
-    row = _row(ctx, model_id)
+    row = _row(ctx, model_id, CAN_EDIT)
     store.set_tags(ctx.conn, row.model_id, pairs)
     store.update_logged_model(ctx.conn, row.model_id, last_updated_timestamp_ms=now_ms())
     ctx.record("logged_model_tag.set", {"model_id": row.model_id, "keys": [k for k, _ in pairs]})
 
 
 def delete_logged_model_tag(ctx: Context, model_id: str | None, key: str) -> None:
-    row = _row(ctx, model_id)
+    row = _row(ctx, model_id, CAN_EDIT)
     if store.delete_tag(ctx.conn, row.model_id, key) == 0:
         raise NotFound(f"No tag with key '{key}' found for logged model with ID '{row.model_id}'.")
     ctx.record("logged_model_tag.deleted", {"model_id": row.model_id, "key": key})
@@ -190,7 +198,7 @@ def delete_logged_model_tag(ctx: Context, model_id: str | None, key: str) -> Non
 
 def log_logged_model_params(ctx: Context, model_id: str | None, params: Sequence[Any]) -> None:
     pairs = _pairs(params, "param")
-    row = _row(ctx, model_id)
+    row = _row(ctx, model_id, CAN_EDIT)
     store.set_params(ctx.conn, row.model_id, pairs)
     ctx.record("logged_model.params_logged", {"model_id": row.model_id, "keys": [k for k, _ in pairs]})
 
@@ -204,7 +212,8 @@ def search_logged_models(
     order_by: Sequence[Any],
     page_token: str | None,
 ) -> dict[str, Any]:
-    """One page of active logged models in the experiments matching the filter."""
+    """One page of active logged models matching the filter in those of the experiments the caller may
+    read (an unreadable experiment contributes nothing)."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
     validate_max_results(limit)
     offset = decode_offset(page_token)
@@ -221,7 +230,14 @@ def search_logged_models(
         [(d.dataset_name, d.dataset_digest) for d in datasets],
         [(o.field_name, o.ascending, o.dataset_name, o.dataset_digest) for o in order_by],
     )
-    rows = store.search_logged_models(ctx.conn, stmt, offset, limit)
+    grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
+    if grantees is not None:
+        # Models of experiments the caller cannot read are left out inside the query (paging stays right).
+        stmt = stmt.where(
+            readable_logged_models(ctx.conn.dialect.name, authz.readable_levels(authz.EXPERIMENTS))
+        )
+    params = None if grantees is None else {"grantees": grantees}
+    rows = store.search_logged_models(ctx.conn, stmt, offset, limit, params)
     page = rows[:limit]
     out: dict[str, Any] = {"models": models_json(ctx, page)}
     if len(rows) > limit:

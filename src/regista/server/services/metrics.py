@@ -1,4 +1,6 @@
-"""Metrics: log one point, log a batch (metrics, params, tags), and read a metric's history."""
+"""Metrics: log one point, log a batch (metrics, params, tags), and read a metric's history.
+
+Logging needs CAN_EDIT on the run's experiment, reading the history CAN_READ (see services/runs.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from typing import Any
 from regista.errors import InvalidParameter
 from regista.schemas.base import KeyValue
 from regista.schemas.mlflow.metrics import MetricIn
+from regista.server.services.authz import CAN_READ
 from regista.server.services.context import Context
-from regista.server.services.runs import active_run, clip, require_run_id, write_params, write_tags
+from regista.server.services.runs import active_run, clip, permitted_run, write_params, write_tags
 from regista.server.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
     MAX_TAG_VAL_LENGTH,
@@ -22,7 +25,6 @@ from regista.server.services.tracking_validation import (
     validate_tag,
 )
 from regista.server.stores import metrics as store
-from regista.server.stores import runs as runs_store
 from regista.server.stores.search.page_token import decode_offset, encode_offset
 
 
@@ -123,7 +125,7 @@ def get_metric_history(
         raise InvalidParameter("Missing value for required parameter 'metric_key'.")
     if max_results is not None and max_results < 1:
         raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results' supplied.")
-    run = runs_store.get_run(ctx.conn, require_run_id(run_id))
+    run = permitted_run(ctx, run_id, CAN_READ)
     offset = decode_offset(page_token)
     rows = store.metric_history(ctx.conn, run.run_uuid, key, offset, max_results)
     page = rows if max_results is None else rows[:max_results]

@@ -1,11 +1,17 @@
 """search_runs: MLflow's filter grammar, order_by and offset page tokens, in one SQL query plus a fixed
-number of batched reads for the page's params, tags, latest metrics and inputs."""
+number of batched reads for the page's params, tags, latest metrics and inputs.
+
+Only runs of experiments the caller may read are returned: a requested experiment the caller cannot read
+contributes no runs (no error, as MLflow's own auth plugin filters), decided inside the query so paging
+stays right.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from regista.server.services import authz
 from regista.server.services.context import Context
 from regista.server.services.experiments import lifecycle_stages
 from regista.server.services.runs import runs_json
@@ -33,10 +39,15 @@ def search_runs(
     validate_max_results(limit)
     offset = decode_offset(page_token)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
-    stmt = runs_search_statement(eids, lifecycle_stages(run_view_type), filter_string, order_by)
+    grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
+    readable = None
+    if grantees is not None:
+        readable = (ctx.conn.dialect.name, authz.readable_levels(authz.EXPERIMENTS))
+    stmt = runs_search_statement(eids, lifecycle_stages(run_view_type), filter_string, order_by, readable)
     if not eids:
         return {}
-    rows = store.search_runs(ctx.conn, stmt, offset, limit)
+    params = None if grantees is None else {"grantees": grantees}
+    rows = store.search_runs(ctx.conn, stmt, offset, limit, params)
     page = rows[:limit]
     runs: list[dict[str, Any]] = []
     for start in range(0, len(page), _ID_CHUNK):

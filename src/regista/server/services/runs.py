@@ -1,4 +1,9 @@
-"""Runs: create, read (as MLflow Run objects), update, delete/restore, params and tags."""
+"""Runs: create, read (as MLflow Run objects), update, delete/restore, params and tags.
+
+A run has no permissions of its own: reading it needs CAN_READ on its experiment, everything that changes
+it (including delete and restore) CAN_EDIT. The experiment id comes from the run row each operation reads
+anyway, so the check is one indexed grant lookup for non-admins.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from typing import Any
 import orjson
 
 from regista.errors import InvalidParameter, NotFound
+from regista.server.services import authz
+from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.experiments import active_experiment_location
 from regista.server.services.run_names import random_run_name
@@ -40,9 +47,17 @@ def require_run_id(run_id: str | None) -> str:
     return run_id
 
 
-def active_run(ctx: Context, run_id: str | None) -> Any:
-    """The run's row; writes to a deleted run are refused as MLflow does."""
+def permitted_run(ctx: Context, run_id: str | None, required: str) -> Any:
+    """The run's row (deleted or not), once the caller is known to hold `required` on its experiment."""
     row = store.get_run(ctx.conn, require_run_id(run_id))
+    authz.require_experiment_level(ctx, row.experiment_id, required, str(row.experiment_id))
+    return row
+
+
+def active_run(ctx: Context, run_id: str | None, required: str = CAN_EDIT) -> Any:
+    """The run's row for a change (CAN_EDIT on its experiment); writes to a deleted run are refused as
+    MLflow does."""
+    row = permitted_run(ctx, run_id, required)
     if row.lifecycle_stage != "active":
         raise InvalidParameter(
             f"The run {row.run_uuid} must be in the 'active' state. Current state is {row.lifecycle_stage}."
@@ -131,7 +146,7 @@ def _dataset_input_json(text: str) -> dict[str, Any]:
 
 def get_run(ctx: Context, run_id: str | None) -> dict[str, Any]:
     """The run, deleted or not."""
-    row = store.get_run(ctx.conn, require_run_id(run_id))
+    row = permitted_run(ctx, run_id, CAN_READ)
     return runs_json(ctx, [row])[0]
 
 
@@ -222,13 +237,13 @@ def update_run(
 
 
 def delete_run(ctx: Context, run_id: str | None) -> None:
-    row = store.get_run(ctx.conn, require_run_id(run_id))
+    row = permitted_run(ctx, run_id, CAN_EDIT)
     store.update_run(ctx.conn, row.run_uuid, lifecycle_stage="deleted", deleted_time=now_ms())
     ctx.record("run.deleted", {"run_id": row.run_uuid})
 
 
 def restore_run(ctx: Context, run_id: str | None) -> None:
-    row = store.get_run(ctx.conn, require_run_id(run_id))
+    row = permitted_run(ctx, run_id, CAN_EDIT)
     store.update_run(ctx.conn, row.run_uuid, lifecycle_stage="active", deleted_time=None)
     ctx.record("run.restored", {"run_id": row.run_uuid})
 

@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from regista.errors import NotFound
 from regista.server.db.models import Experiment, ExperimentTag, Run
+from regista.server.stores import acl
 from regista.server.stores.bulk import BulkInsert
 
 _UPSERT_TAGS = BulkInsert(
@@ -156,6 +157,13 @@ def tags_for(conn: Connection, experiment_ids: Iterable[int]) -> dict[int, list[
     return out
 
 
+@cache
+def _readable(dialect: str, levels: tuple[str, ...]) -> ColumnElement[bool]:
+    """Experiments the grantees bound as `grantees` hold one of `levels` on (an EXISTS on their grants,
+    built once per dialect)."""
+    return acl.readable_condition(dialect, "experiments", Experiment.experiment_id, levels, "grantees")
+
+
 def search_experiments(
     conn: Connection,
     stages: Sequence[str],
@@ -163,26 +171,35 @@ def search_experiments(
     order_by: Sequence[Any],
     offset: int,
     limit: int,
+    grantees: Any | None = None,
+    readable_levels: tuple[str, ...] = (),
 ) -> list[Row]:  # type: ignore[type-arg]
-    """One page (limit+1 rows so the caller knows whether another page follows)."""
+    """One page (limit+1 rows so the caller knows whether another page follows). With `grantees` (see
+    acl.grantees_value) only experiments they hold one of `readable_levels` on are selected, inside the
+    query."""
+    clauses = list(where)
+    params: dict[str, Any] = {}
+    if grantees is not None:
+        clauses.append(_readable(conn.dialect.name, readable_levels))
+        params["grantees"] = grantees
     stmt = (
         select(Experiment)
-        .where(Experiment.lifecycle_stage.in_(stages), *where)
+        .where(Experiment.lifecycle_stage.in_(stages), *clauses)
         .order_by(*order_by)
         .offset(offset)
         .limit(limit + 1)
     )
-    return list(conn.execute(stmt))
+    return list(conn.execute(stmt, params))
 
 
 @cache
-def _stage_and_location() -> Any:
-    return select(Experiment.lifecycle_stage, Experiment.artifact_location).where(
+def _stage_name_and_location() -> Any:
+    return select(Experiment.lifecycle_stage, Experiment.name, Experiment.artifact_location).where(
         Experiment.experiment_id == bindparam("experiment_id")
     )
 
 
-def stage_and_location(conn: Connection, experiment_id: int) -> tuple[str, str] | None:
-    """(lifecycle_stage, artifact_location) of an experiment, or None."""
-    row = conn.execute(_stage_and_location(), {"experiment_id": experiment_id}).first()
-    return None if row is None else (row[0], row[1])
+def stage_name_and_location(conn: Connection, experiment_id: int) -> tuple[str, str, str] | None:
+    """(lifecycle_stage, name, artifact_location) of an experiment, or None."""
+    row = conn.execute(_stage_name_and_location(), {"experiment_id": experiment_id}).first()
+    return None if row is None else (row[0], row[1], row[2])

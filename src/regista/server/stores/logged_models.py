@@ -132,5 +132,8 @@ def details_for(conn: Connection, model_ids: Sequence[str]) -> tuple[dict[str, l
     return tuple(_grouped(conn.execute(stmt, bind)) for stmt in _select_details())
 
 
-def search_logged_models(conn: Connection, stmt: Any, offset: int, limit: int) -> list[Row]:  # type: ignore[type-arg]
-    return list(conn.execute(stmt.offset(offset).limit(limit + 1)))
+def search_logged_models(
+    conn: Connection, stmt: Any, offset: int, limit: int, params: dict[str, Any] | None = None
+) -> list[Row]:  # type: ignore[type-arg]
+    """One page (limit+1 rows); `params` binds the grantees of a visibility-restricted search."""
+    return list(conn.execute(stmt.offset(offset).limit(limit + 1), params or {}))

@@ -253,6 +253,9 @@ def details_for(conn: Connection, run_ids: Sequence[str]) -> list[tuple[Any, ...
     return _fetch(conn.execute(stmt, params))
 
 
-def search_runs(conn: Connection, stmt: Any, offset: int, limit: int) -> list[Row]:  # type: ignore[type-arg]
-    """Execute a search statement for one page; limit+1 rows tell the caller whether more follow."""
-    return list(conn.execute(stmt.offset(offset).limit(limit + 1)))
+def search_runs(
+    conn: Connection, stmt: Any, offset: int, limit: int, params: dict[str, Any] | None = None
+) -> list[Row]:  # type: ignore[type-arg]
+    """Execute a search statement for one page; limit+1 rows tell the caller whether more follow.
+    `params` binds what the statement leaves open (the grantees of a visibility-restricted search)."""
+    return list(conn.execute(stmt.offset(offset).limit(limit + 1), params or {}))

@@ -1,7 +1,9 @@
 """The mlflow-artifacts proxy (/api/2.0/mlflow-artifacts/...) and the legacy run-scoped artifact listing.
 
 Uploads and downloads are streamed so memory does not grow with the artifact size (mlflow-rest.md §1.7).
-The proxy routes touch no database, so they take no transaction.
+Every proxy route first checks the caller's permission on the path (services/artifacts.authorize_path):
+admins pass without touching the database; anyone else costs one short read transaction, ended before
+any file I/O starts.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from regista.errors import InvalidParameter, NotImplementedFeature
 from regista.server.api.responses import ok
 from regista.server.artifacts.repository import ArtifactEntry, ArtifactRepository, validate_client_path
-from regista.server.deps import ReadCtx
+from regista.server.deps import ReadCtx, current_principal, request_context
 from regista.server.services import artifacts as artifact_service
+from regista.server.services.context import Context
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 MPU = "/api/2.0/mlflow-artifacts/mpu"
@@ -87,6 +90,31 @@ def _repo(request: Request) -> ArtifactRepository:
     return request.app.state.artifacts  # type: ignore[no-any-return]
 
 
+def _check_and_finish(ctx: Context, rel: str, write: bool) -> None:
+    try:
+        artifact_service.authorize_path(ctx, rel, write)
+    finally:
+        ctx.uow.finish(commit=False)
+
+
+async def _authorize(request: Request, rel: str, write: bool) -> None:
+    """PERMISSION_DENIED unless the caller may read (write) `rel`; from the async routes."""
+    if current_principal(request).is_admin:
+        return
+    ctx = request_context(request, write=False)
+    if request.app.state.inline_reads:
+        # SQLite reads are answered from the page cache faster than a thread hop (ADR 0001).
+        _check_and_finish(ctx, rel, write)
+    else:
+        await anyio.to_thread.run_sync(_check_and_finish, ctx, rel, write)
+
+
+def _authorize_sync(request: Request, rel: str, write: bool) -> None:
+    """The same check from the sync routes (already in a worker thread)."""
+    if not current_principal(request).is_admin:
+        _check_and_finish(request_context(request, write=False), rel, write)
+
+
 def _file_path(path: str) -> str:
     rel = validate_client_path(path)
     if not rel:
@@ -99,6 +127,7 @@ def _file_path(path: str) -> str:
 async def upload_artifact(path: str, request: Request) -> Response:
     """Stream the request body into a temporary sibling file, then move it into place atomically."""
     rel = _file_path(path)
+    await _authorize(request, rel, write=True)
     repo = _repo(request)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) <= WRITE_BUFFER:
@@ -148,6 +177,7 @@ def _close_and_discard(repo: ArtifactRepository, fh: IO[bytes], tmp: str) -> Non
 async def download_artifact(path: str, request: Request) -> Response:
     """Send the file's bytes; missing => 404 RESOURCE_DOES_NOT_EXIST, a directory => 400."""
     rel = _file_path(path)
+    await _authorize(request, rel, write=False)
     repo = _repo(request)
     name = posixpath.basename(rel)
     media_type = _content_type(name)
@@ -186,6 +216,7 @@ def _files_json(entries: list[ArtifactEntry]) -> list[dict[str, object]]:
 def list_artifacts(request: Request, path: str = "") -> Response:
     """Direct children of `path`, relative to it; a missing path or a file path lists as `{}`."""
     rel = validate_client_path(path) if path else ""
+    _authorize_sync(request, rel, write=False)
     entries = _repo(request).list_dir(rel)
     return ok({"files": _files_json(entries)} if entries else None)
 
@@ -196,6 +227,7 @@ def delete_artifact(path: str, request: Request) -> Response:
     rel = validate_client_path(path)
     if not rel:
         raise InvalidParameter("Refusing to delete the artifact root.")
+    _authorize_sync(request, rel, write=True)
     _repo(request).delete(rel)
     return ok()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, false, func, not_, or_, select, true
@@ -10,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from regista.errors import InvalidParameter
 from regista.server.db.models import LoggedModel, LoggedModelMetric, LoggedModelParam, LoggedModelTag
+from regista.server.stores import acl
 from regista.server.stores.search.experiments_filter import numeric_compare, string_compare
 from regista.server.stores.search.filter_parser import Comparison, comparisons, parse_filter
 
@@ -30,6 +32,12 @@ NUMERIC_ATTRIBUTES: dict[str, Any] = {
 }
 NUMERIC_OPS = ("=", "!=", ">", ">=", "<", "<=")
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
+
+
+@cache
+def readable_logged_models(dialect: str, levels: tuple[str, ...]) -> ColumnElement[bool]:
+    """Models of experiments on which the grantees bound as `grantees` hold one of `levels` (built once)."""
+    return acl.readable_condition(dialect, "experiments", LoggedModel.experiment_id, levels, "grantees")
 
 
 def _dataset_scope(datasets: Sequence[tuple[str | None, str | None]]) -> ColumnElement[bool] | None:

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from regista.errors import InvalidParameter
 from regista.server.db.models import Dataset, LatestMetric, Param, Run, RunDatasetInput, RunTag
+from regista.server.stores import acl
 from regista.server.stores.search.experiments_filter import numeric_compare, string_compare
 from regista.server.stores.search.filter_parser import Comparison, comparisons, parse_filter
 from regista.server.stores.search.order_by import OrderBy, parse_order_by
@@ -208,14 +209,22 @@ def _dataset_clause(c: Comparison) -> ColumnElement[bool]:
 
 
 def runs_search_statement(
-    experiment_ids: Sequence[int], stages: Sequence[str], filter_string: str | None, order_by: Sequence[str]
+    experiment_ids: Sequence[int],
+    stages: Sequence[str],
+    filter_string: str | None,
+    order_by: Sequence[str],
+    readable: tuple[str, tuple[str, ...]] | None = None,
 ) -> Select[Any]:
     """SELECT runs ... WHERE <scope and filter> ORDER BY <order_by and tie-breakers> (no limit yet).
 
+    `readable` = (dialect, levels) restricts the runs to experiments on which the grantees bound as the
+    `grantees` parameter (acl.grantees_value) hold one of `levels`: visibility is part of the query.
+
     Statements are immutable: the same search (a client paging, a dashboard polling) reuses the one built
-    for it instead of parsing the filter and building the joins again. Invalid searches are not cached.
+    for it instead of parsing the filter and building the joins again. The restricted variant is its own
+    cache entry. Invalid searches are not cached.
     """
-    return _search_statement(tuple(experiment_ids), tuple(stages), filter_string, tuple(order_by))
+    return _search_statement(tuple(experiment_ids), tuple(stages), filter_string, tuple(order_by), readable)
 
 
 @lru_cache(maxsize=128)
@@ -224,11 +233,14 @@ def _search_statement(
     stages: tuple[str, ...],
     filter_string: str | None,
     order_by: tuple[str, ...],
+    readable: tuple[str, tuple[str, ...]] | None,
 ) -> Select[Any]:
     query = RunQuery()
     for c in comparisons(parse_filter(filter_string, allow_or=False)):
         query.add_filter(c)
     order = query.order(order_by)
-    return query.stmt.where(
-        Run.experiment_id.in_(list(experiment_ids)), Run.lifecycle_stage.in_(list(stages)), *query.where
-    ).order_by(*order)
+    scope = [Run.experiment_id.in_(list(experiment_ids)), Run.lifecycle_stage.in_(list(stages))]
+    if readable is not None:
+        dialect, levels = readable
+        scope.append(acl.readable_condition(dialect, "experiments", Run.experiment_id, levels, "grantees"))
+    return query.stmt.where(*scope, *query.where).order_by(*order)

@@ -1,0 +1,31 @@
+"""SQL that finds who owns a path of the artifact store, for the proxy's permission checks.
+
+Experiment paths (`<experiment id>/...`) need no lookup: the id is the first path segment. Registry
+copies (`_registry/<uuid>/...`) belong to the model version whose storage_location is that directory.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+
+from regista.server.db.models import ModelVersion, RegisteredModel
+
+
+@cache
+def _registry_copy_owner() -> Any:
+    return (
+        select(RegisteredModel.id, RegisteredModel.name)
+        .join(ModelVersion, ModelVersion.registered_model_id == RegisteredModel.id)
+        .where(ModelVersion.storage_location == bindparam("location"))
+        .limit(1)
+    )
+
+
+def registry_copy_owner(conn: Connection, storage_location: str) -> tuple[int, str] | None:
+    """(registered model id, name) of the version stored at `storage_location`
+    (mlflow-artifacts:/_registry/<uuid>), or None when no version is stored there."""
+    row = conn.execute(_registry_copy_owner(), {"location": storage_location}).first()
+    return None if row is None else (int(row[0]), str(row[1]))

@@ -1,4 +1,10 @@
-"""Registered-model aliases: named, movable pointers to one version (`models:/name@alias`)."""
+"""Registered-model aliases: named, movable pointers to one version (`models:/name@alias`).
+
+Permissions: looking a version up by alias needs CAN_READ on the model; setting or deleting an alias needs
+CAN_EDIT. Databricks' table has no row for aliases (they belong to Unity Catalog there); moving an alias
+is an edit of the model's metadata like a tag, and unlike a stage it carries no approval workflow, so
+CAN_EDIT is the level that matches.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,11 @@ import re
 from typing import Any
 
 from regista.errors import InvalidParameter
+from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
-from regista.server.services.model_versions import get_version_row, version_views
+from regista.server.services.model_versions import authorized_model, get_version_row, version_views
 from regista.server.stores import aliases as alias_store
 from regista.server.stores import model_versions as mv_store
-from regista.server.stores import registered_models as rm_store
 
 _ALIAS_RE = re.compile(r"^[\w\-]*$")
 _RESERVED_VERSION_RE = re.compile(r"^[vV]\d+$")
@@ -33,7 +39,7 @@ def validate_alias(alias: str) -> None:
 def set_registered_model_alias(ctx: Context, name: str, alias: str, version: str) -> None:
     """Point `alias` at the version (moving it if it pointed elsewhere)."""
     validate_alias(alias)
-    rm, row = get_version_row(ctx, name, version)
+    rm, row = get_version_row(ctx, name, version, level=CAN_EDIT)
     previous = alias_store.find_alias_version(ctx.conn, rm.id, alias)
     if previous == row.version:
         return
@@ -47,14 +53,14 @@ def set_registered_model_alias(ctx: Context, name: str, alias: str, version: str
 
 def delete_registered_model_alias(ctx: Context, name: str, alias: str) -> None:
     validate_alias(alias)
-    rm = rm_store.get_registered_model(ctx.conn, name)
+    rm = authorized_model(ctx, name, CAN_EDIT)
     if alias_store.delete_alias(ctx.conn, rm.id, alias):
         ctx.record("model_version_alias.deleted", {"name": name, "alias": alias})
 
 
 def get_model_version_by_alias(ctx: Context, name: str, alias: str) -> dict[str, Any]:
     """The version the alias points at; an unknown alias is a 400 (not a 404), as on the official server."""
-    rm = rm_store.get_registered_model(ctx.conn, name)
+    rm = authorized_model(ctx, name, CAN_READ)
     version = alias_store.find_alias_version(ctx.conn, rm.id, alias)
     if version is None:
         raise InvalidParameter(f"Registered model alias {alias} not found.")

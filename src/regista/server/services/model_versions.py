@@ -1,5 +1,11 @@
 """Model versions: create (with the registry's own copy of the files), get, update, delete, tags,
-download URI and search."""
+download URI and search.
+
+Versions inherit their model's permissions (reference/databricks-api.md §3.1): CAN_READ to view a version or
+its download URI, CAN_EDIT to create one, update its description or change its tags, CAN_MANAGE to delete it.
+The check reuses the model row each operation fetches anyway, so it costs one indexed ACL query for a
+non-admin and none for an admin; a denied request fails before it changes anything.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from typing import Any
 from regista.errors import InvalidParameter
 from regista.schemas.mlflow.model_versions import CreateModelVersion, SearchModelVersions, model_version_json
 from regista.server.artifacts.uris import to_uri
+from regista.server.services import authz
+from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.model_sources import registry_copies, resolve_source
 from regista.server.services.registry_rules import (
@@ -25,7 +33,11 @@ from regista.server.stores import aliases as alias_store
 from regista.server.stores import model_versions as mv_store
 from regista.server.stores import registered_models as rm_store
 from regista.server.stores import registry_tags as tag_store
-from regista.server.stores.search.model_versions_filter import model_versions_order_by, model_versions_where
+from regista.server.stores.search.model_versions_filter import (
+    model_versions_order_by,
+    model_versions_where,
+    readable_versions,
+)
 from regista.server.stores.search.page_token import decode_offset, encode_offset
 
 MAX_RESULTS_LIMIT = 200_000
@@ -51,10 +63,23 @@ def version_views(
     return out
 
 
-def get_version_row(ctx: Context, name: str, version: str | int, *, for_update: bool = False) -> tuple[Any, Any]:
-    """(model row, version row); 404 for a missing model or version, 400 for a non-integer version."""
+def authorized_model(ctx: Context, name: str, level: str, *, for_update: bool = False) -> Any:
+    """The model's row once the caller is known to hold `level` on it (404 when missing, 403 when below)."""
+    rm = rm_store.get_registered_model(ctx.conn, name, for_update=for_update)
+    authz.require_model_level(ctx, rm.id, level, name)
+    return rm
+
+
+def get_version_row(
+    ctx: Context, name: str, version: str | int, *, for_update: bool = False, level: str | None = None
+) -> tuple[Any, Any]:
+    """(model row, version row); 404 for a missing model or version, 400 for a non-integer version.
+    With `level`, 403 unless the caller holds it on the model (checked before the version is looked up,
+    so a caller who may not read the model learns nothing about its versions)."""
     number = parse_version(version)
     rm = rm_store.get_registered_model(ctx.conn, name, for_update=for_update)
+    if level is not None:
+        authz.require_model_level(ctx, rm.id, level, name)
     row = mv_store.find_model_version(ctx.conn, rm.id, number)
     if row is None:
         raise mv_store.not_found(name, number)
@@ -72,7 +97,11 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
         validate_tag(key, value)
     # Resolve the source in a short read transaction and copy its files before this request's write
     # transaction opens: on an object store the copy is network I/O, which must not hold the write lock.
+    # The permission check happens there too, so a denied caller never causes a copy.
+    checked_rm_id = None
     with ctx.separate_read() as reader:
+        if not ctx.principal.is_admin:
+            checked_rm_id = authorized_model(reader, req.name, CAN_EDIT).id
         resolved = resolve_source(reader, req.source, req.run_id or None, req.model_id or None)
     copy_rel = None
     storage = resolved.storage_location
@@ -86,6 +115,9 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
         if allocated is None:
             raise rm_store.not_found(req.name)
         rm_id, version = allocated
+        if checked_rm_id is not None and rm_id != checked_rm_id:
+            # The name now belongs to another model (renamed in between): check that one instead.
+            authz.require_model_level(ctx, rm_id, CAN_EDIT, req.name)
         values = {
             "registered_model_id": rm_id, "version": version, "creation_time": now,
             "last_updated_time": now, "description": req.description, "user_id": ctx.principal.name,
@@ -110,12 +142,12 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
 
 
 def get_model_version(ctx: Context, name: str, version: str) -> dict[str, Any]:
-    _, row = get_version_row(ctx, name, version)
+    _, row = get_version_row(ctx, name, version, level=CAN_READ)
     return version_views(ctx, [(name, row)])[0]
 
 
 def update_model_version(ctx: Context, name: str, version: str, description: str | None) -> dict[str, Any]:
-    rm, row = get_version_row(ctx, name, version)
+    rm, row = get_version_row(ctx, name, version, level=CAN_EDIT)
     row = mv_store.update_model_version(
         ctx.conn, rm.id, row.version, {"description": description, "last_updated_time": now_ms()}
     )
@@ -126,7 +158,7 @@ def update_model_version(ctx: Context, name: str, version: str, description: str
 def delete_model_version(ctx: Context, name: str, version: str) -> list[str]:
     """Delete a version in None or Archived, with its tags and aliases. Its number is never handed out
     again. Returns the registry copy to remove once the deletion is committed."""
-    rm, row = get_version_row(ctx, name, version, for_update=True)
+    rm, row = get_version_row(ctx, name, version, for_update=True, level=CAN_MANAGE)
     if row.current_stage not in RESTING_STAGES:
         raise InvalidParameter(
             f"Model Version (name={name}, version={row.version}) is in stage {row.current_stage}: only "
@@ -142,30 +174,38 @@ def delete_model_version(ctx: Context, name: str, version: str) -> list[str]:
 
 
 def get_model_version_download_uri(ctx: Context, name: str, version: str) -> str:
-    _, row = get_version_row(ctx, name, version)
+    _, row = get_version_row(ctx, name, version, level=CAN_READ)
     return str(row.storage_location or row.source)
 
 
 def set_model_version_tag(ctx: Context, name: str, version: str, key: str, value: str) -> None:
     validate_tag(key, value)
-    rm, row = get_version_row(ctx, name, version)
+    rm, row = get_version_row(ctx, name, version, level=CAN_EDIT)
     tag_store.set_model_version_tag(ctx.conn, rm.id, row.version, key, value)
     ctx.record("model_version_tag.set", {"name": name, "version": str(row.version), "key": key, "value": value})
 
 
 def delete_model_version_tag(ctx: Context, name: str, version: str, key: str) -> None:
-    rm, row = get_version_row(ctx, name, version)
+    rm, row = get_version_row(ctx, name, version, level=CAN_EDIT)
     # Deleting a tag that is not there is a no-op, as on the official server.
     if tag_store.delete_model_version_tag(ctx.conn, rm.id, row.version, key):
         ctx.record("model_version_tag.deleted", {"name": name, "version": str(row.version), "key": key})
 
 
 def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the versions of models the caller may read (filtered inside the query)."""
     validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
-    where = model_versions_where(req.filter, ctx.conn.dialect.name)
+    dialect = ctx.conn.dialect.name
+    where = model_versions_where(req.filter, dialect)
     order_by = model_versions_order_by(req.order_by)
     offset = decode_offset(req.page_token)
-    rows = mv_store.search_model_versions(ctx.conn, where, order_by, offset, req.max_results + 1)
+    grantees = authz.visibility_filter(ctx, authz.REGISTERED_MODELS)
+    visible = None
+    if grantees is not None:
+        visible = readable_versions(dialect, authz.readable_levels(authz.REGISTERED_MODELS))
+    rows = mv_store.search_model_versions(
+        ctx.conn, where, order_by, offset, req.max_results + 1, visible, grantees
+    )
     token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
     page = rows[: req.max_results]
     return version_views(ctx, [(r.rm_name, r) for r in page]), token

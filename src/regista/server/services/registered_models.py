@@ -1,15 +1,24 @@
-"""Registered models: create, get, rename, update, delete, tags, search and latest versions."""
+"""Registered models: create, get, rename, update, delete, tags, search and latest versions.
+
+Permissions (reference/databricks-api.md §3.1): creating needs CAN_CREATE_REGISTERED_MODEL or CAN_MANAGE on
+the registry root, and the creator gets CAN_MANAGE on the new model; viewing needs CAN_READ; description
+and tags need CAN_EDIT; rename and delete need CAN_MANAGE (deleting drops the model's grants). Search
+returns only models the caller may read, filtered inside the query. Each check reuses the model row the
+operation fetches anyway: one indexed ACL query for a non-admin, none for an admin.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from regista.errors import AlreadyExists, InvalidParameter
+from regista.errors import AlreadyExists, InvalidParameter, PermissionDenied
 from regista.schemas.mlflow.registered_models import SearchRegisteredModels, registered_model_json
+from regista.server.services import authz
+from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.model_sources import registry_copies
-from regista.server.services.model_versions import version_views
+from regista.server.services.model_versions import authorized_model, version_views
 from regista.server.services.registry_rules import (
     RESTING_STAGES,
     canonical_stage,
@@ -24,6 +33,7 @@ from regista.server.stores import registered_models as rm_store
 from regista.server.stores import registry_tags as tag_store
 from regista.server.stores.search.page_token import decode_offset, encode_offset
 from regista.server.stores.search.registered_models_filter import (
+    readable_models,
     registered_models_order_by,
     registered_models_where,
 )
@@ -56,6 +66,15 @@ def create_registered_model(
     validate_model_name(name)
     for key, value in tags.items():
         validate_tag(key, value)
+    try:
+        authz.require_create_registered_model(ctx)
+    except PermissionDenied:
+        # `log_model(registered_model_name=...)` and `register_model` first try to create the model and
+        # go on to add a version when it already exists: a CAN_EDIT user without the right to create
+        # models must get RESOURCE_ALREADY_EXISTS for an existing name, not a 403.
+        if rm_store.find_registered_model(ctx.conn, name) is not None:
+            raise AlreadyExists(f"Registered Model (name={name}) already exists.") from None
+        raise
     now = now_ms()
     rm_id = rm_store.insert_registered_model(
         ctx.conn,
@@ -65,12 +84,23 @@ def create_registered_model(
     if rm_id is None:
         raise AlreadyExists(f"Registered Model (name={name}) already exists.")
     tag_store.set_registered_model_tags(ctx.conn, rm_id, tags)
+    authz.grant_creator(ctx, authz.REGISTERED_MODELS, rm_id)
     ctx.record("registered_model.created", {"name": name, "tags": tags, "description": description})
     return registered_model_views(ctx, [rm_store.get_registered_model(ctx.conn, name)])[0]
 
 
 def get_registered_model(ctx: Context, name: str) -> dict[str, Any]:
-    return registered_model_views(ctx, [rm_store.get_registered_model(ctx.conn, name)])[0]
+    return registered_model_views(ctx, [authorized_model(ctx, name, CAN_READ)])[0]
+
+
+def get_registered_model_databricks(ctx: Context, name: str) -> dict[str, Any]:
+    """The Databricks variant of get: the model plus its numeric id (the permissions API's
+    registered_model_id) and the caller's effective permission level on it."""
+    rm = rm_store.get_registered_model(ctx.conn, name)
+    level = authz.require_model_level(ctx, rm.id, CAN_READ, name)
+    view = registered_model_views(ctx, [rm])[0]
+    view.pop("aliases", None)
+    return {"id": str(rm.id), **view, "permission_level": level}
 
 
 def rename_registered_model(ctx: Context, name: str, new_name: str | None) -> dict[str, Any]:
@@ -78,7 +108,7 @@ def rename_registered_model(ctx: Context, name: str, new_name: str | None) -> di
     if not new_name:
         raise InvalidParameter("Missing value for required parameter 'new_name'.")
     validate_model_name(new_name, "new_name")
-    rm = rm_store.get_registered_model(ctx.conn, name, for_update=True)
+    rm = authorized_model(ctx, name, CAN_MANAGE, for_update=True)
     busy = rm_store.version_stages(ctx.conn, rm.id) - RESTING_STAGES
     if busy:
         raise InvalidParameter(
@@ -90,20 +120,20 @@ def rename_registered_model(ctx: Context, name: str, new_name: str | None) -> di
             raise AlreadyExists(f"Registered Model (name={new_name}) already exists.")
         rm_store.update_registered_model(ctx.conn, rm.id, {"name": new_name, "last_updated_time": now_ms()})
         ctx.record("registered_model.renamed", {"name": name, "new_name": new_name})
-    return get_registered_model(ctx, new_name)
+    return registered_model_views(ctx, [rm_store.get_registered_model(ctx.conn, new_name)])[0]
 
 
 def update_registered_model(ctx: Context, name: str, description: str | None) -> dict[str, Any]:
-    rm = rm_store.get_registered_model(ctx.conn, name)
+    rm = authorized_model(ctx, name, CAN_EDIT)
     rm_store.update_registered_model(ctx.conn, rm.id, {"description": description, "last_updated_time": now_ms()})
     ctx.record("registered_model.updated", {"name": name, "description": description})
-    return get_registered_model(ctx, name)
+    return registered_model_views(ctx, [rm_store.get_registered_model(ctx.conn, name)])[0]
 
 
 def delete_registered_model(ctx: Context, name: str) -> list[str]:
     """Delete the model with its versions, tags and aliases, allowed only when every version is in None
     or Archived. Returns the registry copies to remove once the deletion is committed."""
-    rm = rm_store.get_registered_model(ctx.conn, name, for_update=True)
+    rm = authorized_model(ctx, name, CAN_MANAGE, for_update=True)
     busy = rm_store.version_stages(ctx.conn, rm.id) - RESTING_STAGES
     if busy:
         raise InvalidParameter(
@@ -112,19 +142,20 @@ def delete_registered_model(ctx: Context, name: str) -> list[str]:
         )
     locations = mv_store.storage_locations(ctx.conn, rm.id)
     rm_store.delete_registered_model(ctx.conn, rm.id)
+    authz.forget_object(ctx, authz.REGISTERED_MODELS, rm.id)
     ctx.record("registered_model.deleted", {"name": name})
     return registry_copies(locations)
 
 
 def set_registered_model_tag(ctx: Context, name: str, key: str, value: str) -> None:
     validate_tag(key, value)
-    rm = rm_store.get_registered_model(ctx.conn, name)
+    rm = authorized_model(ctx, name, CAN_EDIT)
     tag_store.set_registered_model_tags(ctx.conn, rm.id, {key: value})
     ctx.record("registered_model_tag.set", {"name": name, "key": key, "value": value})
 
 
 def delete_registered_model_tag(ctx: Context, name: str, key: str) -> None:
-    rm = rm_store.get_registered_model(ctx.conn, name)
+    rm = authorized_model(ctx, name, CAN_EDIT)
     # Deleting a tag that is not there is a no-op, as on the official server.
     if tag_store.delete_registered_model_tag(ctx.conn, rm.id, key):
         ctx.record("registered_model_tag.deleted", {"name": name, "key": key})
@@ -133,17 +164,25 @@ def delete_registered_model_tag(ctx: Context, name: str, key: str) -> None:
 def get_latest_versions(ctx: Context, name: str, stages: list[str]) -> list[dict[str, Any]]:
     """The highest version in each requested stage (every stage when none are given), by version."""
     wanted = [canonical_stage(s) for s in stages] if stages else None
-    rm = rm_store.get_registered_model(ctx.conn, name)
+    rm = authorized_model(ctx, name, CAN_READ)
     rows = sorted(rm_store.latest_versions(ctx.conn, [rm.id], wanted), key=lambda r: r.version)
     aliases = alias_store.aliases_of_models(ctx.conn, [rm.id])
     return version_views(ctx, [(name, r) for r in rows], aliases)
 
 
 def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the models the caller may read (filtered inside the query, so paging stays right)."""
     validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
-    where = registered_models_where(req.filter, ctx.conn.dialect.name)
+    dialect = ctx.conn.dialect.name
+    where = registered_models_where(req.filter, dialect)
     order_by = registered_models_order_by(req.order_by)
     offset = decode_offset(req.page_token)
-    rows = rm_store.search_registered_models(ctx.conn, where, order_by, offset, req.max_results + 1)
+    grantees = authz.visibility_filter(ctx, authz.REGISTERED_MODELS)
+    visible = None
+    if grantees is not None:
+        visible = readable_models(dialect, authz.readable_levels(authz.REGISTERED_MODELS))
+    rows = rm_store.search_registered_models(
+        ctx.conn, where, order_by, offset, req.max_results + 1, visible, grantees
+    )
     token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
     return registered_model_views(ctx, rows[: req.max_results]), token

@@ -1,5 +1,6 @@
-"""SQL for direct permission grants: the levels a caller holds on an object, grants, and the
-"readable by the caller" condition that search queries embed (so filtering happens inside the query)."""
+"""SQL for direct permission grants: the levels a caller holds on an object, grants, an object's access
+control list with its grantees, and the "readable by the caller" condition that search queries embed (so
+filtering happens inside the query)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from regista.server.db.models import AccessControlEntry as Ace
+from regista.server.db.models import Identity
 from regista.server.stores.dialect import insert_ignore
 from regista.server.stores.prepared import Prepared
 
 ROOT = "root"
+# Object types of access_control_entries.object_type.
+REGISTERED_MODELS = "registered-models"
+EXPERIMENTS = "experiments"
 
 
 def _grantees(dialect: str, name: str = "grantees") -> Any:
@@ -81,6 +86,53 @@ def grant(conn: Connection, object_type: str, object_id: str, identity_id: int, 
     )
 
 
+def grant_many(conn: Connection, object_type: str, object_id: str, grants: Sequence[tuple[int, str]]) -> None:
+    """Add direct grants (identity_id, level) on one object; existing ones are kept."""
+    if grants:
+        conn.execute(
+            insert_ignore(conn, Ace),
+            [
+                {"object_type": object_type, "object_id": object_id, "identity_id": i, "permission_level": lvl}
+                for i, lvl in grants
+            ],
+        )
+
+
+def revoke_identities(conn: Connection, object_type: str, object_id: str, identity_ids: Sequence[int]) -> None:
+    """Drop every direct grant the identities hold on the object."""
+    if identity_ids:
+        conn.execute(
+            delete(Ace).where(
+                Ace.object_type == object_type,
+                Ace.object_id == object_id,
+                Ace.identity_id.in_(list(identity_ids)),
+            )
+        )
+
+
+@cache
+def _grants_statement() -> Any:
+    return (
+        select(
+            Ace.object_id,
+            Ace.permission_level,
+            Identity.id.label("identity_id"),
+            Identity.kind,
+            Identity.name,
+            Identity.display_name,
+        )
+        .join(Identity, Identity.id == Ace.identity_id)
+        .where(Ace.object_type == bindparam("object_type"), Ace.object_id.in_(bindparam("object_ids", expanding=True)))
+        .order_by(Identity.kind, Identity.name, Ace.permission_level)
+    )
+
+
+def grants_on(conn: Connection, object_type: str, object_ids: Sequence[str]) -> list[Any]:
+    """Every direct grant on the objects, with its grantee: rows of (object_id, permission_level,
+    identity_id, kind, name, display_name), ordered by grantee."""
+    return list(conn.execute(_grants_statement(), {"object_type": object_type, "object_ids": list(object_ids)}))
+
+
 def revoke_object(conn: Connection, object_type: str, object_id: str) -> None:
     """Drop every direct grant on an object (when the object itself is deleted)."""
     conn.execute(delete(Ace).where(Ace.object_type == object_type, Ace.object_id == object_id))
@@ -99,4 +151,16 @@ def readable_condition(
     )
 
 
-__all__ = ["ROOT", "grant", "grantees_value", "levels_on", "readable_condition", "revoke_object"]
+__all__ = [
+    "EXPERIMENTS",
+    "REGISTERED_MODELS",
+    "ROOT",
+    "grant",
+    "grant_many",
+    "grantees_value",
+    "grants_on",
+    "levels_on",
+    "readable_condition",
+    "revoke_identities",
+    "revoke_object",
+]

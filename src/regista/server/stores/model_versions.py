@@ -85,16 +85,28 @@ def storage_locations(conn: Connection, rm_id: int) -> list[str]:
 
 
 def search_model_versions(
-    conn: Connection, where: ColumnElement[bool] | None, order_by: list[Any], offset: int, limit: int
+    conn: Connection,
+    where: ColumnElement[bool] | None,
+    order_by: list[Any],
+    offset: int,
+    limit: int,
+    visible: ColumnElement[bool] | None = None,
+    grantees: Any = None,
 ) -> list[Row[Any]]:
-    """A page of versions, each row carrying its model's name as `rm_name`."""
+    """A page of versions, each row carrying its model's name as `rm_name`. `visible`
+    (model_versions_filter.readable_versions) keeps only versions of models the grantees may read, inside
+    the query so that offsets (page tokens) stay right; it binds `grantees` (acl.grantees_value)."""
     stmt = select(ModelVersion, RegisteredModel.name.label("rm_name")).join(
         RegisteredModel, RegisteredModel.id == ModelVersion.registered_model_id
     )
     if where is not None:
         stmt = stmt.where(where)
+    params: dict[str, Any] = {}
+    if visible is not None:
+        stmt = stmt.where(visible)
+        params["grantees"] = grantees
     stmt = stmt.order_by(*order_by).offset(offset).limit(limit)
-    return list(conn.execute(stmt))
+    return list(conn.execute(stmt, params))
 
 
 def find_logged_model_by_run_and_name(conn: Connection, run_id: str, name: str) -> Row[Any] | None:

@@ -48,6 +48,14 @@ def find_registered_model(conn: Connection, name: str, *, for_update: bool = Fal
     return _by_name(for_update).first(conn, {"name": name})
 
 
+_BY_ID = Prepared(select(RegisteredModel).where(RegisteredModel.id == bindparam("rm_id")))
+
+
+def find_registered_model_by_id(conn: Connection, rm_id: int) -> Any | None:
+    """The model's row by its numeric id (the id the Databricks permissions API addresses), or None."""
+    return _BY_ID.first(conn, {"rm_id": rm_id})
+
+
 def get_registered_model(conn: Connection, name: str, *, for_update: bool = False) -> Any:
     row = find_registered_model(conn, name, for_update=for_update)
     if row is None:
@@ -181,10 +189,23 @@ def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[st
 
 
 def search_registered_models(
-    conn: Connection, where: ColumnElement[bool] | None, order_by: list[Any], offset: int, limit: int
+    conn: Connection,
+    where: ColumnElement[bool] | None,
+    order_by: list[Any],
+    offset: int,
+    limit: int,
+    visible: ColumnElement[bool] | None = None,
+    grantees: Any = None,
 ) -> list[Row[Any]]:
+    """A page of models. `visible` (registered_models_filter.readable_models) restricts it to the models
+    the grantees may read, inside the query so that offsets (page tokens) count only visible rows; it
+    binds `grantees` (acl.grantees_value)."""
     stmt = select(RegisteredModel)
     if where is not None:
         stmt = stmt.where(where)
+    params: dict[str, Any] = {}
+    if visible is not None:
+        stmt = stmt.where(visible)
+        params["grantees"] = grantees
     stmt = stmt.order_by(*order_by).offset(offset).limit(limit)
-    return list(conn.execute(stmt))
+    return list(conn.execute(stmt, params))

@@ -8,6 +8,7 @@ unless the filter mentions the prompt tag.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, not_, select
@@ -19,6 +20,7 @@ from regista.server.stores.search.registered_models_filter import (
     PROMPT_TAG,
     mentions_prompt_tag,
     order_columns,
+    readable_models,
     string_clause,
     tag_clause,
     translate,
@@ -102,6 +104,13 @@ def model_versions_where(text: str | None, dialect: str) -> ColumnElement[bool]:
             )
         )
     return and_(*clauses)
+
+
+@cache
+def readable_versions(dialect: str, levels: tuple[str, ...]) -> ColumnElement[bool]:
+    """Versions of models the caller may read (versions inherit their model's permissions); the search
+    statement joins the model, so this is the models' condition."""
+    return readable_models(dialect, levels)
 
 
 def model_versions_order_by(order_by: list[str]) -> list[Any]:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 
 from regista.errors import InvalidParameter
 from regista.server.db.models import RegisteredModel, RegisteredModelTag
+from regista.server.stores import acl
 from regista.server.stores.search.filter_parser import And, Comparison, Node, comparisons, parse_filter
 from regista.server.stores.search.like import case_sensitive_like
 
@@ -107,6 +109,13 @@ def registered_models_where(text: str | None, dialect: str) -> ColumnElement[boo
     if not mentions_prompt_tag(node):
         clauses.append(not_(_rm_tag_exists(PROMPT_TAG, RegisteredModelTag.value == "true")))
     return and_(*clauses)
+
+
+@cache
+def readable_models(dialect: str, levels: tuple[str, ...]) -> ColumnElement[bool]:
+    """"The caller may read this model" (a direct, group or root grant of one of `levels`), built once per
+    dialect: search adds it when authz.visibility_filter asks for it and binds `grantees`."""
+    return acl.readable_condition(dialect, acl.REGISTERED_MODELS, RegisteredModel.id, levels)
 
 
 def parse_order_clause(clause: str) -> tuple[str, bool]:

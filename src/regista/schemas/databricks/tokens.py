@@ -1,0 +1,25 @@
+"""Request messages of the token API (/api/2.0/token/...) and token management (/api/2.0/token-management/...)."""
+
+from __future__ import annotations
+
+from regista.schemas.base import Message
+
+
+class CreateToken(Message):
+    lifetime_seconds: int | None = None
+    comment: str | None = None
+
+
+class DeleteToken(Message):
+    token_id: str
+
+
+class CreateOboToken(Message):
+    application_id: str
+    lifetime_seconds: int | None = None
+    comment: str | None = None
+
+
+class ListTokens(Message):
+    created_by_id: int | None = None
+    created_by_username: str | None = None

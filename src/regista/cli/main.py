@@ -8,10 +8,13 @@ from typing import Annotated
 import typer
 
 from regista import __version__
+from regista.cli.tokens import tokens_app, users_app
 
 app = typer.Typer(help="regista: a self-hosted, MLflow-compatible model lifecycle server.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(users_app, name="users")
 
 
 @app.command()

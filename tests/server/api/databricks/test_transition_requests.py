@@ -301,3 +301,30 @@ class TestAnonymous:
     def test_every_endpoint_needs_a_token(self, reg, method, path, body, params):
         assert_error(reg.call(method, path, body, params, token=None), 401, "UNAUTHENTICATED")
         assert_error(reg.call(method, path, body, params, token="dapi-not-a-token"), 401, "UNAUTHENTICATED")
+
+
+class TestArchiveByStagingManager:
+    def test_a_staging_manager_approves_into_staging_and_archives_the_staging_versions(self, reg, people, model):
+        reg.stage(model, "1", "Staging")
+        reg.stage(model, "2", "Production")
+        reg.request(people["requester"], model, "3", "Staging")
+        people["staging"].sdk.model_registry.approve_transition_request(model, "3", "Staging", True)
+        assert [reg.current_stage(model, v) for v in "123"] == ["Archived", "Production", "Staging"]
+        last = reg.activities(model, "1")[-1]
+        assert (last["activity_type"], last["from_stage"], last["to_stage"]) == (
+            "SYSTEM_TRANSITION", "Staging", "Archived")
+
+
+class TestDeletingTheVersion:
+    def test_a_version_with_requests_comments_and_activities_can_be_deleted(self, reg, people, model):
+        reg.request(people["requester"], model, "1", "Staging")
+        people["requester"].sdk.model_registry.create_comment(model, "1", "bye")
+        reg.ok("DELETE", "/model-versions/delete", {"name": model, "version": "1"})
+        r = reg.call("GET", "/model-versions/get-activities", params={"name": model, "version": "1"})
+        assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+        reg.ok("DELETE", "/registered-models/delete", {"name": model})
+
+
+def test_an_empty_model_name_is_400(reg):
+    assert_error(reg.call("GET", "/transition-requests/list", params={"name": "", "version": "1"}),
+                 400, "INVALID_PARAMETER_VALUE")

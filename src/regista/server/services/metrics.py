@@ -1,6 +1,7 @@
 """Metrics: log one point, log a batch (metrics, params, tags), and read a metric's history.
 
-Logging needs CAN_EDIT on the run's experiment, reading the history CAN_READ (see services/runs.py)."""
+Logging needs CAN_EDIT on the run's experiment (and on the experiment of a logged model a metric names,
+when that is another one), reading the history CAN_READ (see services/runs.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 from regista.errors import InvalidParameter
 from regista.schemas.base import KeyValue
 from regista.schemas.mlflow.metrics import MetricIn
-from regista.server.services.authz import CAN_READ
+from regista.server.services import authz
+from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.runs import active_run, clip, permitted_run, write_params, write_tags
 from regista.server.services.tracking_validation import (
@@ -55,8 +57,10 @@ def _metric_rows(run_id: str, metrics: Sequence[MetricIn]) -> list[tuple[Any, ..
     return list(rows.values())
 
 
-def write_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> None:
-    """Insert history rows, move latest_metrics forward, and attach rows that name a model to it."""
+def write_metrics(ctx: Context, run: Any, metrics: Sequence[MetricIn]) -> None:
+    """Insert history rows, move latest_metrics forward, and attach rows that name a model to it (a model
+    of another experiment than the run's needs CAN_EDIT there too)."""
+    run_id = run.run_uuid
     rows = _metric_rows(run_id, metrics)
     if not rows:
         return
@@ -72,6 +76,8 @@ def write_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> Non
     with_model = [r for r in rows if r[6]]
     if with_model:
         known = store.existing_logged_models(ctx.conn, sorted({r[6] for r in with_model}))
+        for experiment_id in sorted(set(known.values()) - {run.experiment_id}):
+            authz.require_experiment_level(ctx, experiment_id, CAN_EDIT, str(experiment_id))
         # logged_model_metrics columns: model_id, key, step, timestamp, value, is_nan, run_id, dataset_name,
         # dataset_digest
         store.insert_logged_model_metrics(
@@ -83,7 +89,7 @@ def write_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> Non
 def log_metric(ctx: Context, run_id: str | None, metric: MetricIn) -> None:
     validate_metric(metric.key, metric.value, metric.timestamp)
     row = active_run(ctx, run_id)
-    write_metrics(ctx, row.run_uuid, [metric])
+    write_metrics(ctx, row, [metric])
     ctx.record("run.metrics_logged", {"run_id": row.run_uuid, "keys": [metric.key]})
 
 
@@ -109,7 +115,7 @@ def log_batch(
         )
     row = active_run(ctx, run_id)
     write_params(ctx, row.run_uuid, [(str(p.key), clip(str(p.value), MAX_PARAM_VAL_LENGTH)) for p in params])
-    write_metrics(ctx, row.run_uuid, metrics)
+    write_metrics(ctx, row, metrics)
     write_tags(ctx, row.run_uuid, [(str(t.key), clip(str(t.value), MAX_TAG_VAL_LENGTH)) for t in tags])
     ctx.record(
         "run.batch_logged",

@@ -73,13 +73,16 @@ def upsert_latest(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
 
 @cache
 def _existing_logged_models() -> Any:
-    return select(LoggedModel.model_id).where(LoggedModel.model_id.in_(bindparam("ids", expanding=True)))
+    return select(LoggedModel.model_id, LoggedModel.experiment_id).where(
+        LoggedModel.model_id.in_(bindparam("ids", expanding=True))
+    )
 
 
-def existing_logged_models(conn: Connection, model_ids: Sequence[str]) -> set[str]:
+def existing_logged_models(conn: Connection, model_ids: Sequence[str]) -> dict[str, int]:
+    """{model_id: experiment_id} of the ids that name logged models."""
     if not model_ids:
-        return set()
-    return set(conn.execute(_existing_logged_models(), {"ids": list(model_ids)}).scalars())
+        return {}
+    return {m: e for m, e in conn.execute(_existing_logged_models(), {"ids": list(model_ids)})}
 
 
 def insert_logged_model_metrics(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -190,6 +190,25 @@ class TestRestoreNeedsTheirLevel:
             expect_denied(lambda: client.restore_run(w.run_id))
 
 
+class TestMetricsNamingAModel:
+    @pytest.mark.parametrize(("level", "works"), [("CAN_READ", False), ("CAN_EDIT", True)])
+    def test_a_model_of_another_experiment_needs_edit_there(self, level, works, admin, identities, as_caller,
+                                                            unique) -> None:
+        sp = identities.service_principal()
+        mine, theirs = admin.world(f"perm-mm-a-{unique}"), admin.world(f"perm-mm-b-{unique}")
+        identities.grant("experiments", mine.experiment_id, sp, "CAN_EDIT")
+        identities.grant("experiments", theirs.experiment_id, sp, level)
+        client = as_caller(sp.token)
+        metric = Metric("acc", 0.5, 1, 0, model_id=theirs.model_id)
+        if works:
+            client.log_batch(mine.run_id, metrics=[metric])
+            assert [m.key for m in client.get_logged_model(theirs.model_id).metrics] == ["acc"]
+        else:
+            before = admin.snapshot(mine), admin.snapshot(theirs)
+            expect_denied(lambda: client.log_batch(mine.run_id, metrics=[metric]))
+            assert (admin.snapshot(mine), admin.snapshot(theirs)) == before
+
+
 class TestCreator:
     def test_anyone_may_create_an_experiment_and_then_manages_it(self, identities, as_caller, unique) -> None:
         creator, other = identities.service_principal(), identities.service_principal()

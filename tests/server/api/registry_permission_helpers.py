@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import httpx
@@ -34,8 +35,14 @@ class Api:
         return response.json()  # type: ignore[no-any-return]
 
 
+@cache
+def caller_api(url: str, token: str | None) -> Api:
+    """One client per (server, caller), reused: building an httpx client costs more than a request."""
+    return Api(url, token)
+
+
 def admin_api(url: str) -> Api:
-    return Api(url, ADMIN_TOKEN)
+    return caller_api(url, ADMIN_TOKEN)
 
 
 def create_model(api: Api, name: str, versions: int = 0, **extra: Any) -> str:

@@ -98,6 +98,18 @@ def grant_many(conn: Connection, object_type: str, object_id: str, grants: Seque
         )
 
 
+def revoke(conn: Connection, object_type: str, object_id: str, identity_id: int, level: str) -> None:
+    """Drop one direct grant (no-op when it is not there)."""
+    conn.execute(
+        delete(Ace).where(
+            Ace.object_type == object_type,
+            Ace.object_id == object_id,
+            Ace.identity_id == identity_id,
+            Ace.permission_level == level,
+        )
+    )
+
+
 def revoke_identities(conn: Connection, object_type: str, object_id: str, identity_ids: Sequence[int]) -> None:
     """Drop every direct grant the identities hold on the object."""
     if identity_ids:
@@ -161,6 +173,7 @@ __all__ = [
     "grants_on",
     "levels_on",
     "readable_condition",
+    "revoke",
     "revoke_identities",
     "revoke_object",
 ]

@@ -40,9 +40,11 @@ def validate_comment(comment: str | None, *, required: bool = False) -> None:
 def transition_denied(ctx: Context, name: str, version: int, from_stage: str, to_stage: str,
                       level: str | None, action: str = "transition") -> PermissionDenied:
     held = level or "no permission"
+    # Only a direct transition has an alternative: asking for it.
+    hint = "; a transition request can be created instead" if action == "transition" else ""
     return PermissionDenied(
         f"User '{ctx.principal.name}' ({held}) may not {action} Model Version (name={name}, version={version}) "
-        f"from {from_stage} to {to_stage}; a transition request can be created instead."
+        f"from {from_stage} to {to_stage}{hint}."
     )
 
 

@@ -33,6 +33,8 @@ class ModelVersion(Base):
         Index(None, "run_id"),
         # search_model_versions orders by last_updated_time DESC by default.
         Index(None, "last_updated_time"),
+        # The artifact proxy finds which version owns a registry copy (_registry/<uuid>) to check access.
+        Index(None, "storage_location"),
     )
 
 

@@ -3,6 +3,7 @@ download URI and search.
 
 Versions inherit their model's permissions (reference/databricks-api.md §3.1): CAN_READ to view a version or
 its download URI, CAN_EDIT to create one, update its description or change its tags, CAN_MANAGE to delete it.
+Creating a version from files in this server's store also needs read access to those files.
 The check reuses the model row each operation fetches anyway, so it costs one indexed ACL query for a
 non-admin and none for an admin; a denied request fails before it changes anything.
 """
@@ -17,6 +18,7 @@ from regista.errors import InvalidParameter
 from regista.schemas.mlflow.model_versions import CreateModelVersion, SearchModelVersions, model_version_json
 from regista.server.artifacts.uris import to_uri
 from regista.server.services import authz
+from regista.server.services.artifacts import authorize_path
 from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.model_sources import registry_copies, resolve_source
@@ -103,6 +105,11 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
         if not ctx.principal.is_admin:
             checked_rm_id = authorized_model(reader, req.name, CAN_EDIT).id
         resolved = resolve_source(reader, req.source, req.run_id or None, req.model_id or None)
+        if resolved.copy_from is not None:
+            # The copy makes the files downloadable by the new version's readers: the caller must be
+            # allowed to read them where they are (their experiment, or the registered model they
+            # were copied for), or registering would leak another team's model files.
+            authorize_path(reader, resolved.copy_from, write=False)
     copy_rel = None
     storage = resolved.storage_location
     if resolved.copy_from is not None:

@@ -66,8 +66,9 @@ class TestWithTheDefaultRootGrant:
         sp = identities.service_principal()
         client = as_caller(sp.token)
         name = fresh_name()
-        mlflow.set_experiment(f"exp-{name}")
-        with mlflow.start_run():
+        # An explicit experiment id: mlflow.set_experiment would leave a global active experiment behind
+        # that later tests (on another server) would log to.
+        with mlflow.start_run(experiment_id=client.create_experiment(f"exp-{name}")):
             log_sklearn_model(name)
         assert client.get_model_version(name, "1").name == name
 
@@ -111,7 +112,8 @@ class TestWithoutTheDefaultRootGrant:
         editor = identities.service_principal()
         identities.grant("registered-models", rm_id, editor, "CAN_EDIT")
         client = as_caller(editor.token)
-        mlflow.set_experiment(f"exp-{name}")
-        with mlflow.start_run():
+        # An explicit experiment id: mlflow.set_experiment would leave a global active experiment behind
+        # that later tests (on another server) would log to.
+        with mlflow.start_run(experiment_id=client.create_experiment(f"exp-{name}")):
             log_sklearn_model(name)
         assert client.get_model_version(name, "1").name == name

@@ -18,9 +18,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
-    exists,
     func,
-    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -153,14 +151,20 @@ def revoke_object(conn: Connection, object_type: str, object_id: str) -> None:
 def readable_condition(
     dialect: str, object_type: str, id_column: Any, levels: Sequence[str], name: str = "grantees"
 ) -> Any:
-    """A WHERE condition true for rows whose object (`id_column`) the grantees hold one of `levels` on,
-    directly or through the root object. Bind `name` with grantees_value()."""
-    return exists().where(
+    """A WHERE condition true for rows whose object (`id_column`) the grantees hold one of `levels` on
+    directly. Bind `name` with grantees_value().
+
+    Grants on the root object are not consulted: a caller who may read through root needs no filter at all
+    (authz.visibility_filter). The set of readable ids is an uncorrelated subquery, computed once per
+    query; a correlated EXISTS would run once per candidate row, and page offsets make that thousands."""
+    # Compared as text: an integer comparison would let the planner drive the query from this set through
+    # the id index and give up the index that serves the ORDER BY (measured: 3-5x slower pages on SQLite).
+    readable_ids = select(Ace.object_id).where(
         Ace.object_type == object_type,
-        or_(Ace.object_id == cast(id_column, String), Ace.object_id == ROOT),
         Ace.permission_level.in_(list(levels)),
         _grantees(dialect, name),
     )
+    return cast(id_column, String).in_(readable_ids)
 
 
 __all__ = [

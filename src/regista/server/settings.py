@@ -41,7 +41,7 @@ class Settings:
     # Require a token on every request. None means "automatic": on unless the server listens on loopback only.
     auth: bool | None = None
     # The built-in admin's token (set or replaced at start when given).
-    admin_token: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
     # The operator's explicit opt-out that lets a server without authentication listen beyond loopback.
     allow_unauthenticated_remote: bool = False
 

@@ -36,8 +36,6 @@ MODEL_LEVEL_RANK = {
     CAN_MANAGE: 5,
 }
 EXPERIMENT_LEVEL_RANK = {CAN_READ: 1, CAN_EDIT: 2, CAN_MANAGE: 5}
-# Levels that may be granted on the registry-wide root object (CAN_CREATE_REGISTERED_MODEL only there).
-ROOT_LEVELS = (*MODEL_LEVEL_RANK, CAN_CREATE_REGISTERED_MODEL)
 # CAN_MANAGE_STAGING_VERSIONS may move versions only among these stages (both ends of the move).
 STAGING_MANAGER_STAGES = frozenset({"None", "Archived", "Staging"})
 

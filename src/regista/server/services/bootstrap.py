@@ -18,6 +18,8 @@ from regista.server.services.authentication import (
 from regista.server.stores import acl, identities, tokens
 
 ADMIN_USER = "admin"
+# Marks the token registered from $REGISTA_ADMIN_TOKEN, so a new value replaces it.
+ADMIN_TOKEN_COMMENT = "REGISTA_ADMIN_TOKEN"
 REGISTERED_MODELS = "registered-models"
 EXPERIMENTS = "experiments"
 DEFAULT_EXPERIMENT = "0"
@@ -52,13 +54,15 @@ def ensure_builtin_identities(engine: Engine, admin_token: str | None) -> Builti
             acl.grant(conn, EXPERIMENTS, DEFAULT_EXPERIMENT, users_id, "CAN_EDIT")
         if admin_token:
             token_hash = hash_token(admin_token)
+            # The variable names the admin's token: a previous value stops working when it changes.
+            tokens.delete_tokens_with_comment(conn, admin_id, ADMIN_TOKEN_COMMENT, token_hash)
             if tokens.find_owner(conn, token_hash) is None:
                 tokens.insert_token(
                     conn,
                     token_id=new_token_id(),
                     identity_id=admin_id,
                     token_hash=token_hash,
-                    comment="REGISTA_ADMIN_TOKEN",
+                    comment=ADMIN_TOKEN_COMMENT,
                     creation_time=now_ms(),
                     expiry_time=-1,
                     created_by_id=admin_id,

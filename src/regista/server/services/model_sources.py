@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 
 from regista.errors import InvalidParameter, NotFound
 from regista.server.artifacts.uris import to_relative_path
+from regista.server.services import authz
 from regista.server.services.context import Context
 from regista.server.services.registry_rules import STAGE_BY_LOWER
 from regista.server.stores import aliases as alias_store
@@ -41,6 +42,15 @@ class ResolvedSource:
     storage_location: str | None
     # Whether `model_id` names a logged model of this server (its mlflow.modelVersions tag is kept).
     logged_model_known: bool = False
+    # Whether the caller's read access to the run, logged model or version that owns `copy_from` was
+    # checked here; otherwise the copy is authorized by its path (services/artifacts.authorize_path).
+    owner_checked: bool = False
+
+
+def _require_source_experiment(ctx: Context, experiment_id: int) -> None:
+    """The caller must be able to read the experiment a source run or logged model belongs to, whether or
+    not its files get copied: the new version exposes the source's run, model id and download location."""
+    authz.require_experiment_level(ctx, experiment_id, authz.CAN_READ, str(experiment_id))
 
 
 def invalid_source(source: str, why: str = "") -> InvalidParameter:
@@ -87,6 +97,8 @@ def resolve_source(ctx: Context, source: str, run_id: str | None, model_id: str 
         return _from_run(ctx, source, parsed, run_id, model_id)
     rel = to_relative_path(source)
     logged = _logged_model_or_400(ctx, source, model_id) if model_id else None
+    if logged is not None:
+        _require_source_experiment(ctx, logged.experiment_id)
     if rel is None:
         run_id = run_id or (logged.source_run_id if logged is not None else None)
         return ResolvedSource(source, run_id, model_id, None, None, logged is not None)
@@ -100,8 +112,10 @@ def resolve_source(ctx: Context, source: str, run_id: str | None, model_id: str 
         if run is None or not _within(rel, to_relative_path(run.artifact_uri)):
             raise invalid_source(source, "The run_id request parameter must identify the resource that "
                                  "contains the source.")
+        _require_source_experiment(ctx, run.experiment_id)
     copy_from = rel if _exists(ctx, rel) else None
-    return ResolvedSource(source, run_id, model_id, copy_from, None, logged is not None)
+    return ResolvedSource(source, run_id, model_id, copy_from, None, logged is not None,
+                          owner_checked=logged is not None or bool(run_id))
 
 
 def _logged_model_or_400(ctx: Context, source: str, model_id: str) -> Any:
@@ -119,12 +133,14 @@ def _from_logged_model(
         raise invalid_source(source, "The model_id request parameter must identify the resource that "
                              "contains the source.")
     logged = _logged_model_or_400(ctx, source, ref)
+    _require_source_experiment(ctx, logged.experiment_id)
     rel = to_relative_path(logged.artifact_location)
     run_id = run_id or logged.source_run_id
     if rel is None:
         return ResolvedSource(source, run_id, ref, None, logged.artifact_location, True)
     copy_from = rel if _exists(ctx, rel) else None
-    return ResolvedSource(source, run_id, ref, copy_from, None if copy_from else logged.artifact_location, True)
+    return ResolvedSource(source, run_id, ref, copy_from, None if copy_from else logged.artifact_location, True,
+                          owner_checked=True)
 
 
 def _from_run(ctx: Context, source: str, parsed: Any, run_id: str | None, model_id: str | None) -> ResolvedSource:
@@ -137,11 +153,12 @@ def _from_run(ctx: Context, source: str, parsed: Any, run_id: str | None, model_
         raise invalid_source(source, "A runs:/ source cannot be combined with a model_id.")
     run = find_run(ctx.conn, source_run_id)
     if run is not None:
+        _require_source_experiment(ctx, run.experiment_id)
         root = to_relative_path(run.artifact_uri)
         if root is not None:
             rel = posixpath.join(root, sub) if sub else root
             if _exists(ctx, rel):
-                return ResolvedSource(source, source_run_id, None, rel, None)
+                return ResolvedSource(source, source_run_id, None, rel, None, owner_checked=True)
         if sub:
             # MLflow 3 logs models as logged models, not run artifacts: runs:/<run>/<name> means the
             # run's logged model called <name> (what the client itself resolves it to).
@@ -149,7 +166,8 @@ def _from_run(ctx: Context, source: str, parsed: Any, run_id: str | None, model_
             if logged is not None:
                 lrel = to_relative_path(logged.artifact_location)
                 if lrel is not None and _exists(ctx, lrel):
-                    return ResolvedSource(source, source_run_id, logged.model_id, lrel, None, True)
+                    return ResolvedSource(source, source_run_id, logged.model_id, lrel, None, True,
+                                          owner_checked=True)
     return ResolvedSource(source, source_run_id, None, None, None)
 
 
@@ -163,6 +181,8 @@ def _from_registered_version(
         name, _, alias = ref.rpartition("@")
         selector = ""
     rm = rm_store.get_registered_model(ctx.conn, name)
+    # Before the alias or stage is looked up, so an unreadable model reveals none of its names.
+    authz.require_model_level(ctx, rm.id, authz.CAN_READ, name)
     version = _select_version(ctx, rm, name, selector, alias)
     src = mv_store.find_model_version(ctx.conn, rm.id, version)
     if src is None:
@@ -177,7 +197,7 @@ def _from_registered_version(
     copy_from = rel if rel is not None and _exists(ctx, rel) else None
     return ResolvedSource(
         f"models:/{name}/{version}", src.run_id, src.model_id, copy_from,
-        None if copy_from else location, src.model_id is not None,
+        None if copy_from else location, src.model_id is not None, owner_checked=True,
     )
 
 

@@ -35,6 +35,7 @@ from regista.server.stores import aliases as alias_store
 from regista.server.stores import model_versions as mv_store
 from regista.server.stores import registered_models as rm_store
 from regista.server.stores import registry_tags as tag_store
+from regista.server.stores.logged_models import find_logged_model
 from regista.server.stores.search.model_versions_filter import (
     model_versions_order_by,
     model_versions_where,
@@ -88,6 +89,19 @@ def get_version_row(
     return rm, row
 
 
+def _may_edit_logged_model(ctx: Context, model_id: str) -> bool:
+    """Whether the caller may edit the logged model's experiment. The back-reference tag
+    (mlflow.modelVersions) is written only then: registering needs read access to the source, not the
+    right to change another team's logged model."""
+    if ctx.principal.is_admin:
+        return True
+    logged = find_logged_model(ctx.conn, model_id)
+    if logged is None:
+        return False
+    level = authz.experiment_level(ctx, logged.experiment_id)
+    return level is not None and authz.EXPERIMENT_LEVEL_RANK[level] >= authz.EXPERIMENT_LEVEL_RANK[authz.CAN_EDIT]
+
+
 def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any]:
     """Register a new version, numbered by the model's counter (dense and unique under concurrency),
     with the source's files copied into registry storage first; READY on return."""
@@ -105,7 +119,7 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
         if not ctx.principal.is_admin:
             checked_rm_id = authorized_model(reader, req.name, CAN_EDIT).id
         resolved = resolve_source(reader, req.source, req.run_id or None, req.model_id or None)
-        if resolved.copy_from is not None:
+        if resolved.copy_from is not None and not resolved.owner_checked:
             # The copy makes the files downloadable by the new version's readers: the caller must be
             # allowed to read them where they are (their experiment, or the registered model they
             # were copied for), or registering would leak another team's model files.
@@ -134,7 +148,7 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
         }
         row = mv_store.insert_model_version(ctx.conn, values)
         tag_store.insert_model_version_tags(ctx.conn, rm_id, version, tags)
-        if resolved.model_id and resolved.logged_model_known:
+        if resolved.model_id and resolved.logged_model_known and _may_edit_logged_model(ctx, resolved.model_id):
             mv_store.add_version_to_logged_model(ctx.conn, resolved.model_id, req.name, version)
         ctx.record(
             "model_version.created",

@@ -118,6 +118,8 @@ def create_obo_token(
     sp = identities.find_by_name(ctx.conn, SERVICE_PRINCIPAL, application_id)
     if sp is None:
         raise NotFound(f"Service principal with application id {application_id!r} does not exist.")
+    if not sp.active:
+        raise InvalidParameter(f"Service principal {application_id!r} is deactivated; activate it first.")
     issuer = _caller_id(ctx)
     secret, info = issue_token(ctx.conn, int(sp.id), lifetime_seconds=lifetime_seconds, comment=comment,
                             created_by_id=issuer)

@@ -105,6 +105,12 @@ def approve_transition_request(
     validate_comment(comment)
     rm, row, level = governed_version(ctx, name, version, for_update=True)
     check_may_move(ctx, name, row, target, archive_existing_versions, level, "approve a transition of")
+    if row.current_stage == target:
+        # Moved there directly since the request was made: approving would log a move that never happens.
+        raise InvalidParameter(
+            f"Version {row.version} of registered model '{name}' is already in stage {target}; "
+            "reject or cancel the request instead."
+        )
     requests = _open_for_stage(name, row, target, store.requests_for_stage(ctx.conn, rm.id, row.version, target))
     requesters = [r.creator for r in requests]
     event = _event(name, row, target, comment, requesters=requesters,

@@ -76,10 +76,18 @@ def levels_on(
     return [r[0] for r in rows]
 
 
+@cache
+def _grant_statement(dialect: str) -> Prepared:
+    return Prepared(insert_ignore(dialect, Ace).values(
+        object_type=bindparam("object_type"), object_id=bindparam("object_id"),
+        identity_id=bindparam("identity_id"), permission_level=bindparam("permission_level"),
+    ))
+
+
 def grant(conn: Connection, object_type: str, object_id: str, identity_id: int, level: str) -> None:
-    """Add a direct grant (no-op when it exists)."""
-    conn.execute(
-        insert_ignore(conn, Ace),
+    """Add a direct grant (no-op when it exists). On the driver: every create by a non-admin runs it."""
+    _grant_statement(conn.dialect.name).execute(
+        conn,
         {"object_type": object_type, "object_id": object_id, "identity_id": identity_id, "permission_level": level},
     )
 

@@ -119,20 +119,6 @@ def remove_members(conn: Connection, group_id: int, member_ids: Sequence[int]) -
         )
 
 
-def clear_members(conn: Connection, group_id: int) -> None:
-    conn.execute(delete(GroupMember).where(GroupMember.group_id == group_id))
-
-
-def leave_groups(conn: Connection, member_id: int, group_ids: Sequence[int] | None = None) -> None:
-    """Remove `member_id` from `group_ids` (from every group when None)."""
-    statement = delete(GroupMember).where(GroupMember.member_id == member_id)
-    if group_ids is not None:
-        if not group_ids:
-            return
-        statement = statement.where(GroupMember.group_id.in_(list(group_ids)))
-    conn.execute(statement)
-
-
 def members_of(conn: Connection, group_ids: Sequence[int]) -> list[Any]:
     """(group_id, id, kind, name, display_name) of the direct members of each group in `group_ids`."""
     if not group_ids:
@@ -183,7 +169,6 @@ __all__ = [
     "USER",
     "add_member",
     "add_members",
-    "clear_members",
     "delete_identity",
     "find_by_name",
     "get_identities",
@@ -191,7 +176,6 @@ __all__ = [
     "group_closure",
     "groups_of",
     "insert_identity",
-    "leave_groups",
     "list_identities",
     "members_of",
     "remove_members",

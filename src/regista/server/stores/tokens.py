@@ -113,3 +113,14 @@ def delete_token(conn: Connection, token_id: str, owner_id: int | None = None) -
     if owner_id is not None:
         statement = statement.where(AccessToken.identity_id == owner_id)
     return bool(conn.execute(statement).rowcount)
+
+
+def delete_tokens_with_comment(conn: Connection, identity_id: int, comment: str, keep_hash: str) -> None:
+    """Delete the identity's tokens carrying `comment`, except the one whose hash is `keep_hash`."""
+    conn.execute(
+        delete(AccessToken).where(
+            AccessToken.identity_id == identity_id,
+            AccessToken.comment == comment,
+            AccessToken.token_hash != keep_hash,
+        )
+    )

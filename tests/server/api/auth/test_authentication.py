@@ -78,3 +78,27 @@ class TestAcceptedCredentials:
         # Any authenticated SDK call proves the SDK's probing and PAT header work against the server.
         response = w.api_client.do("GET", "/api/2.0/mlflow/experiments/get", query={"experiment_id": "0"})
         assert response["experiment"]["name"] == "Default"
+
+
+class TestAdminTokenFromTheEnvironment:
+    def test_a_new_value_replaces_the_previous_one(self, tmp_path) -> None:
+        from tests.fixtures.live_server import start_server
+
+        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+        first, second = "dapi" + "1" * 32, "dapi" + "2" * 32
+        server = start_server("sqlite", url, tmp_path, "--auth", env={"REGISTA_ADMIN_TOKEN": first})
+        try:
+            assert _get_default_experiment(server.url, first).status_code == 200
+        finally:
+            server.stop()
+        server = start_server("sqlite", url, tmp_path, "--auth", env={"REGISTA_ADMIN_TOKEN": second})
+        try:
+            assert _get_default_experiment(server.url, second).status_code == 200
+            assert_error(_get_default_experiment(server.url, first), 401, "UNAUTHENTICATED")
+        finally:
+            server.stop()
+
+
+def _get_default_experiment(url: str, token: str) -> httpx.Response:
+    return httpx.get(f"{url}/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
+                     headers={"Authorization": f"Bearer {token}"})

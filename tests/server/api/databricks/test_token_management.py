@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
+from databricks.sdk.errors import InvalidParameterValue, NotFound, PermissionDenied, Unauthenticated
 from databricks.sdk.service.iam import Patch, PatchOp
 
 from tests.fixtures.identities import ADMIN_TOKEN, workspace_client
@@ -41,6 +41,15 @@ class TestCreateOboToken:
     def test_unknown_application_id_is_404(self, admin_workspace) -> None:
         with pytest.raises(NotFound):
             admin_workspace.token_management.create_obo_token("00000000-0000-0000-0000-000000000000")
+
+    def test_a_deactivated_service_principal_gets_no_token(self, admin_workspace, unique) -> None:
+        sp = admin_workspace.service_principals.create(display_name=f"off-{unique}")
+        admin_workspace.service_principals.patch(
+            sp.id, operations=[Patch(op=PatchOp.REPLACE, path="active", value="false")])
+        with pytest.raises(InvalidParameterValue):
+            admin_workspace.token_management.create_obo_token(sp.application_id)
+        owned = [t for t in admin_workspace.token_management.list() if t.owner_id == int(sp.id)]
+        assert owned == []
 
     def test_a_user_name_is_not_a_service_principal(self, admin_workspace) -> None:
         with pytest.raises(NotFound):

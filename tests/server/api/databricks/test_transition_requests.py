@@ -96,6 +96,20 @@ class TestRequestAndApprove:
         assert reg.snapshot(model, "1") == before
 
 
+    def test_approving_a_request_for_the_stage_the_version_already_reached_is_400(self, reg, people, model):
+        reg.request(people["requester"], model, "1", "Staging")
+        reg.stage(model, "1", "Staging")
+        before = reg.activities(model, "1")
+        with pytest.raises(DatabricksError) as err:
+            people["manager"].sdk.model_registry.approve_transition_request(model, "1", "Staging", False)
+        assert error_code(err.value) == "INVALID_PARAMETER_VALUE"
+        assert reg.activities(model, "1") == before
+        # The stale request can still be settled: its requester cancels it.
+        people["requester"].sdk.model_registry.delete_transition_request(
+            model, "1", "Staging", people["requester"].name)
+        assert reg.open_requests(model, "1") == []
+
+
 class TestReject:
     def test_reject_closes_the_request_and_keeps_the_stage(self, reg, people, model):
         reg.request(people["requester"], model, "1", "Staging", comment="please")

@@ -1,9 +1,11 @@
-"""Entry point: `python -m benchmarks.run [--quick] [--only regista|mlflow] [--out docs/benchmarks.md]`.
+"""Entry point: `python -m benchmarks.run [--quick] [--only mlflow|regista|regista-auth] [--out docs/benchmarks.md]`.
 
-For each server (the official `mlflow server` first, then `regista server`): start it fresh on SQLite in
-its own temp dir, time spawn → first healthy /health, start the load generator (`benchmarks.loadgen`) as
-a separate process, run the phases one by one while sampling the server's process-tree RSS every 100 ms
-and its CPU time around every phase, then stop the server. Raw results are saved under
+Servers: the official `mlflow server`, `regista server`, and `regista server --auth` driven by a non-admin
+service principal. Each starts fresh on SQLite in its own temp dir; spawn → first healthy /health is timed;
+each gets its own load generator (`benchmarks.loadgen`) as a separate process; the phases run one by one
+while the server's process-tree RSS is sampled every 100 ms and its CPU time read around every phase.
+MLflow runs alone first; the two regista servers then run side by side and take turns phase by phase, so
+the auth-on/auth-off comparison sees the same machine conditions. Raw results are saved under
 `benchmarks/results/`; the comparison table is printed and written to `--out`.
 """
 
@@ -105,14 +107,21 @@ class Profiler:
             self.proc = None
 
 
-def bench(
-    kind: str, sizes: dict, concurrency: int, profiler: Profiler, regista_workers: int | None = None
-) -> dict:
-    extra = ("--workers", str(regista_workers)) if kind != "mlflow" and regista_workers else ()
-    server = Server(kind, extra_args=extra)
-    result: dict = {"kind": kind, "command": server.display_command(), "phases": {}}
-    print(f"[{kind}] starting: {server.display_command()}", flush=True)
-    try:
+class Session:
+    """One server under test with its own load generator; phases run one at a time (see bench)."""
+
+    def __init__(self, kind: str, sizes: dict, concurrency: int, regista_workers: int | None) -> None:
+        extra = ("--workers", str(regista_workers)) if kind != "mlflow" and regista_workers else ()
+        self.kind = kind
+        self.sizes = sizes
+        self.concurrency = concurrency
+        self.server = Server(kind, extra_args=extra)
+        self.loadgen: LoadGen | None = None
+        self.result: dict = {"kind": kind, "command": self.server.display_command(), "phases": {}}
+
+    def start(self) -> None:
+        kind, server, result = self.kind, self.server, self.result
+        print(f"[{kind}] starting: {server.display_command()}", flush=True)
         server.start()
         result["startup_s"] = server.startup_s
         time.sleep(1.0)  # let worker processes settle before counting them
@@ -121,40 +130,72 @@ def bench(
         print(f"[{kind}] healthy after {server.startup_s:.2f}s, {result['processes_idle']} processes, "
               f"{result['rss_idle_mib']:.0f} MiB", flush=True)
         token = workload_token(server) if kind == "regista-auth" else None
-        loadgen = LoadGen()
-        try:
-            loadgen.call({"phase": "init", "host": "127.0.0.1", "port": server.port, "sizes": sizes,
-                          "concurrency": concurrency, "token": token})
-            for phase in ORDER:
-                profiler.start(server, phase)
-                cpu0, busy0 = server.cpu_total(), machine_busy_seconds()
-                reply = loadgen.call({"phase": phase})
-                reply["server_cpu_s"] = server.cpu_total() - cpu0
-                # CPU that neither the server nor the load generator used: other work on the machine.
-                other = machine_busy_seconds() - busy0 - reply["server_cpu_s"] - reply.get("client_cpu_s", 0)
-                if reply.get("wall_s"):
-                    reply["other_load_cores"] = max(0.0, other) / reply["wall_s"]
-                profiler.stop()
-                reply["rss_after_mib"] = server.rss_now_kib() / 1024
-                if reply.get("calls"):
-                    reply["server_cpu_ms_per_call"] = 1000 * reply["server_cpu_s"] / reply["calls"]
-                result["phases"][phase] = reply
-                print(f"[{kind}] {report.phase_line(phase, reply)}", flush=True)
-        finally:
-            loadgen.close()
-        result["peak_rss_mib"] = server.peak_rss_kib / 1024
-        result["peak_processes"] = server.peak_processes
-        print(f"[{kind}] peak RSS {result['peak_rss_mib']:.0f} MiB over {server.peak_processes} processes",
-              flush=True)
-    except Exception as exc:  # noqa: BLE001 - reported in the table
-        result["failed"] = f"{type(exc).__name__}: {exc}"
-        print(f"[{kind}] FAILED: {result['failed']}", flush=True)
-    finally:
+        self.loadgen = LoadGen()
+        self.loadgen.call({"phase": "init", "host": "127.0.0.1", "port": server.port, "sizes": self.sizes,
+                           "concurrency": self.concurrency, "token": token})
+
+    def phase(self, phase: str, profiler: Profiler) -> None:
+        assert self.loadgen is not None
+        server = self.server
+        profiler.start(server, phase)
+        cpu0, busy0 = server.cpu_total(), machine_busy_seconds()
+        reply = self.loadgen.call({"phase": phase})
+        reply["server_cpu_s"] = server.cpu_total() - cpu0
+        # CPU that neither the server nor the load generator used: other work on the machine.
+        other = machine_busy_seconds() - busy0 - reply["server_cpu_s"] - reply.get("client_cpu_s", 0)
+        if reply.get("wall_s"):
+            reply["other_load_cores"] = max(0.0, other) / reply["wall_s"]
+        profiler.stop()
+        reply["rss_after_mib"] = server.rss_now_kib() / 1024
+        if reply.get("calls"):
+            reply["server_cpu_ms_per_call"] = 1000 * reply["server_cpu_s"] / reply["calls"]
+        self.result["phases"][phase] = reply
+        print(f"[{self.kind}] {report.phase_line(phase, reply)}", flush=True)
+
+    def finish(self, error: Exception | None = None) -> dict:
+        result, server = self.result, self.server
+        if error is not None:
+            result["failed"] = f"{type(error).__name__}: {error}"
+            print(f"[{self.kind}] FAILED: {result['failed']}", flush=True)
+        elif server.proc is not None:
+            result["peak_rss_mib"] = server.peak_rss_kib / 1024
+            result["peak_processes"] = server.peak_processes
+            print(f"[{self.kind}] peak RSS {result['peak_rss_mib']:.0f} MiB over {server.peak_processes} "
+                  "processes", flush=True)
+        if self.loadgen is not None:
+            self.loadgen.close()
         server.stop()
         # The server's own log explains 5xx responses; keep its tail with the results.
         result["server_log_tail"] = server.log_tail(80)
         server.cleanup()
-    return result
+        return result
+
+
+def bench(
+    kinds: list[str], sizes: dict, concurrency: int, profiler: Profiler, regista_workers: int | None = None
+) -> dict[str, dict]:
+    """Run every phase against each server in `kinds`. Several servers run side by side and take turns
+    phase by phase (the idle one waits), so a burst of other work on the machine hits both comparably:
+    that is how auth-on is compared with auth-off."""
+    sessions = [Session(kind, sizes, concurrency, regista_workers) for kind in kinds]
+    errors: dict[str, Exception] = {}
+    try:
+        for session in sessions:
+            try:
+                session.start()
+            except Exception as exc:  # noqa: BLE001 - reported in the table
+                errors[session.kind] = exc
+        for phase in ORDER:
+            for session in sessions:
+                if session.kind in errors:
+                    continue
+                try:
+                    session.phase(phase, profiler)
+                except Exception as exc:  # noqa: BLE001 - reported in the table
+                    errors[session.kind] = exc
+    finally:
+        results = {s.kind: s.finish(errors.get(s.kind)) for s in sessions}
+    return results
 
 
 def workload_token(server: Server) -> str:
@@ -240,14 +281,17 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     results: dict[str, dict] = {}
     profiler = Profiler(args.py_spy)
-    for kind in kinds:
-        results[kind] = bench(kind, sizes, args.concurrency, profiler, args.regista_workers)
-        results[kind]["date"] = started.isoformat(timespec="seconds")
-        if args.py_spy:
-            continue  # profiled numbers are perturbed by the sampler: never saved as results
-        RESULTS_DIR.mkdir(exist_ok=True)
-        (RESULTS_DIR / f"{kind}-{mode}.json").write_text(
-            json.dumps({"sizes": sizes, "machine": info, "result": results[kind]}, indent=1))
+    # MLflow alone, then the regista servers side by side, taking turns phase by phase (see bench).
+    groups = [[k for k in kinds if k == "mlflow"], [k for k in kinds if k != "mlflow"]]
+    for group in (g for g in groups if g):
+        for kind, result in bench(group, sizes, args.concurrency, profiler, args.regista_workers).items():
+            results[kind] = result
+            result["date"] = started.isoformat(timespec="seconds")
+            if args.py_spy:
+                continue  # profiled numbers are perturbed by the sampler: never saved as results
+            RESULTS_DIR.mkdir(exist_ok=True)
+            (RESULTS_DIR / f"{kind}-{mode}.json").write_text(
+                json.dumps({"sizes": sizes, "machine": info, "result": result}, indent=1))
     for kind in KINDS:
         saved = RESULTS_DIR / f"{kind}-{mode}.json"
         if kind not in results and saved.exists():

@@ -101,6 +101,12 @@ def root_levels(ctx: Context) -> list[str]:
     return acl.levels_on(ctx.conn, REGISTERED_MODELS, ROOT, principal.grantee_ids)
 
 
+def require_admin(ctx: Context, action: str) -> None:
+    """Workspace-admin-only operations (identities, other people's tokens)."""
+    if not ctx.principal.is_admin:
+        raise PermissionDenied(f"Only workspace admins may {action}; {ctx.principal.name} is not one.")
+
+
 def require_create_registered_model(ctx: Context) -> None:
     """Creating a registered model needs CAN_CREATE_REGISTERED_MODEL (or CAN_MANAGE) on the root object."""
     levels = root_levels(ctx)

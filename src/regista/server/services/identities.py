@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from regista.errors import AlreadyExists, InvalidParameter, NotFound, PermissionDenied
+from regista.errors import AlreadyExists, InvalidParameter, NotFound
 from regista.schemas.databricks.scim import (
     ComplexValue,
     GroupBody,
@@ -23,6 +23,7 @@ from regista.schemas.databricks.scim import (
     ServicePrincipalBody,
     UserBody,
 )
+from regista.server.services import authz
 from regista.server.services.authentication import ADMINS_GROUP, USERS_GROUP, now_ms
 from regista.server.services.bootstrap import ADMIN_USER
 from regista.server.services.context import Context
@@ -41,8 +42,7 @@ _VALUE_FILTER = re.compile(r'^(\w+)\[\s*value\s+eq\s+"?([^"\]]*)"?\s*\]$', re.IG
 
 
 def require_admin(ctx: Context) -> None:
-    if not ctx.principal.is_admin:
-        raise PermissionDenied(f"Only workspace admins may manage identities; {ctx.principal.name} is not one.")
+    authz.require_admin(ctx, "manage identities")
 
 
 # ---- reads -----------------------------------------------------------------------------------------------
@@ -232,31 +232,27 @@ def _finish_change(ctx: Context, row: Any) -> dict[str, Any]:
     return _views(ctx, [store.get_identity(ctx.conn, row.id)])[0]
 
 
-def replace_user(ctx: Context, identity_id: str, body: UserBody) -> dict[str, Any]:
-    """PUT: the sent attributes replace the stored ones; `groups`, when sent, replaces direct memberships."""
+def _replace_member_identity(ctx: Context, kind: str, identity_id: str, body: Any, name: str | None) -> dict[str, Any]:
+    """PUT on a user or service principal: the sent attributes replace the stored ones; `groups`, when
+    sent, replaces direct memberships. `name` is the new userName / applicationId, if sent."""
     require_admin(ctx)
-    row = _row(ctx, USER, identity_id)
+    row = _row(ctx, kind, identity_id)
     values: dict[str, Any] = {"display_name": body.display_name, "external_id": body.external_id,
                               "active": True if body.active is None else body.active}
-    if body.user_name:
-        values["name"] = body.user_name
+    if name:
+        values["name"] = name
     _update_columns(ctx, row, values)
     if body.groups is not None:
         _replace_groups(ctx, row, body.groups)
     return _finish_change(ctx, row)
+
+
+def replace_user(ctx: Context, identity_id: str, body: UserBody) -> dict[str, Any]:
+    return _replace_member_identity(ctx, USER, identity_id, body, body.user_name)
 
 
 def replace_service_principal(ctx: Context, identity_id: str, body: ServicePrincipalBody) -> dict[str, Any]:
-    require_admin(ctx)
-    row = _row(ctx, SERVICE_PRINCIPAL, identity_id)
-    values: dict[str, Any] = {"display_name": body.display_name, "external_id": body.external_id,
-                              "active": True if body.active is None else body.active}
-    if body.application_id:
-        values["name"] = body.application_id
-    _update_columns(ctx, row, values)
-    if body.groups is not None:
-        _replace_groups(ctx, row, body.groups)
-    return _finish_change(ctx, row)
+    return _replace_member_identity(ctx, SERVICE_PRINCIPAL, identity_id, body, body.application_id)
 
 
 def replace_group(ctx: Context, identity_id: str, body: GroupBody) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from regista.errors import InvalidParameter, NotFound, PermissionDenied
+from regista.errors import InvalidParameter, NotFound
+from regista.server.services import authz
 from regista.server.services.authentication import hash_token, new_token_id, new_token_secret, now_ms
 from regista.server.services.context import Context
 from regista.server.stores import identities, tokens
@@ -106,8 +107,7 @@ def delete_token(ctx: Context, token_id: str) -> None:
 
 
 def _require_admin(ctx: Context) -> None:
-    if not ctx.principal.is_admin:
-        raise PermissionDenied(f"Only workspace admins may manage tokens; {ctx.principal.name} is not one.")
+    authz.require_admin(ctx, "manage tokens")
 
 
 def create_obo_token(

@@ -1,5 +1,5 @@
-"""`regista users create` and `regista tokens create`, run as real subprocesses against the database of a live
-`--auth` server; the issued token is then used against that server."""
+"""`regista users create|list` and `regista tokens create|list|revoke`, run as real subprocesses against the
+database of a live `--auth` server; issued tokens are then used against that server."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class TestTokensCreate:
         result = regista(auth_server.database_url, "tokens", "create", "--user", f"nobody-{uuid.uuid4()}")
         assert result.returncode == 1
         assert result.stdout == ""
-        assert "no user or service principal named" in result.stderr
+        assert "No user or service principal named" in result.stderr
 
     def test_deactivated_user_exits_1(self, auth_server, admin_workspace, identities) -> None:
         from databricks.sdk.service.iam import Patch, PatchOp
@@ -95,3 +95,105 @@ class TestTokensCreate:
         created = w.tokens.create(comment="logged?")
         log = (auth_server.data_dir / "server.log").read_text(errors="replace")
         assert token not in log and created.token_value not in log
+
+
+def tokens_of(database_url: str, *args: str) -> list[dict[str, str]]:
+    """`regista tokens list` rows as dicts keyed by the header."""
+    result = regista(database_url, "tokens", "list", *args)
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    names = header.split()
+    return [dict(zip(names, row.split(None, len(names) - 1), strict=False)) for row in rows]
+
+
+class TestTokensList:
+    def test_a_users_tokens_with_comment_and_times_never_the_secret(self, auth_server, identities, unique) -> None:
+        user = identities.user()
+        secret = issue(auth_server.database_url, user.name, "--comment", f"ci-{unique}", "--lifetime-seconds", "3600")
+        listed = regista(auth_server.database_url, "tokens", "list", "--user", user.name)
+        assert secret not in listed.stdout
+        rows = tokens_of(auth_server.database_url, "--user", user.name)
+        # The factory's own token first (comment "test"), then the one issued here.
+        assert [r["COMMENT"] for r in rows] == ["test", f"ci-{unique}"]
+        mine = rows[1]
+        assert mine["OWNER"] == user.name
+        assert mine["EXPIRES"] != "never" and mine["CREATED"] < mine["EXPIRES"]
+        assert rows[0]["EXPIRES"] == "never"
+
+    def test_without_user_lists_every_owner(self, auth_server, identities) -> None:
+        first, second = identities.user(), identities.service_principal()
+        owners = {r["OWNER"] for r in tokens_of(auth_server.database_url)}
+        assert {first.name, second.name} <= owners
+
+    def test_unknown_user_exits_1(self, auth_server) -> None:
+        result = regista(auth_server.database_url, "tokens", "list", "--user", f"nobody-{uuid.uuid4()}")
+        assert (result.returncode, result.stdout) == (1, "")
+        assert "No user or service principal named" in result.stderr
+
+
+class TestTokensRevoke:
+    def test_a_revoked_token_is_rejected_by_the_server(self, auth_server, identities, unique) -> None:
+        user = identities.user()
+        token = issue(auth_server.database_url, user.name, "--comment", f"revoke-{unique}")
+        (row,) = [r for r in tokens_of(auth_server.database_url, "--user", user.name)
+                  if r["COMMENT"] == f"revoke-{unique}"]
+        revoked = regista(auth_server.database_url, "tokens", "revoke", row["TOKEN_ID"])
+        assert revoked.returncode == 0, revoked.stderr
+        assert row["TOKEN_ID"] not in [r["TOKEN_ID"] for r in tokens_of(auth_server.database_url)]
+        with pytest.raises(Unauthenticated):
+            workspace_client(auth_server.url, token).current_user.me()
+
+    def test_a_token_in_use_stops_working_once_the_servers_cache_expires(self, auth_server, identities) -> None:
+        user = identities.user()
+        w = workspace_client(auth_server.url, user.token)
+        assert w.current_user.me().user_name == user.name
+        (row,) = tokens_of(auth_server.database_url, "--user", user.name)
+        assert regista(auth_server.database_url, "tokens", "revoke", row["TOKEN_ID"]).returncode == 0
+        time.sleep(2.5)  # another process revoked it: the server re-reads cached tokens after 2 s
+        with pytest.raises(Unauthenticated):
+            w.current_user.me()
+
+    def test_unknown_token_exits_1_and_changes_nothing(self, auth_server) -> None:
+        before = tokens_of(auth_server.database_url)
+        result = regista(auth_server.database_url, "tokens", "revoke", uuid.uuid4().hex)
+        assert result.returncode == 1
+        assert "does not exist" in result.stderr
+        assert tokens_of(auth_server.database_url) == before
+
+
+class TestUsersList:
+    def users(self, database_url: str) -> dict[str, list[str]]:
+        result = regista(database_url, "users", "list")
+        assert result.returncode == 0, result.stderr
+        return {row.split()[0]: row.split()[1:] for row in result.stdout.splitlines()[1:]}
+
+    def test_name_active_admin_and_groups(self, auth_server, admin_workspace, identities, unique) -> None:
+        plain = f"plain-{unique}@example.com"
+        boss = f"boss-{unique}@example.com"
+        assert regista(auth_server.database_url, "users", "create", plain).returncode == 0
+        assert regista(auth_server.database_url, "users", "create", boss, "--admin").returncode == 0
+        users = self.users(auth_server.database_url)
+        assert users[plain] == ["yes", "no"]
+        assert users[boss] == ["yes", "yes", "admins"]
+        assert users["admin"] == ["yes", "yes", "admins"]
+
+    def test_admin_through_a_nested_group_and_deactivated(self, auth_server, admin_workspace, identities) -> None:
+        from databricks.sdk.service.iam import Patch, PatchOp
+
+        from tests.fixtures.identities import Caller
+
+        (admins,) = admin_workspace.groups.list(filter='displayName eq "admins"')
+        nested = identities.group(Caller("admins", int(admins.id), None, "group"))
+        user = identities.user(nested)
+        admin_workspace.users.patch(str(user.identity_id), operations=[
+            Patch(op=PatchOp.REPLACE, path="active", value="false")])
+        assert self.users(auth_server.database_url)[user.name] == ["no", "yes", nested.name]
+
+
+class TestVersion:
+    def test_version_flag_prints_the_package_version(self) -> None:
+        from regista import __version__
+
+        result = subprocess.run([sys.executable, "-m", "regista.cli.main", "--version"],
+                                capture_output=True, text=True, timeout=60)
+        assert (result.returncode, result.stdout) == (0, f"{__version__}\n")

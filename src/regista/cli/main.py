@@ -1,20 +1,44 @@
-"""`regista` entry point: server, db."""
+"""`regista` entry point: --version, server, db, tokens, users."""
 
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from regista import __version__
+from regista.cli.database import BackendStoreUri, Create, DataDir, describe, fail, locate_database
 from regista.cli.tokens import tokens_app, users_app
 
-app = typer.Typer(help="regista: a self-hosted, MLflow-compatible model lifecycle server.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+if TYPE_CHECKING:
+    import socket
+
+    from regista.server.settings import Settings
+
+# rich_markup_mode=None: click's plain help, which wraps descriptions but never cuts an option name at 80
+# columns (rich's option table did: `--allow-unauthentic…`).
+app = typer.Typer(help="regista: a self-hosted, MLflow-compatible model lifecycle server.", no_args_is_help=True,
+                  rich_markup_mode=None)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(users_app, name="users")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """regista: a self-hosted, MLflow-compatible model lifecycle server."""
 
 
 @app.command()
@@ -49,18 +73,22 @@ def server(
     ] = None,
     allow_unauthenticated_remote: Annotated[
         bool,
-        typer.Option(help="Allow --no-auth on a non-loopback host: anyone who can reach the port is an admin "
+        typer.Option("--allow-unauthenticated-remote", help="Allow --no-auth on a non-loopback host: anyone who can reach the port is an admin "
                      "($REGISTA_ALLOW_UNAUTHENTICATED_REMOTE)."),
     ] = False,
+    access_log: Annotated[
+        bool | None,
+        typer.Option("--access-log/--no-access-log", help="One JSON line per request on stderr: method, path, "
+                     "status, duration_ms, principal (default on, or $REGISTA_ACCESS_LOG)."),
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="Level of regista's log: DEBUG, INFO, WARNING, ERROR (default INFO, or "
+                     "$REGISTA_LOG_LEVEL); the access log writes at INFO."),
+    ] = None,
 ) -> None:
     """Run the tracking, registry and artifact server (same flag names as `mlflow server`)."""
-    import uvicorn
-
-    from regista.server.app import EXPERIMENT_ARTIFACT_URI
-    from regista.server.db.engine import build_engine
-    from regista.server.db.migrate import SchemaError
-    from regista.server.db.setup import prepare_database
-    from regista.server.services.bootstrap import ensure_builtin_identities
+    from regista.server.logs import configure_logging
     from regista.server.settings import Settings, is_loopback
 
     overrides = {
@@ -72,7 +100,10 @@ def server(
         "REGISTA_WORKERS": None if workers is None else str(workers),
         "REGISTA_AUTH": None if auth is None else str(auth).lower(),
         "REGISTA_ALLOW_UNAUTHENTICATED_REMOTE": "true" if allow_unauthenticated_remote else None,
+        "REGISTA_ACCESS_LOG": None if access_log is None else str(access_log).lower(),
+        "REGISTA_LOG_LEVEL": log_level,
     }
+    # Worker processes build their app from the environment (create_app_from_env), so flags travel there.
     for key, value in overrides.items():
         if value is not None:
             os.environ[key] = value
@@ -84,77 +115,126 @@ def server(
             err=True,
         )
         raise typer.Exit(2)
-    # Check (and migrate) the schema once here, so a refusal is one clear line and worker processes
-    # only find a current schema.
+    try:
+        configure_logging(settings.log_level)
+    except ValueError as err:
+        raise fail(str(err)) from None
+    _prepare(settings)
+    sock = _bind(settings.host, settings.port)
+    bound_port = sock.getsockname()[1]
+    mode = "authentication on" if settings.auth_enabled else "authentication off: every caller is the admin"
+    # Only now, with the socket bound and listening, is the address true: connections made from here on
+    # wait in the backlog until the application has started.
+    typer.echo(f"regista {__version__} listening on http://{settings.host}:{bound_port} ({mode})", err=True)
+    _serve(settings, sock)
+
+
+def _prepare(settings: Settings) -> None:
+    """Check (and migrate) the schema and seed the built-ins once, here: a refusal is one clear line, and
+    worker processes only find a current schema."""
+    from regista.server.app import EXPERIMENT_ARTIFACT_URI
+    from regista.server.db.engine import build_engine
+    from regista.server.db.migrate import SchemaError
+    from regista.server.db.setup import prepare_database
+    from regista.server.services.bootstrap import ensure_builtin_identities
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = build_engine(settings.database_url)
     try:
         prepare_database(engine, EXPERIMENT_ARTIFACT_URI, auto_migrate=settings.auto_migrate)
         ensure_builtin_identities(engine, settings.admin_token)
     except SchemaError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(str(err)) from None
     finally:
         engine.dispose()
-    mode = "authentication on" if settings.auth_enabled else "authentication off: every caller is the admin"
-    typer.echo(f"regista {__version__} listening on http://{settings.host}:{settings.port} ({mode})", err=True)
-    uvicorn.run(
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port, or exit 1 naming the address (e.g. the port is taken)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn does: a restart may rebind at once while old connections sit in TIME_WAIT. (On Linux this
+    # never allows two listeners on one port.)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as err:
+        sock.close()
+        raise fail(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve(settings: Settings, sock: socket.socket) -> None:
+    """Run uvicorn on the bound socket: in this process, or in `workers` processes sharing it."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
         "regista.server.app:create_app_from_env",
         factory=True,
-        host=settings.host,
-        port=settings.port,
         workers=settings.workers,
         http="httptools",
         loop="uvloop",
+        # regista's access log (server/api/access_log.py) replaces uvicorn's; uvicorn's own messages go
+        # through the JSON handler regista installs, at WARNING.
         access_log=False,
+        log_config=None,
         log_level="warning",
         timeout_keep_alive=30,
     )
-
-
-def _db_engine(backend_store_uri: str | None):  # type: ignore[no-untyped-def]
-    from regista.server.db.engine import build_engine
-    from regista.server.settings import Settings
-
-    settings = Settings.from_env(backend_store_uri=backend_store_uri)
-    if settings.backend_store_uri is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return build_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
-
-
-BackendStoreUri = Annotated[
-    str | None, typer.Option(help="Database URL (default: the embedded SQLite database in the data directory).")
-]
+    if settings.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+        return
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    if not server.started:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
-def db_upgrade(backend_store_uri: BackendStoreUri = None) -> None:
+def db_upgrade(backend_store_uri: BackendStoreUri = None, data_dir: DataDir = None, create: Create = False) -> None:
     """Apply all pending schema migrations (back up the database first)."""
+    from sqlalchemy.exc import OperationalError
+
     from regista.server.app import EXPERIMENT_ARTIFACT_URI
     from regista.server.db.migrate import SchemaError, upgrade_to_head
     from regista.server.db.setup import prepare_database
 
-    engine = _db_engine(backend_store_uri)
+    settings, engine = locate_database(backend_store_uri, data_dir, create=create)
     try:
         head = upgrade_to_head(engine)
         prepare_database(engine, EXPERIMENT_ARTIFACT_URI, auto_migrate=False)
     except SchemaError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(str(err)) from None
+    except OperationalError as err:
+        raise fail(f"cannot open the database {describe(settings, backend_store_uri, data_dir)}: "
+                   f"{err.orig}") from None
     finally:
         engine.dispose()
     typer.echo(f"database is at the current schema ({head})")
 
 
 @db_app.command("current")
-def db_current(backend_store_uri: BackendStoreUri = None) -> None:
+def db_current(backend_store_uri: BackendStoreUri = None, data_dir: DataDir = None) -> None:
     """Show the database's schema revision and whether it is current, old, or from a newer regista."""
+    from sqlalchemy.exc import OperationalError
+
     from regista.server.db.migrate import HEAD_REVISION, schema_state
 
-    engine = _db_engine(backend_store_uri)
+    settings, engine = locate_database(backend_store_uri, data_dir, create=False)
     try:
         with engine.connect() as conn:
             state, revision = schema_state(conn)
+    except OperationalError as err:
+        raise fail(f"cannot open the database {describe(settings, backend_store_uri, data_dir)}: "
+                   f"{err.orig}") from None
     finally:
         engine.dispose()
     typer.echo(f"revision: {revision or '-'}  head: {HEAD_REVISION}  state: {state.value}")
@@ -164,7 +244,7 @@ def db_current(backend_store_uri: BackendStoreUri = None) -> None:
 
 @app.command()
 def version() -> None:
-    """Print the regista version."""
+    """Print the regista version (as --version does)."""
     typer.echo(__version__)
 
 

@@ -1,45 +1,31 @@
-"""`regista tokens create` and `regista users create`: operator commands that work on the database directly,
-so the first user and its token can be made before (or without) calling the API."""
+"""`regista tokens create|list|revoke` and `regista users create|list`: operator commands that act as the
+built-in admin through the same service functions as the API, on the server's database, so the first user
+and its token can be made before (or without) calling the API."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated
 
 import typer
 
-tokens_app = typer.Typer(help="Personal access tokens.", no_args_is_help=True)
-users_app = typer.Typer(help="Users.", no_args_is_help=True)
+from regista.cli.database import BackendStoreUri, Create, DataDir, admin_context
 
-BackendStoreUri = Annotated[
-    str | None, typer.Option(help="Database URL (default: the embedded SQLite database in the data directory).")
-]
+tokens_app = typer.Typer(help="Personal access tokens.", no_args_is_help=True, rich_markup_mode=None)
+users_app = typer.Typer(help="Users.", no_args_is_help=True, rich_markup_mode=None)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
+def _time(epoch_ms: int) -> str:
+    if epoch_ms < 0:
+        return "never"
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _ready_engine(backend_store_uri: str | None) -> tuple[Any, Any]:
-    """An engine on a current schema with the built-in identities, and those built-ins."""
-    from regista.server.db.engine import build_engine
-    from regista.server.db.migrate import SchemaError, ensure_schema
-    from regista.server.services.bootstrap import ensure_builtin_identities
-    from regista.server.settings import Settings
-
-    settings = Settings.from_env(backend_store_uri=backend_store_uri)
-    if settings.backend_store_uri is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = build_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
-    try:
-        # Only the schema: the server adds the rest (the Default experiment) when it starts. Importing the
-        # app for that would double this command's start-up time.
-        ensure_schema(engine, auto_migrate=settings.auto_migrate)
-        builtins = ensure_builtin_identities(engine, None)
-    except SchemaError as err:
-        engine.dispose()
-        raise _fail(str(err)) from None
-    return engine, builtins
+def _table(header: list[str], rows: list[list[str]]) -> None:
+    """Left-aligned columns separated by two spaces (tabs would misalign long e-mail addresses)."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @tokens_app.command("create")
@@ -50,32 +36,47 @@ def create_token(
     ] = None,
     comment: Annotated[str | None, typer.Option(help="A note shown when tokens are listed.")] = None,
     backend_store_uri: BackendStoreUri = None,
+    data_dir: DataDir = None,
+    create: Create = False,
 ) -> None:
     """Issue a personal access token for an existing user or service principal; prints only the secret."""
-    from regista.errors import RegistaError
-    from regista.server.events.outbox import record_event
-    from regista.server.services.identities import find_principal
-    from regista.server.services.tokens import issue_token
+    from regista.server.services import tokens
 
-    engine, builtins = _ready_engine(backend_store_uri)
-    try:
-        with engine.begin() as conn:
-            owner = find_principal(conn, user)
-            if owner is None:
-                raise _fail(f"no user or service principal named {user!r} (create it first, e.g. "
-                            f"`regista users create {user}`).")
-            if not owner.active:
-                raise _fail(f"{user!r} is deactivated.")
-            try:
-                secret, info = issue_token(conn, int(owner.id), lifetime_seconds=lifetime_seconds, comment=comment,
-                                           created_by_id=builtins.admin.identity_id)
-            except RegistaError as err:
-                raise _fail(err.message) from None
-            record_event(conn, builtins.admin, "token.created",
-                         {"token_id": info["token_id"], "owner_id": int(owner.id), "via": "cli"})
-    finally:
-        engine.dispose()
-    typer.echo(secret)
+    with admin_context(backend_store_uri, data_dir, create=create) as ctx:
+        created = tokens.issue_for(ctx, user, lifetime_seconds, comment)
+    typer.echo(created["token_value"])
+
+
+@tokens_app.command("list")
+def list_tokens(
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this user's (or service principal's) tokens.")
+    ] = None,
+    backend_store_uri: BackendStoreUri = None,
+    data_dir: DataDir = None,
+) -> None:
+    """List tokens (id, owner, comment, creation and expiry times, UTC); secrets are never stored."""
+    from regista.server.services import tokens
+
+    with admin_context(backend_store_uri, data_dir) as ctx:
+        infos = tokens.list_for(ctx, user)
+    _table(["TOKEN_ID", "OWNER", "CREATED", "EXPIRES", "COMMENT"],
+           [[t["token_id"], t["owner_name"], _time(t["creation_time"]), _time(t["expiry_time"]),
+             t.get("comment") or ""] for t in infos])
+
+
+@tokens_app.command("revoke")
+def revoke_token(
+    token_id: Annotated[str, typer.Argument(help="The token's id, as `regista tokens list` shows it.")],
+    backend_store_uri: BackendStoreUri = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete a token: it stops working at once on the process that checks it next (within 2 s everywhere)."""
+    from regista.server.services import tokens
+
+    with admin_context(backend_store_uri, data_dir) as ctx:
+        tokens.manage_delete(ctx, token_id)
+    typer.echo(f"revoked {token_id}")
 
 
 @users_app.command("create")
@@ -84,25 +85,26 @@ def create_user(
     admin: Annotated[bool, typer.Option("--admin", help="Make the user a member of the admins group.")] = False,
     display_name: Annotated[str | None, typer.Option(help="A human-readable name.")] = None,
     backend_store_uri: BackendStoreUri = None,
+    data_dir: DataDir = None,
+    create: Create = False,
 ) -> None:
     """Create a user (optionally an admin); prints its id."""
-    from regista.server.events.outbox import record_event
-    from regista.server.services.authentication import now_ms
-    from regista.server.stores import identities
+    from regista.schemas.databricks.scim import ComplexValue, UserBody
+    from regista.server.services import identities
 
-    if not name.strip():
-        raise _fail("the user name must not be empty.")
-    engine, builtins = _ready_engine(backend_store_uri)
-    try:
-        with engine.begin() as conn:
-            if identities.find_by_name(conn, identities.USER, name) is not None:
-                raise _fail(f"a user named {name!r} already exists.")
-            user_id = identities.insert_identity(conn, identities.USER, name, display_name=display_name,
-                                                 creation_time=now_ms())
-            if admin:
-                identities.add_member(conn, builtins.admins_group_id, user_id)
-            record_event(conn, builtins.admin, "identity.created",
-                         {"kind": identities.USER, "id": user_id, "name": name, "via": "cli"})
-    finally:
-        engine.dispose()
-    typer.echo(user_id)
+    with admin_context(backend_store_uri, data_dir, create=create) as ctx:
+        groups = [ComplexValue(value=identities.admins_group_id(ctx))] if admin else None
+        user = identities.create_user(ctx, UserBody(user_name=name, display_name=display_name, groups=groups))
+    typer.echo(user["id"])
+
+
+@users_app.command("list")
+def list_users(backend_store_uri: BackendStoreUri = None, data_dir: DataDir = None) -> None:
+    """List users: name, whether active and admin, and their direct groups."""
+    from regista.server.services import identities
+
+    with admin_context(backend_store_uri, data_dir) as ctx:
+        users = identities.user_summaries(ctx)
+    _table(["NAME", "ACTIVE", "ADMIN", "GROUPS"],
+           [[u["name"], "yes" if u["active"] else "no", "yes" if u["admin"] else "no", ",".join(u["groups"])]
+            for u in users])

@@ -10,6 +10,7 @@ import anyio
 from fastapi import FastAPI
 
 from regista.server.api import health
+from regista.server.api.access_log import AccessLogMiddleware
 from regista.server.api.authentication import AuthenticationMiddleware
 from regista.server.api.databricks import include_databricks_api
 from regista.server.api.error_handlers import install_error_handlers
@@ -17,6 +18,7 @@ from regista.server.api.mlflow import include_mlflow_api
 from regista.server.artifacts.repository import ArtifactRepository
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
+from regista.server.logs import configure_logging
 from regista.server.services.authentication import Authenticator
 from regista.server.services.bootstrap import ensure_builtin_identities
 from regista.server.settings import Settings
@@ -55,6 +57,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.authenticator = None
     if settings.auth_enabled:
         app.add_middleware(AuthenticationMiddleware, state=app.state)
+    if settings.access_log:
+        # Added last, so it runs outermost: it times the whole request and sees the principal that
+        # authentication put in the scope.
+        app.add_middleware(AccessLogMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)
     include_mlflow_api(app)
@@ -63,5 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def create_app_from_env() -> FastAPI:
-    """uvicorn factory for multi-worker mode: settings travel to workers as REGISTA_* variables."""
-    return create_app(Settings.from_env())
+    """uvicorn factory (`regista server`): settings travel to worker processes as REGISTA_* variables."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

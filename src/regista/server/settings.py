@@ -44,6 +44,10 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     # The operator's explicit opt-out that lets a server without authentication listen beyond loopback.
     allow_unauthenticated_remote: bool = False
+    # One structured line per request on stderr (see server/api/access_log.py).
+    access_log: bool = True
+    # Level of regista's own loggers (the access log writes at INFO).
+    log_level: str = "INFO"
 
     @property
     def auth_enabled(self) -> bool:
@@ -79,6 +83,10 @@ class Settings:
             env["admin_token"] = os.environ["REGISTA_ADMIN_TOKEN"]
         if "REGISTA_ALLOW_UNAUTHENTICATED_REMOTE" in os.environ:
             env["allow_unauthenticated_remote"] = _flag(os.environ["REGISTA_ALLOW_UNAUTHENTICATED_REMOTE"])
+        if "REGISTA_ACCESS_LOG" in os.environ:
+            env["access_log"] = _flag(os.environ["REGISTA_ACCESS_LOG"])
+        if os.environ.get("REGISTA_LOG_LEVEL"):
+            env["log_level"] = os.environ["REGISTA_LOG_LEVEL"].strip().upper()
         env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(str(env["data_dir"])).resolve()

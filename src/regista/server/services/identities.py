@@ -90,6 +90,38 @@ def list_identities(ctx: Context, kind: str, query: ListQuery) -> dict[str, Any]
     }
 
 
+def user_summaries(ctx: Context) -> list[dict[str, Any]]:
+    """Every user by name: active, admin (a member of `admins` directly or through nested groups) and the
+    names of its direct groups (`regista users list`)."""
+    _, rows = store.list_identities(ctx.conn, USER, None, sort_columns(USER, "userName", False), 0, 2**31 - 1)
+    groups: dict[int, list[str]] = {}
+    for m in store.groups_of(ctx.conn, [r.id for r in rows]):
+        groups.setdefault(m.member_id, []).append(m.name)
+    admin_ids = _admin_ids(ctx)
+    return [{"name": r.name, "active": bool(r.active), "admin": r.id in admin_ids,
+             "groups": sorted(groups.get(r.id, []))} for r in rows]
+
+
+def admins_group_id(ctx: Context) -> str:
+    """The id of the built-in `admins` group (it always exists once the server has started once)."""
+    row = store.find_by_name(ctx.conn, GROUP, ADMINS_GROUP)
+    if row is None:
+        raise NotFound(f"Group {ADMINS_GROUP!r} does not exist.")
+    return str(row.id)
+
+
+def _admin_ids(ctx: Context) -> set[int]:
+    # Walk down from `admins` through nested groups: one query per nesting level.
+    admins = store.find_by_name(ctx.conn, GROUP, ADMINS_GROUP)
+    found: set[int] = set()
+    frontier = [] if admins is None else [admins.id]
+    while frontier:
+        members = [m for m in store.members_of(ctx.conn, frontier) if m.id not in found]
+        found.update(m.id for m in members)
+        frontier = [m.id for m in members if m.kind == GROUP]
+    return found
+
+
 def me(ctx: Context) -> dict[str, Any]:
     """The caller as a SCIM User (a service principal's userName is its applicationId)."""
     principal = ctx.principal

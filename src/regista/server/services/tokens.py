@@ -134,6 +134,37 @@ def manage_list(ctx: Context, created_by_id: int | None, created_by_username: st
     return [_full_info(r) for r in rows]
 
 
+def _named_owner(ctx: Context, name: str) -> Any:
+    """The user named `name`, else the service principal whose application id is `name`."""
+    row = identities.find_by_name(ctx.conn, identities.USER, name) or identities.find_by_name(
+        ctx.conn, SERVICE_PRINCIPAL, name)
+    if row is None:
+        raise NotFound(f"No user or service principal named {name!r}.")
+    return row
+
+
+def issue_for(ctx: Context, owner_name: str, lifetime_seconds: int | None, comment: str | None) -> dict[str, Any]:
+    """A token for any active user or service principal, issued by the calling admin (`regista tokens create`)."""
+    _require_admin(ctx)
+    owner = _named_owner(ctx, owner_name)
+    if not owner.active:
+        raise InvalidParameter(f"{owner_name!r} is deactivated; activate it first.")
+    issuer = _caller_id(ctx)
+    secret, info = issue_token(ctx.conn, int(owner.id), lifetime_seconds=lifetime_seconds, comment=comment,
+                               created_by_id=issuer)
+    ctx.record("token.created", {"token_id": info["token_id"], "owner_id": int(owner.id), "created_by_id": issuer})
+    return {"token_value": secret, "token_info": info}
+
+
+def list_for(ctx: Context, owner_name: str | None) -> list[dict[str, Any]]:
+    """Every token's metadata (expired ones too), or only those of the user or service principal `owner_name`;
+    each with its owner's name. Never a secret: only hashes are stored."""
+    _require_admin(ctx)
+    owner_id = None if owner_name is None else int(_named_owner(ctx, owner_name).id)
+    rows = tokens.list_token_infos(ctx.conn, owner_id=owner_id)
+    return [{**_full_info(r), "owner_name": r.owner_name} for r in rows]
+
+
 def manage_get(ctx: Context, token_id: str) -> dict[str, Any]:
     _require_admin(ctx)
     row = tokens.get_token_info(ctx.conn, token_id)

@@ -87,7 +87,10 @@ def server(
                      "$REGISTA_LOG_LEVEL); the access log writes at INFO."),
     ] = None,
 ) -> None:
-    """Run the tracking, registry and artifact server (same flag names as `mlflow server`)."""
+    """Run the tracking, registry and artifact server.
+
+    The flag names are those of `mlflow server`.
+    """
     from regista.server.logs import configure_logging
     from regista.server.settings import Settings, is_loopback
 

@@ -52,6 +52,11 @@ def server(
         typer.Option(help="Allow --no-auth on a non-loopback host: anyone who can reach the port is an admin "
                      "($REGISTA_ALLOW_UNAUTHENTICATED_REMOTE)."),
     ] = False,
+    max_request_body_bytes: Annotated[
+        int | None,
+        typer.Option(min=1, help="Largest JSON request body accepted, in bytes; larger ones get 413 "
+                     "(default 32 MiB, or $REGISTA_MAX_REQUEST_BODY_BYTES). Artifact uploads are not capped."),
+    ] = None,
 ) -> None:
     """Run the tracking, registry and artifact server (same flag names as `mlflow server`)."""
     import uvicorn
@@ -72,6 +77,9 @@ def server(
         "REGISTA_WORKERS": None if workers is None else str(workers),
         "REGISTA_AUTH": None if auth is None else str(auth).lower(),
         "REGISTA_ALLOW_UNAUTHENTICATED_REMOTE": "true" if allow_unauthenticated_remote else None,
+        "REGISTA_MAX_REQUEST_BODY_BYTES": None if max_request_body_bytes is None else str(
+            max_request_body_bytes
+        ),
     }
     for key, value in overrides.items():
         if value is not None:
@@ -104,7 +112,8 @@ def server(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        http="httptools",
+        # httptools, with the parser's own refusals (e.g. a URL over 64 KiB) in MLflow's JSON envelope.
+        http="regista.server.protocol:EnvelopeHttpToolsProtocol",
         loop="uvloop",
         access_log=False,
         log_level="warning",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "regista-data"
+DEFAULT_MAX_REQUEST_BODY_BYTES = 32 << 20  # 32 MiB
 
 
 def _flag(value: str) -> bool:
@@ -44,6 +45,8 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     # The operator's explicit opt-out that lets a server without authentication listen beyond loopback.
     allow_unauthenticated_remote: bool = False
+    # JSON request bodies above this many bytes are refused with 413 (artifact uploads are not capped).
+    max_request_body_bytes: int = DEFAULT_MAX_REQUEST_BODY_BYTES
 
     @property
     def auth_enabled(self) -> bool:
@@ -79,6 +82,8 @@ class Settings:
             env["admin_token"] = os.environ["REGISTA_ADMIN_TOKEN"]
         if "REGISTA_ALLOW_UNAUTHENTICATED_REMOTE" in os.environ:
             env["allow_unauthenticated_remote"] = _flag(os.environ["REGISTA_ALLOW_UNAUTHENTICATED_REMOTE"])
+        if os.environ.get("REGISTA_MAX_REQUEST_BODY_BYTES"):
+            env["max_request_body_bytes"] = int(os.environ["REGISTA_MAX_REQUEST_BODY_BYTES"])
         env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(str(env["data_dir"])).resolve()

@@ -12,6 +12,7 @@ import mimetypes
 import os
 import posixpath
 from typing import IO
+from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter
@@ -78,8 +79,13 @@ def _content_type(name: str) -> str:
 
 def _download_headers(name: str) -> dict[str, str]:
     # Attachment + nosniff: an uploaded HTML file must never render on the server's origin (XSS).
-    quoted = name.replace("\\", "_").replace('"', "_")
-    return {"Content-Disposition": f'attachment; filename="{quoted}"', "X-Content-Type-Options": "nosniff"}
+    # Header values are Latin-1 bytes: a name beyond printable ASCII goes in RFC 6266's filename*, with an
+    # ASCII stand-in for older clients.
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    disposition = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        disposition += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
 
 
 class _LargeFileResponse(FileResponse):

@@ -63,6 +63,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     ]
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
+    # FastAPI's 422 schemas describe answers this server never sends (see _document_responses).
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas["Error"] = ERROR_SCHEMA

@@ -51,6 +51,16 @@ class InvalidParameter(RegistaError):
     error_code = "INVALID_PARAMETER_VALUE"
 
 
+class RequestTooLarge(InvalidParameter):
+    """A request body over the server's limit. 413, with INVALID_PARAMETER_VALUE: no MLflow error code means
+    "too large", and both clients treat this one as final (REQUEST_LIMIT_EXCEEDED would be retried as a
+    rate limit by the databricks-sdk)."""
+
+    @property
+    def http_status(self) -> int:
+        return 413
+
+
 class AlreadyExists(RegistaError):
     error_code = "RESOURCE_ALREADY_EXISTS"
 

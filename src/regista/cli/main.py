@@ -73,8 +73,8 @@ def server(
     ] = None,
     allow_unauthenticated_remote: Annotated[
         bool,
-        typer.Option("--allow-unauthenticated-remote", help="Allow --no-auth on a non-loopback host: anyone who can reach the port is an admin "
-                     "($REGISTA_ALLOW_UNAUTHENTICATED_REMOTE)."),
+        typer.Option("--allow-unauthenticated-remote", help="Allow --no-auth on a non-loopback host: anyone "
+                     "who can reach the port is an admin ($REGISTA_ALLOW_UNAUTHENTICATED_REMOTE)."),
     ] = False,
     access_log: Annotated[
         bool | None,
@@ -85,6 +85,11 @@ def server(
         str | None,
         typer.Option(help="Level of regista's log: DEBUG, INFO, WARNING, ERROR (default INFO, or "
                      "$REGISTA_LOG_LEVEL); the access log writes at INFO."),
+    ] = None,
+    max_request_body_bytes: Annotated[
+        int | None,
+        typer.Option(min=1, help="Largest JSON request body accepted, in bytes; larger ones get 413 "
+                     "(default 32 MiB, or $REGISTA_MAX_REQUEST_BODY_BYTES). Artifact uploads are not capped."),
     ] = None,
 ) -> None:
     """Run the tracking, registry and artifact server.
@@ -105,6 +110,9 @@ def server(
         "REGISTA_ALLOW_UNAUTHENTICATED_REMOTE": "true" if allow_unauthenticated_remote else None,
         "REGISTA_ACCESS_LOG": None if access_log is None else str(access_log).lower(),
         "REGISTA_LOG_LEVEL": log_level,
+        "REGISTA_MAX_REQUEST_BODY_BYTES": None if max_request_body_bytes is None else str(
+            max_request_body_bytes
+        ),
     }
     # Worker processes build their app from the environment (create_app_from_env), so flags travel there.
     for key, value in overrides.items():
@@ -180,7 +188,8 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
         "regista.server.app:create_app_from_env",
         factory=True,
         workers=settings.workers,
-        http="httptools",
+        # httptools, with the parser's own refusals (e.g. a URL over 64 KiB) in MLflow's JSON envelope.
+        http="regista.server.protocol:EnvelopeHttpToolsProtocol",
         loop="uvloop",
         # regista's access log (server/api/access_log.py) replaces uvicorn's; uvicorn's own messages go
         # through the JSON handler regista installs, at WARNING.

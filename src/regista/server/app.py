@@ -15,6 +15,7 @@ from regista.server.api.authentication import AuthenticationMiddleware
 from regista.server.api.databricks import include_databricks_api
 from regista.server.api.error_handlers import install_error_handlers
 from regista.server.api.mlflow import include_mlflow_api
+from regista.server.api.openapi import install_openapi
 from regista.server.artifacts.repository import ArtifactRepository
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     include_mlflow_api(app)
     include_databricks_api(app)
+    install_openapi(app)
     return app
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "regista-data"
+DEFAULT_MAX_REQUEST_BODY_BYTES = 32 << 20  # 32 MiB
 
 
 def _flag(value: str) -> bool:
@@ -48,6 +49,8 @@ class Settings:
     access_log: bool = True
     # Level of regista's own loggers (the access log writes at INFO).
     log_level: str = "INFO"
+    # JSON request bodies above this many bytes are refused with 413 (artifact uploads are not capped).
+    max_request_body_bytes: int = DEFAULT_MAX_REQUEST_BODY_BYTES
 
     @property
     def auth_enabled(self) -> bool:
@@ -87,6 +90,8 @@ class Settings:
             env["access_log"] = _flag(os.environ["REGISTA_ACCESS_LOG"])
         if os.environ.get("REGISTA_LOG_LEVEL"):
             env["log_level"] = os.environ["REGISTA_LOG_LEVEL"].strip().upper()
+        if os.environ.get("REGISTA_MAX_REQUEST_BODY_BYTES"):
+            env["max_request_body_bytes"] = int(os.environ["REGISTA_MAX_REQUEST_BODY_BYTES"])
         env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(str(env["data_dir"])).resolve()

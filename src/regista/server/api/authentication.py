@@ -14,9 +14,10 @@ from regista.errors import RegistaError
 from regista.server.api.responses import JSON
 
 PRINCIPAL_KEY = "regista.principal"
-# Paths anyone may call: liveness, the version, and the discovery document the databricks-sdk probes for
-# before it sends credentials.
-OPEN_PATHS = frozenset({"/health", "/version"})
+# Paths anyone may call: liveness, the version, the OpenAPI document (the same for every server of a
+# version, like /version) and the discovery document the databricks-sdk probes for before it sends
+# credentials.
+OPEN_PATHS = frozenset({"/health", "/version", "/openapi.json"})
 OPEN_PREFIXES = ("/.well-known/",)
 
 

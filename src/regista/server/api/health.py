@@ -19,12 +19,12 @@ SERVER_INFO = {
 }
 
 
-@router.get("/health")
+@router.get("/health", response_class=PlainTextResponse)
 def health() -> Response:
     return PlainTextResponse("OK")
 
 
-@router.get("/version")
+@router.get("/version", response_class=PlainTextResponse)
 def version() -> Response:
     return PlainTextResponse(__version__)
 

@@ -10,7 +10,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from regista.errors import InvalidParameter
+from regista.errors import InvalidParameter, RequestTooLarge
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -43,8 +43,32 @@ def parse_message(model: type[M], data: dict[str, Any]) -> M:
         raise InvalidParameter(validation_message(err)) from None
 
 
+async def read_body(request: Request) -> bytes:
+    """The whole body of a JSON request, refused (413) as soon as it is known to exceed the server's limit:
+    from Content-Length before reading, or while a chunked body streams in. Never more than the limit is
+    held in memory."""
+    limit: int = request.app.state.settings.max_request_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> RequestTooLarge:
+    return RequestTooLarge(
+        f"Request body is larger than the server's limit of {limit} bytes (REGISTA_MAX_REQUEST_BODY_BYTES)."
+    )
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
-    body = await request.body()
+    body = await read_body(request)
     if not body.strip():
         return {}
     try:

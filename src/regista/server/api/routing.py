@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from starlette.requests import Request
@@ -79,6 +80,20 @@ def _plan(endpoint: Callable[..., Any], path: str) -> _Plan | None:
     return _Plan(context_param, write, message_param, model, list_fields, tuple(path_params))
 
 
+def _request_message(endpoint: Callable[..., Any]) -> tuple[Any, bool] | None:
+    """The request message model `endpoint` declares, and whether it always travels in the query string
+    (otherwise: the query for GET, the JSON body for other methods). Read by api/openapi.py."""
+    hints = typing.get_type_hints(endpoint, include_extras=True)
+    for hint in hints.values():
+        for meta in getattr(hint, "__metadata__", ()):
+            dep = getattr(meta, "dependency", None) if isinstance(meta, Depends) else None
+            if hasattr(dep, "message_model"):
+                return dep.message_model, False
+            if hasattr(dep, "query_model"):
+                return dep.query_model, True
+    return None
+
+
 def _fast_endpoint(endpoint: Callable[..., Any], plan: _Plan) -> Callable[..., Any]:
     async def handle(request: Request) -> Any:
         kwargs: dict[str, Any] = {name: request.path_params[name] for name in plan.path_params}
@@ -113,6 +128,11 @@ class TransactionalRoute(APIRoute):
     """APIRoute whose sync handlers run, with their commit, in a single worker-thread hop."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # The fast path hides the message from FastAPI's dependency tree; the OpenAPI schema gets it here.
+        self.request_message = _request_message(endpoint)
+        # Handlers return Responses; without this the fast endpoint's `-> Any` would read as a response model.
+        if isinstance(kwargs.get("response_model", DefaultPlaceholder(None)), DefaultPlaceholder):
+            kwargs["response_model"] = None
         plan = _plan(endpoint, path)
         if plan is not None:
             endpoint = _fast_endpoint(endpoint, plan)

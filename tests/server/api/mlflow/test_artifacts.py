@@ -177,6 +177,16 @@ class TestDownloadArtifact:
         assert r.headers["content-disposition"] == 'attachment; filename="MLmodel"'
         assert r.headers["x-content-type-options"] == "nosniff"
 
+    def test_names_beyond_ascii_download_with_an_encoded_file_name(self, server_url: str, base: str) -> None:
+        # Header values are Latin-1: the real name travels percent-encoded in filename* (RFC 6266).
+        for name, encoded in (("données é.csv", "donn%C3%A9es%20%C3%A9.csv"), ("\U000467de3", "%F1%86%9F%9E3")):
+            assert httpx.put(f"{server_url}{ARTIFACTS}/{base}/{name}", content=b"1,2\n").status_code == 200
+            r = httpx.get(f"{server_url}{ARTIFACTS}/{base}/{name}")
+            assert r.status_code == 200 and r.content == b"1,2\n"
+            disposition = r.headers["content-disposition"]
+            assert disposition.startswith('attachment; filename="') and disposition.isascii()
+            assert disposition.endswith(f"; filename*=UTF-8''{encoded}")
+
     def test_content_type_is_guessed_from_the_name(self, server_url: str, base: str) -> None:
         httpx.put(f"{server_url}{ARTIFACTS}/{base}/plot.png", content=b"\x89PNG")
         httpx.put(f"{server_url}{ARTIFACTS}/{base}/weights", content=b"\x00")

@@ -20,5 +20,7 @@ def include_databricks_api(app: FastAPI) -> None:
     app.include_router(tokens.router, prefix="/api/2.0")
     app.include_router(permissions.router, prefix="/api/2.0/permissions")
     for prefix in REGISTRY_PREFIXES:
-        app.include_router(registered_models.router, prefix=prefix)
-        app.include_router(model_registry.router, prefix=prefix)
+        # The OpenAPI schema lists each operation once, under the first (canonical) prefix.
+        canonical = prefix == REGISTRY_PREFIXES[0]
+        app.include_router(registered_models.router, prefix=prefix, include_in_schema=canonical)
+        app.include_router(model_registry.router, prefix=prefix, include_in_schema=canonical)

@@ -33,7 +33,7 @@ def get_current_user(ctx: ReadCtx) -> Response:
     return ok(service.me(ctx))
 
 
-@router.post("/Users")
+@router.post("/Users", status_code=201)
 def create_user(ctx: WriteCtx, req: Annotated[UserBody, Depends(message(UserBody))]) -> Response:
     return _created(service.create_user(ctx, req))
 
@@ -58,7 +58,7 @@ def patch_user(ctx: WriteCtx, req: Annotated[PatchBody, Depends(message(PatchBod
     return ok(service.patch_identity(ctx, USER, user_id, req.operations))
 
 
-@router.delete("/Users/{user_id}")
+@router.delete("/Users/{user_id}", status_code=204, response_class=Response)
 def delete_user(ctx: WriteCtx, user_id: str) -> Response:
     service.delete_identity(ctx, USER, user_id)
     return Response(status_code=204)
@@ -67,7 +67,7 @@ def delete_user(ctx: WriteCtx, user_id: str) -> Response:
 # ---- groups ---------------------------------------------------------------------------------------------
 
 
-@router.post("/Groups")
+@router.post("/Groups", status_code=201)
 def create_group(ctx: WriteCtx, req: Annotated[GroupBody, Depends(message(GroupBody))]) -> Response:
     return _created(service.create_group(ctx, req))
 
@@ -92,7 +92,7 @@ def patch_group(ctx: WriteCtx, req: Annotated[PatchBody, Depends(message(PatchBo
     return ok(service.patch_identity(ctx, GROUP, group_id, req.operations))
 
 
-@router.delete("/Groups/{group_id}")
+@router.delete("/Groups/{group_id}", status_code=204, response_class=Response)
 def delete_group(ctx: WriteCtx, group_id: str) -> Response:
     service.delete_identity(ctx, GROUP, group_id)
     return Response(status_code=204)
@@ -101,7 +101,7 @@ def delete_group(ctx: WriteCtx, group_id: str) -> Response:
 # ---- service principals ---------------------------------------------------------------------------------
 
 
-@router.post("/ServicePrincipals")
+@router.post("/ServicePrincipals", status_code=201)
 def create_service_principal(
     ctx: WriteCtx, req: Annotated[ServicePrincipalBody, Depends(message(ServicePrincipalBody))]
 ) -> Response:
@@ -132,7 +132,7 @@ def patch_service_principal(
     return ok(service.patch_identity(ctx, SERVICE_PRINCIPAL, sp_id, req.operations))
 
 
-@router.delete("/ServicePrincipals/{sp_id}")
+@router.delete("/ServicePrincipals/{sp_id}", status_code=204, response_class=Response)
 def delete_service_principal(ctx: WriteCtx, sp_id: str) -> Response:
     service.delete_identity(ctx, SERVICE_PRINCIPAL, sp_id)
     return Response(status_code=204)

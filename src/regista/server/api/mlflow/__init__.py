@@ -29,7 +29,8 @@ def include_mlflow_api(app: FastAPI) -> None:
     index = ExactPathIndex()
     for prefix in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
         for router in MLFLOW_ROUTERS:
-            app.include_router(router, prefix=prefix)
+            # The OpenAPI schema lists each operation once, under its canonical prefix.
+            app.include_router(router, prefix=prefix, include_in_schema=prefix == "/api/2.0/mlflow")
             index.add_router(router, prefix)
     # First in line: fixed paths are found by one lookup; everything else falls through to the scan.
     app.router.routes.insert(0, index)

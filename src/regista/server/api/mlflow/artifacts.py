@@ -12,6 +12,7 @@ import mimetypes
 import os
 import posixpath
 from typing import IO
+from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter
@@ -78,8 +79,13 @@ def _content_type(name: str) -> str:
 
 def _download_headers(name: str) -> dict[str, str]:
     # Attachment + nosniff: an uploaded HTML file must never render on the server's origin (XSS).
-    quoted = name.replace("\\", "_").replace('"', "_")
-    return {"Content-Disposition": f'attachment; filename="{quoted}"', "X-Content-Type-Options": "nosniff"}
+    # Header values are Latin-1 bytes: a name beyond printable ASCII goes in RFC 6266's filename*, with an
+    # ASCII stand-in for older clients.
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    disposition = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        disposition += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
 
 
 class _LargeFileResponse(FileResponse):
@@ -123,7 +129,11 @@ def _file_path(path: str) -> str:
 
 
 # -- upload ----------------------------------------------------------------------------------------
-@router.put(ARTIFACTS + "/{path:path}")
+# Documentation only: the handler streams the raw body itself.
+_BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+@router.put(ARTIFACTS + "/{path:path}", openapi_extra={"requestBody": {"required": True, **_BINARY}})
 async def upload_artifact(path: str, request: Request) -> Response:
     """Stream the request body into a temporary sibling file, then move it into place atomically."""
     rel = _file_path(path)
@@ -173,7 +183,11 @@ def _close_and_discard(repo: ArtifactRepository, fh: IO[bytes], tmp: str) -> Non
 
 
 # -- download --------------------------------------------------------------------------------------
-@router.get(ARTIFACTS + "/{path:path}")
+@router.get(
+    ARTIFACTS + "/{path:path}",
+    response_class=Response,
+    responses={200: {"description": "The file's bytes.", **_BINARY}},
+)
 async def download_artifact(path: str, request: Request) -> Response:
     """Send the file's bytes; missing => 404 RESOURCE_DOES_NOT_EXIST, a directory => 400."""
     rel = _file_path(path)
@@ -233,19 +247,21 @@ def delete_artifact(path: str, request: Request) -> Response:
 
 
 # -- multipart upload and presigned download: advertised off in server-info ------------------------
-@router.post(MPU + "/{action}/{path:path}")
+# They answer 501 NOT_IMPLEMENTED (as MLflow's server does without such a store), so the OpenAPI schema,
+# which lists what the server does, leaves them out.
+@router.post(MPU + "/{action}/{path:path}", include_in_schema=False)
 def multipart_upload(action: str, path: str) -> Response:
     raise NotImplementedFeature("Multipart upload is not supported by this server; use a plain PUT.")
 
 
-@router.get("/api/2.0/mlflow-artifacts/presigned/{path:path}")
+@router.get("/api/2.0/mlflow-artifacts/presigned/{path:path}", include_in_schema=False)
 def presigned_download(path: str) -> Response:
     raise NotImplementedFeature("Presigned downloads are not supported by this server; use a plain GET.")
 
 
 # -- legacy run-scoped listing (web UI) ------------------------------------------------------------
 @router.get("/api/2.0/mlflow/artifacts/list")
-@router.get("/ajax-api/2.0/mlflow/artifacts/list")
+@router.get("/ajax-api/2.0/mlflow/artifacts/list", include_in_schema=False)
 def list_run_artifacts(
     ctx: ReadCtx,
     run_id: str | None = None,

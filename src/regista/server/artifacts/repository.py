@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO
 from urllib.parse import unquote
 
@@ -279,14 +280,25 @@ class ArtifactRepository:
                 mtime = os.stat(dirpath).st_mtime
                 newest = mtime if newest is None else max(newest, mtime)
             return newest
-        times = []
-        for info in self.fs.find(path, detail=True).values():
-            modified = info.get("LastModified") or info.get("mtime") or info.get("updated")
-            if hasattr(modified, "timestamp"):
-                times.append(modified.timestamp())
-            elif isinstance(modified, int | float):
-                times.append(float(modified))
+        times = [t for info in self.fs.find(path, detail=True).values() if (t := _info_time(info)) is not None]
         return max(times) if times else None
+
+
+def _info_time(info: dict[str, object]) -> float | None:
+    """A file's modification (or creation) time from an fsspec info dict, whichever key the store uses:
+    a datetime (s3fs LastModified), an ISO string (gcsfs updated) or epoch seconds."""
+    for key in ("LastModified", "last_modified", "mtime", "updated", "created"):
+        value = info.get(key)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    return None
 
 
 def _list_dir_local(path: str) -> list[ArtifactEntry]:

@@ -32,11 +32,6 @@ def to_uri(rel_path: str) -> str:
     return f"{ARTIFACTS_SCHEME}:/{quote(rel_path.lstrip('/'), safe=_SAFE)}"
 
 
-def is_store_uri(uri: str) -> bool:
-    """Whether `uri` names a place in this server's store (well-formed or not)."""
-    return _raw_store_path(uri) is not None
-
-
 def store_path(uri: str) -> str | None:
     """The canonical repository-relative path `uri` names ("" for the store's root), or None when it
     names a location outside this store. InvalidParameter (with the reason) for a malformed store URI."""

@@ -128,6 +128,16 @@ class TestLocalRepository:
         os.utime(tmp_path / "root" / "c/sub", (5000, 5000))
         assert repo.last_modified("c") == 5000
 
+    def test_last_modified_of_a_linked_file_is_when_it_was_linked(self, tmp_path: Path) -> None:
+        # A single-file copy is a hard link, which keeps the source's old mtime: it must not look old.
+        repo = ArtifactRepository(str(tmp_path / "root"))
+        repo.write_bytes("run/model.pkl", b"x")
+        os.utime(tmp_path / "root" / "run/model.pkl", (1000, 1000))
+        repo.copy_tree("run/model.pkl", "_registry/copy")
+        assert (tmp_path / "root/_registry/copy").stat().st_mtime == 1000
+        assert repo.last_modified("_registry/copy") > 1000
+        assert repo.last_modified("nothing/here") is None
+
     def test_local_file_distinguishes_missing_and_directories(self, tmp_path: Path) -> None:
         repo = ArtifactRepository(str(tmp_path / "root"))
         repo.write_bytes("d/f", b"x")

@@ -270,16 +270,19 @@ class ArtifactRepository:
         return len(files)
 
     def last_modified(self, rel: str) -> float | None:
-        """When anything was last added under `rel` (seconds since the epoch), None when unknown.
-        Locally the newest directory mtime (hard-linked files keep their source's mtime, while a directory
-        changes whenever an entry is added); elsewhere the newest file's modification time."""
+        """When `rel` or anything under it was last created (seconds since the epoch), None when unknown.
+        Locally: a directory's newest mtime over its tree (a directory changes whenever an entry is added),
+        a file's ctime (a hard link keeps its source's mtime, but linking changes the ctime); elsewhere
+        the newest file's modification time."""
         path = self.full_path(rel)
         if self.is_local:
-            newest = None
-            for dirpath, _dirs, _files in os.walk(path):
-                mtime = os.stat(dirpath).st_mtime
-                newest = mtime if newest is None else max(newest, mtime)
-            return newest
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                return None
+            if not stat.S_ISDIR(st.st_mode):
+                return st.st_ctime
+            return max(os.stat(dirpath).st_mtime for dirpath, _dirs, _files in os.walk(path))
         times = [t for info in self.fs.find(path, detail=True).values() if (t := _info_time(info)) is not None]
         return max(times) if times else None
 

@@ -30,9 +30,10 @@ _COPY_NAME = re.compile(r"^[0-9a-f]{32}$")
 
 def sweep_orphan_copies(engine: Engine, artifacts: ArtifactRepository, now: float | None = None) -> int:
     """Remove registry copies no model version references and nothing has changed for ORPHAN_GRACE_S.
-    Returns how many were removed. Only directories named like a copy (32 hex digits) are considered."""
+    Returns how many were removed. Only entries named like a copy (32 hex digits) are considered."""
     now = time.time() if now is None else now
-    names = [e.path for e in artifacts.list_dir(REGISTRY_ROOT) if e.is_dir and _COPY_NAME.match(e.path)]
+    # A copy is a directory, or a single file when the source was one file.
+    names = [e.path for e in artifacts.list_dir(REGISTRY_ROOT) if _COPY_NAME.match(e.path)]
     removed = 0
     for start in range(0, len(names), _BATCH):
         batch = {to_uri(f"{REGISTRY_ROOT}/{n}"): f"{REGISTRY_ROOT}/{n}" for n in names[start:start + _BATCH]}

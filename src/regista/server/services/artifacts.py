@@ -113,8 +113,10 @@ def _external_location(location: str) -> str:
         raise InvalidParameter(f"Invalid artifact_location '{location}': not a valid URI.") from None
     if "#" in location or urlparse(location).params:
         raise InvalidParameter("'artifact_location' URL can't include fragments or params.")
-    decoded = unquote(location)
-    if ".." in decoded.replace("\\", "/").split("/") or ".." in unquote(parts.query):
+    decoded = location
+    while (step := unquote(decoded)) != decoded:
+        decoded = step
+    if ".." in decoded.replace("\\", "/").split("/") or ".." in urlsplit(decoded).query:
         raise InvalidParameter(f"Invalid artifact_location '{location}': '..' is not allowed.")
     if parts.scheme.lower() == "runs":
         raise InvalidParameter(f"Artifact location cannot be a runs:/ URI. Given: '{location}'")

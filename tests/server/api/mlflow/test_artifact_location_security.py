@@ -98,7 +98,7 @@ class TestCreateExperimentArtifactLocation:
     @pytest.mark.parametrize("location", [
         "mlflow-artifacts:/a/../b", "mlflow-artifacts:/a/%2e%2e/b", "mlflow-artifacts:/a/%252e%252e/b",
         "mlflow-artifacts:/a//b", "mlflow-artifacts:/a/./b", "mlflow-artifacts:/a\\b", "mlflow-artifacts:/a%00b",
-        "mlflow-artifacts:/a%5C..%5Cb", "../outside", "s3://bucket/a/../b", "runs:/abc/artifacts",
+        "mlflow-artifacts:/a%5C..%5Cb", "../outside", "s3://bucket/a/../b", "s3://bucket/a/%252e%252e/b", "s3://b/x?y=..%2F", "runs:/abc/artifacts",
         "s3://bucket/x#frag",
     ])
     def test_malformed_locations_are_refused(self, attacker, location) -> None:

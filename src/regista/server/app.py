@@ -22,6 +22,7 @@ from regista.server.db.setup import prepare_database
 from regista.server.logs import configure_logging
 from regista.server.services.authentication import Authenticator
 from regista.server.services.bootstrap import ensure_builtin_identities
+from regista.server.services.registry_storage import PeriodicSweep, start_up_sweep
 from regista.server.settings import Settings
 
 # Experiments get artifact locations under the proxy scheme, so clients resolve them against
@@ -44,7 +45,12 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.authenticator = Authenticator(engine, builtins.users_group_id, builtins.admins_group_id)
         # Commits and rollbacks get their own thread budget, apart from handlers (see deps.py).
         app.state.finish_limiter = anyio.CapacityLimiter(64)
+        # Registry copies no version references (a crash, a failed commit) go at start-up, then hourly.
+        await anyio.to_thread.run_sync(start_up_sweep, engine, app.state.artifacts)
+        sweep = PeriodicSweep(engine, app.state.artifacts)
+        sweep.start()
         yield
+        sweep.stop()
         engine.dispose()
 
     app = FastAPI(title="regista", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -87,6 +87,57 @@ class TestLocalRepository:
         assert b"".join(repo.iter_file("_registry/v1/MLmodel")) == b"m"
         assert repo.local_file("_registry/v1/x.part")[1].st_size > 0
 
+    def test_copy_tree_copies_regular_files_only_and_never_a_links_target(self, tmp_path: Path) -> None:
+        root, outside = tmp_path / "root", tmp_path / "outside"
+        outside.mkdir()
+        (outside / "secret").write_text("s")
+        repo = ArtifactRepository(str(root))
+        repo.write_bytes("run/model/MLmodel", b"m")
+        repo.write_bytes("other/file", b"o")
+        (root / "run/model/to-file").symlink_to(outside / "secret")
+        (root / "run/model/to-dir").symlink_to(outside, target_is_directory=True)
+        (root / "run/model/inside").symlink_to(root / "other/file")
+        assert repo.copy_tree("run/model", "_registry/v1") == 1
+        assert sorted(os.listdir(root / "_registry/v1")) == ["MLmodel"]
+
+    def test_copy_tree_refuses_a_source_that_goes_through_a_link(self, tmp_path: Path) -> None:
+        root, outside = tmp_path / "root", tmp_path / "outside"
+        (outside / "model").mkdir(parents=True)
+        (outside / "model" / "MLmodel").write_text("m")
+        repo = ArtifactRepository(str(root))
+        repo.write_bytes("run/keep", b"k")
+        (root / "run/link").symlink_to(outside, target_is_directory=True)
+        (root / "run/file-link").symlink_to(outside / "model" / "MLmodel")
+        for source in ("run/link", "run/link/model", "run/file-link"):
+            with pytest.raises(InvalidParameter):
+                repo.copy_tree(source, "_registry/v1")
+        assert not (root / "_registry").exists()
+
+    def test_copy_tree_path_too_long_for_the_target_is_invalid(self, tmp_path: Path) -> None:
+        repo = ArtifactRepository(str(tmp_path / "root"))
+        repo.write_bytes("m/f", b"x")
+        with pytest.raises(InvalidParameter):
+            repo.copy_tree("m", "/".join(["d" * 250] * 20))
+
+    def test_last_modified_is_the_newest_directory_change(self, tmp_path: Path) -> None:
+        repo = ArtifactRepository(str(tmp_path / "root"))
+        repo.write_bytes("c/sub/f", b"x")
+        for d in ("c", "c/sub"):
+            os.utime(tmp_path / "root" / d, (1000, 1000))
+        assert repo.last_modified("c") == 1000
+        os.utime(tmp_path / "root" / "c/sub", (5000, 5000))
+        assert repo.last_modified("c") == 5000
+
+    def test_last_modified_of_a_linked_file_is_when_it_was_linked(self, tmp_path: Path) -> None:
+        # A single-file copy is a hard link, which keeps the source's old mtime: it must not look old.
+        repo = ArtifactRepository(str(tmp_path / "root"))
+        repo.write_bytes("run/model.pkl", b"x")
+        os.utime(tmp_path / "root" / "run/model.pkl", (1000, 1000))
+        repo.copy_tree("run/model.pkl", "_registry/copy")
+        assert (tmp_path / "root/_registry/copy").stat().st_mtime == 1000
+        assert repo.last_modified("_registry/copy") > 1000
+        assert repo.last_modified("nothing/here") is None
+
     def test_local_file_distinguishes_missing_and_directories(self, tmp_path: Path) -> None:
         repo = ArtifactRepository(str(tmp_path / "root"))
         repo.write_bytes("d/f", b"x")
@@ -114,6 +165,7 @@ class TestFsspecRepository:
         repo.delete("a")
         assert not repo.is_dir("a")
         assert b"".join(repo.iter_file("_registry/x/b/c.txt")) == b"hello"
+        assert repo.last_modified("_registry/x") is not None
 
     def test_errors(self, repo: ArtifactRepository) -> None:
         repo.write_bytes("d/f", b"x")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO
 from urllib.parse import unquote
 
@@ -242,18 +243,65 @@ class ArtifactRepository:
 
     def copy_tree(self, src_rel: str, dst_rel: str) -> int:
         """Copy a file or directory; on a local disk files are hard-linked (no bytes moved, and deleting
-        the source later leaves the copy intact). Returns the number of files copied."""
+        the source later leaves the copy intact). Returns the number of files copied.
+
+        Only regular files are copied: a symbolic link (to a file or a directory, inside the store or out
+        of it) is skipped, and a source whose own path goes through a link is refused, so a link someone
+        planted on the disk never turns into a registered, downloadable copy of what it points to.
+        A copy that fails part-way leaves what it copied; the caller removes `dst_rel`."""
         src, dst = self.full_path(src_rel), self.full_path(dst_rel)
+        if self.is_local:
+            real = os.path.realpath(src)
+            if real != posixpath.join(self._real_root, clean_relative_path(src_rel)).rstrip("/"):
+                raise InvalidParameter(
+                    f"Artifact path '{src_rel}' goes through a symbolic link: it cannot be copied."
+                )
+            if not os.path.lexists(src):
+                raise NotFound(f"Artifact path '{src_rel}' does not exist.")
+            with _path_conflicts(dst_rel):
+                return _link_tree_local(src, dst)
         if not self.fs.exists(src):
             raise NotFound(f"Artifact path '{src_rel}' does not exist.")
-        if self.is_local:
-            return _link_tree_local(src, dst)
         files = [src] if self.fs.isfile(src) else self.fs.find(src)
         for f in files:
             target = dst if f == src else posixpath.join(dst, posixpath.relpath(f, src))
             self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
             self.fs.copy(f, target)
         return len(files)
+
+    def last_modified(self, rel: str) -> float | None:
+        """When `rel` or anything under it was last created (seconds since the epoch), None when unknown.
+        Locally: a directory's newest mtime over its tree (a directory changes whenever an entry is added),
+        a file's ctime (a hard link keeps its source's mtime, but linking changes the ctime); elsewhere
+        the newest file's modification time."""
+        path = self.full_path(rel)
+        if self.is_local:
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                return None
+            if not stat.S_ISDIR(st.st_mode):
+                return st.st_ctime
+            return max(os.stat(dirpath).st_mtime for dirpath, _dirs, _files in os.walk(path))
+        times = [t for info in self.fs.find(path, detail=True).values() if (t := _info_time(info)) is not None]
+        return max(times) if times else None
+
+
+def _info_time(info: dict[str, object]) -> float | None:
+    """A file's modification (or creation) time from an fsspec info dict, whichever key the store uses:
+    a datetime (s3fs LastModified), an ISO string (gcsfs updated) or epoch seconds."""
+    for key in ("LastModified", "last_modified", "mtime", "updated", "created"):
+        value = info.get(key)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    return None
 
 
 def _list_dir_local(path: str) -> list[ArtifactEntry]:
@@ -279,22 +327,36 @@ def _list_dir_local(path: str) -> list[ArtifactEntry]:
 
 def _link_tree_local(src: str, dst: str) -> int:
     def link_or_copy(s: str, d: str) -> None:
+        # Never through a link: a link swapped in after the walk is linked as itself, not its target.
         try:
-            os.link(s, d)
-        except OSError:
-            shutil.copy2(s, d)
+            os.link(s, d, follow_symlinks=False)
+        except OSError as err:
+            if err.errno == errno.ENAMETOOLONG:
+                raise
+            shutil.copy2(s, d, follow_symlinks=False)
 
-    if os.path.isfile(src):
+    def regular(path: str) -> bool:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+
+    if not os.path.isdir(src) or os.path.islink(src):
+        if not regular(src):
+            raise InvalidParameter("Only regular files and directories can be copied.")
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         link_or_copy(src, dst)
         return 1
     count = 0
-    for dirpath, _dirs, files in os.walk(src):
+
+    def fail(err: OSError) -> None:
+        raise err
+
+    # followlinks=False: a linked directory is listed but never entered; linked files are skipped below.
+    for dirpath, _dirs, files in os.walk(src, onerror=fail, followlinks=False):
         target_dir = os.path.join(dst, os.path.relpath(dirpath, src))
         os.makedirs(target_dir, exist_ok=True)
         for name in files:
-            if is_temp_name(name):
+            path = os.path.join(dirpath, name)
+            if is_temp_name(name) or not regular(path):
                 continue
-            link_or_copy(os.path.join(dirpath, name), os.path.join(target_dir, name))
+            link_or_copy(path, os.path.join(target_dir, name))
             count += 1
     return count

@@ -14,6 +14,7 @@ from typing import Any
 from regista.errors import AlreadyExists, InvalidParameter, NotFound
 from regista.server.artifacts.uris import to_uri
 from regista.server.services import authz
+from regista.server.services.artifacts import experiment_location
 from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.tracking_validation import (
@@ -102,9 +103,11 @@ def create_experiment(
         validate_tag(key, value, value_limit=MAX_EXPERIMENT_TAG_VAL_LENGTH)
     if store.find_experiment_by_name(ctx.conn, name) is not None:
         raise AlreadyExists(f"Experiment(name={name}) already exists.")
+    # Checked before anything is written: a refused location leaves no experiment behind.
+    location = experiment_location(ctx, artifact_location) if artifact_location else None
     now = now_ms()
     experiment_id = store.insert_experiment(ctx.conn, name, now)
-    location = artifact_location or to_uri(str(experiment_id))
+    location = location or to_uri(str(experiment_id))
     store.update_experiment(ctx.conn, experiment_id, artifact_location=location)
     store.set_tags(ctx.conn, experiment_id, [(k, v or "") for k, v in tags])
     authz.grant_creator(ctx, authz.EXPERIMENTS, experiment_id)

@@ -4,13 +4,16 @@ Registration makes a version independent of the run it came from: when the sourc
 artifact store (`models:/<model_id>`, `models:/<name>/<version>`, `runs:/<run_id>/<path>`,
 `mlflow-artifacts:/...` or `http(s)://.../api/2.0/mlflow-artifacts/artifacts/...`), the files are copied
 into registry-managed storage (`_registry/<uuid>`) and served from there by get-download-uri.
-Sources outside our store (another bucket, a path on the client's machine) cannot be copied by this
-server; they are kept as given and get-download-uri returns them unchanged.
+Every store path goes through artifacts/uris.store_path (ADR 0004); the caller must be able to read the
+path where it is, by its owner looked up from the path. The whole store and the registry's own storage are
+never sources (only `models:/<name>/<version>` copies a registry copy again).
+Sources outside our store (another bucket) cannot be copied by this server; they are kept as given and
+get-download-uri returns them unchanged. Local paths are accepted only inside the source run's own local
+artifact directory, as the official server does, and loopback, link-local and metadata hosts never.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +21,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from regista.errors import InvalidParameter, NotFound
-from regista.server.artifacts.uris import to_relative_path
+from regista.server.artifacts.external import forbidden_host, is_local, local_path, path_within
+from regista.server.artifacts.uris import is_registry_path, store_path, within
 from regista.server.services import authz
 from regista.server.services.context import Context
 from regista.server.services.registry_rules import STAGE_BY_LOWER
@@ -29,6 +33,9 @@ from regista.server.stores.logged_models import find_logged_model
 from regista.server.stores.runs import find_run
 
 _VERSION_RE = re.compile(r"^\d+$")
+_LOCAL_SOURCE = ("To use a local path as a model version source, the run_id request parameter has to be "
+                 "specified and the local path has to be contained within the artifact directory of the run "
+                 "specified by the run_id.")
 
 
 @dataclass(frozen=True)
@@ -42,9 +49,9 @@ class ResolvedSource:
     storage_location: str | None
     # Whether `model_id` names a logged model of this server (its mlflow.modelVersions tag is kept).
     logged_model_known: bool = False
-    # Whether the caller's read access to the run, logged model or version that owns `copy_from` was
-    # checked here; otherwise the copy is authorized by its path (services/artifacts.authorize_path).
-    owner_checked: bool = False
+    # The canonical store path the source names, copied or not: the caller must be allowed to read it
+    # where it is (services/artifacts.authorize_path looks its owner up from the path itself).
+    store_path: str | None = None
 
 
 def _require_source_experiment(ctx: Context, experiment_id: int) -> None:
@@ -67,16 +74,47 @@ def _reject_traversal(source: str) -> None:
         )
 
 
-def _within(rel: str, root: str | None) -> bool:
-    if root is None:
-        return False
-    root = root.strip("/")
-    rel = rel.strip("/")
-    return bool(root) and (rel == root or rel.startswith(root + "/"))
+def _store_rel(source: str, uri: str, *, allow_registry: bool = False) -> str | None:
+    """The canonical store path `uri` names (None outside the store), as a source may use it: never the
+    whole store, and inside the registry's own storage only for a registered version's copy."""
+    try:
+        rel = store_path(uri)
+    except InvalidParameter as err:
+        raise invalid_source(source, err.message) from None
+    if rel == "":
+        raise invalid_source(source, "The whole artifact store cannot be a source: it contains the "
+                             "registry's own storage.")
+    if rel is not None and is_registry_path(rel) and not allow_registry:
+        raise invalid_source(source, "The registry's own storage (_registry/) is not a valid source: "
+                             "register a version's files again with models:/<name>/<version>.")
+    return rel
 
 
 def _exists(ctx: Context, rel: str) -> bool:
     return ctx.artifacts.is_dir(rel) or ctx.artifacts.is_file(rel)
+
+
+def _check_external(ctx: Context, source: str, run_id: str | None, logged: Any) -> None:
+    """A source outside the store is kept as a reference, except a local path outside the run's (or logged
+    model's) own local artifact directory, and hosts no model lives on."""
+    if is_local(source):
+        root = None
+        if logged is not None:
+            root = logged.artifact_location
+        elif run_id:
+            run = find_run(ctx.conn, run_id)
+            if run is not None:
+                _require_source_experiment(ctx, run.experiment_id)
+                root = run.artifact_uri
+        path = local_path(source)
+        root_path = local_path(root) if root is not None and is_local(root) else None
+        if path is None or root_path is None or not path_within(path, root_path):
+            raise invalid_source(source, _LOCAL_SOURCE)
+        return
+    host = forbidden_host(source)
+    if host is not None:
+        raise invalid_source(source, f"'{host}' is a loopback, link-local or metadata address, which no "
+                             "model version may point to.")
 
 
 def resolve_source(ctx: Context, source: str, run_id: str | None, model_id: str | None) -> ResolvedSource:
@@ -84,7 +122,10 @@ def resolve_source(ctx: Context, source: str, run_id: str | None, model_id: str 
     if not source:
         raise invalid_source(source, "The source must not be empty.")
     _reject_traversal(source)
-    parsed = urlparse(source)
+    try:
+        parsed = urlparse(source)
+    except ValueError:
+        raise invalid_source(source, "It is not a valid URI.") from None
     scheme = parsed.scheme.lower()
     if scheme == "models":
         if parsed.netloc:
@@ -95,27 +136,32 @@ def resolve_source(ctx: Context, source: str, run_id: str | None, model_id: str 
         return _from_logged_model(ctx, source, ref, run_id, model_id)
     if scheme == "runs":
         return _from_run(ctx, source, parsed, run_id, model_id)
-    rel = to_relative_path(source)
+    rel = _store_rel(source, source)
     logged = _logged_model_or_400(ctx, source, model_id) if model_id else None
     if logged is not None:
         _require_source_experiment(ctx, logged.experiment_id)
     if rel is None:
+        _check_external(ctx, source, run_id, logged)
         run_id = run_id or (logged.source_run_id if logged is not None else None)
         return ResolvedSource(source, run_id, model_id, None, None, logged is not None)
     if logged is not None:
-        if not _within(rel, to_relative_path(logged.artifact_location)):
+        root = _store_rel(source, logged.artifact_location)
+        if root is None or not within(rel, root):
             raise invalid_source(source, "The model_id request parameter must identify the resource that "
                                  "contains the source.")
         run_id = run_id or logged.source_run_id
     elif run_id:
         run = find_run(ctx.conn, run_id)
-        if run is None or not _within(rel, to_relative_path(run.artifact_uri)):
+        if run is None:
             raise invalid_source(source, "The run_id request parameter must identify the resource that "
                                  "contains the source.")
         _require_source_experiment(ctx, run.experiment_id)
+        root = _store_rel(source, run.artifact_uri)
+        if root is None or not within(rel, root):
+            raise invalid_source(source, "The run_id request parameter must identify the resource that "
+                                 "contains the source.")
     copy_from = rel if _exists(ctx, rel) else None
-    return ResolvedSource(source, run_id, model_id, copy_from, None, logged is not None,
-                          owner_checked=logged is not None or bool(run_id))
+    return ResolvedSource(source, run_id, model_id, copy_from, None, logged is not None, store_path=rel)
 
 
 def _logged_model_or_400(ctx: Context, source: str, model_id: str) -> Any:
@@ -134,13 +180,13 @@ def _from_logged_model(
                              "contains the source.")
     logged = _logged_model_or_400(ctx, source, ref)
     _require_source_experiment(ctx, logged.experiment_id)
-    rel = to_relative_path(logged.artifact_location)
     run_id = run_id or logged.source_run_id
+    rel = _store_rel(source, logged.artifact_location)
     if rel is None:
         return ResolvedSource(source, run_id, ref, None, logged.artifact_location, True)
     copy_from = rel if _exists(ctx, rel) else None
     return ResolvedSource(source, run_id, ref, copy_from, None if copy_from else logged.artifact_location, True,
-                          owner_checked=True)
+                          store_path=rel)
 
 
 def _from_run(ctx: Context, source: str, parsed: Any, run_id: str | None, model_id: str | None) -> ResolvedSource:
@@ -154,20 +200,19 @@ def _from_run(ctx: Context, source: str, parsed: Any, run_id: str | None, model_
     run = find_run(ctx.conn, source_run_id)
     if run is not None:
         _require_source_experiment(ctx, run.experiment_id)
-        root = to_relative_path(run.artifact_uri)
-        if root is not None:
-            rel = posixpath.join(root, sub) if sub else root
-            if _exists(ctx, rel):
-                return ResolvedSource(source, source_run_id, None, rel, None, owner_checked=True)
+        # The path below the run's artifact root, joined the way the client resolves runs:/ URIs.
+        rel = _store_rel(source, f"{run.artifact_uri.rstrip('/')}/{sub}" if sub else run.artifact_uri)
+        if rel is not None and _exists(ctx, rel):
+            return ResolvedSource(source, source_run_id, None, rel, None, store_path=rel)
         if sub:
             # MLflow 3 logs models as logged models, not run artifacts: runs:/<run>/<name> means the
             # run's logged model called <name> (what the client itself resolves it to).
             logged = mv_store.find_logged_model_by_run_and_name(ctx.conn, source_run_id, sub)
             if logged is not None:
-                lrel = to_relative_path(logged.artifact_location)
+                lrel = _store_rel(source, logged.artifact_location)
                 if lrel is not None and _exists(ctx, lrel):
                     return ResolvedSource(source, source_run_id, logged.model_id, lrel, None, True,
-                                          owner_checked=True)
+                                          store_path=lrel)
     return ResolvedSource(source, source_run_id, None, None, None)
 
 
@@ -193,11 +238,11 @@ def _from_registered_version(
         raise invalid_source(source, "The run_id and model_id request parameters must match the "
                              "referenced model version.")
     location = src.storage_location or src.source
-    rel = to_relative_path(location)
+    rel = _store_rel(source, location, allow_registry=True)
     copy_from = rel if rel is not None and _exists(ctx, rel) else None
     return ResolvedSource(
         f"models:/{name}/{version}", src.run_id, src.model_id, copy_from,
-        None if copy_from else location, src.model_id is not None, owner_checked=True,
+        None if copy_from else location, src.model_id is not None, store_path=rel,
     )
 
 
@@ -222,7 +267,10 @@ def registry_copies(locations: Sequence[str | None]) -> list[str]:
     """The repository paths among `locations` that are registry-managed copies (safe to delete)."""
     out = []
     for loc in locations:
-        rel = to_relative_path(loc) if loc else None
-        if rel and rel.startswith("_registry/"):
+        try:
+            rel = store_path(loc) if loc else None
+        except InvalidParameter:
+            continue
+        if rel and is_registry_path(rel) and rel.count("/") == 1:
             out.append(rel)
     return out

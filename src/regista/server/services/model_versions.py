@@ -16,7 +16,7 @@ from typing import Any
 
 from regista.errors import InvalidParameter
 from regista.schemas.mlflow.model_versions import CreateModelVersion, SearchModelVersions, model_version_json
-from regista.server.artifacts.uris import to_uri
+from regista.server.artifacts.uris import REGISTRY_ROOT, to_uri
 from regista.server.services import authz
 from regista.server.services.artifacts import authorize_path
 from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
@@ -119,18 +119,18 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
         if not ctx.principal.is_admin:
             checked_rm_id = authorized_model(reader, req.name, CAN_EDIT).id
         resolved = resolve_source(reader, req.source, req.run_id or None, req.model_id or None)
-        if resolved.copy_from is not None and not resolved.owner_checked:
+        if resolved.store_path is not None:
             # The copy makes the files downloadable by the new version's readers: the caller must be
-            # allowed to read them where they are (their experiment, or the registered model they
-            # were copied for), or registering would leak another team's model files.
-            authorize_path(reader, resolved.copy_from, write=False)
+            # allowed to read them where they are, by the owner of the path itself (their experiment, or
+            # the registered model they were copied for), whatever run or model the request names.
+            authorize_path(reader, resolved.store_path, write=False)
     copy_rel = None
     storage = resolved.storage_location
-    if resolved.copy_from is not None:
-        copy_rel = f"_registry/{uuid.uuid4().hex}"
-        ctx.artifacts.copy_tree(resolved.copy_from, copy_rel)
-        storage = to_uri(copy_rel)
     try:
+        if resolved.copy_from is not None:
+            copy_rel = f"{REGISTRY_ROOT}/{uuid.uuid4().hex}"
+            ctx.artifacts.copy_tree(resolved.copy_from, copy_rel)
+            storage = to_uri(copy_rel)
         now = now_ms()
         allocated = rm_store.allocate_version(ctx.conn, req.name, now)
         if allocated is None:
@@ -156,8 +156,13 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
              "model_id": resolved.model_id, "tags": tags, "description": req.description},
         )
     except BaseException:
+        # Whatever failed (the copy half-way, a check, an insert), the request removes its own copy. A
+        # failure of the commit itself, after this returns, is left to the orphan sweep (registry_storage).
         if copy_rel is not None:
-            ctx.artifacts.delete(copy_rel)
+            try:
+                ctx.artifacts.delete(copy_rel)
+            except OSError:
+                pass  # the original error matters more; the sweep removes what is left
         raise
     return version_views(ctx, [(req.name, row)], {})[0]
 

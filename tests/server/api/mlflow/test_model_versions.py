@@ -71,9 +71,14 @@ class TestCreateModelVersion:
 
     def test_foreign_sources_are_kept_as_is(self, mlflow_client, model):
         mlflow_client.create_model_version(model, "s3://someone-else/model")
-        mlflow_client.create_model_version(model, "/home/me/local/model")
         assert mlflow_client.get_model_version_download_uri(model, "1") == "s3://someone-else/model"
-        assert mlflow_client.get_model_version_download_uri(model, "2") == "/home/me/local/model"
+
+    def test_a_local_source_needs_its_runs_local_artifact_directory(self, server_url, mlflow_client, model):
+        # As the official server: a path on disk is a source only inside the run's own local artifacts.
+        resp = call(server_url, "POST", "/model-versions/create", {"name": model, "source": "/home/me/local/model"})
+        status, code, message = error(resp)
+        assert (status, code) == (400, "INVALID_PARAMETER_VALUE")
+        assert "To use a local path as a model version source" in message
 
     def test_store_source_is_copied_into_registry_storage(self, live_server, mlflow_client, model, unique):
         put_files(live_server, f"scratch-{unique}/model")

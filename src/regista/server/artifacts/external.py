@@ -1,0 +1,86 @@
+"""Locations outside the artifact store: paths on a client's disk, and hosts no model or artifact lives on.
+
+The server never reads or connects to either (it copies only from its own store); these checks keep
+registered versions and experiments from pointing their clients at them (ADR 0004).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import socket
+from urllib.parse import unquote, urlsplit
+
+# Cloud instance-metadata and similar internal names (link-local and loopback addresses are checked by
+# value). Compared without a trailing dot and case-insensitively.
+_METADATA_NAMES = frozenset({
+    "localhost", "metadata", "metadata.google.internal", "metadata.goog", "instance-data",
+    "instance-data.ec2.internal", "metadata.azure.com", "metadata.packet.net", "metadata.platformequinix.com",
+})
+# Metadata services outside the link-local ranges (AWS over IPv6, Alibaba Cloud, Azure's wire server).
+_METADATA_ADDRESSES = frozenset({
+    ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200"),
+    ipaddress.ip_address("168.63.129.16"),
+})
+
+
+def is_local(uri: str) -> bool:
+    """A path on some machine's disk: no scheme, `file:`, or a Windows drive letter (`C:\\models`)."""
+    try:
+        scheme = urlsplit(uri).scheme
+    except ValueError:
+        return False
+    return scheme in ("", "file") or len(scheme) == 1
+
+
+def local_path(uri: str) -> str | None:
+    """The path a local URI names; None for `file://<remote host>/...` (not a local path at all)."""
+    parts = urlsplit(uri)
+    if parts.scheme != "file":
+        return uri
+    if parts.netloc not in ("", "localhost", "127.0.0.1"):
+        return None
+    return unquote(parts.path)
+
+
+def path_within(path: str, root: str) -> bool:
+    """Whether absolute local path `path` is `root` or below it (lexically; `..` is refused before)."""
+    path, root = posixpath.normpath(path), posixpath.normpath(root)
+    return posixpath.isabs(path) and (path == root or path.startswith(root.rstrip("/") + "/"))
+
+
+def forbidden_host(uri: str) -> str | None:
+    """The host `uri` addresses when it is a loopback, link-local, unspecified or metadata address (in any
+    spelling: decimal, hexadecimal or octal IPv4, IPv4-mapped IPv6, a metadata host name); else None."""
+    try:
+        host = urlsplit(uri).hostname
+    except ValueError:
+        return uri
+    if not host:
+        return None
+    name = host.rstrip(".").lower()
+    if name in _METADATA_NAMES or name.endswith(".localhost"):
+        return host
+    address = _address(name)
+    if address is None:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if (address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast
+            or address in _METADATA_ADDRESSES):
+        return host
+    return None
+
+
+def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if name and all(c in "0123456789abcdefx." for c in name):
+        # The forms inet_aton accepts (and HTTP clients resolve): 2852039166, 0xa9fea9fe, 0251.0376.0251.0376.
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
+    return None

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from regista.errors import InvalidParameter, NotFound
+from regista.schemas.numbers import is_ascii_int
 from regista.server.services import authz
 from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
@@ -155,7 +156,7 @@ def get_logged_model(ctx: Context, model_id: str | None, allow_deleted: bool = F
 
 def _status(status: str | int | None) -> str:
     text = "" if status is None else str(status).upper()
-    if text.isdigit() and int(text) < len(STATUSES):
+    if is_ascii_int(text) and 0 <= int(text) < len(STATUSES):
         text = STATUSES[int(text)]
     if text not in STATUSES[1:]:
         raise InvalidParameter(

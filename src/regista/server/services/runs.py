@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from regista.errors import InvalidParameter, NotFound
+from regista.schemas.numbers import is_ascii_int
 from regista.server.services import authz
 from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
@@ -209,7 +210,7 @@ def _status(status: str | int | None) -> str | None:
     if status is None or status == "":
         return None
     text = str(status).upper()
-    if text.isdigit() and 1 <= int(text) <= len(RUN_STATUSES):
+    if is_ascii_int(text) and 1 <= int(text) <= len(RUN_STATUSES):
         return RUN_STATUSES[int(text) - 1]
     if text not in RUN_STATUSES:
         raise InvalidParameter(f"Invalid run status '{status}'. Valid values are {list(RUN_STATUSES)}.")

@@ -7,6 +7,7 @@ import posixpath
 import re
 
 from regista.errors import InvalidParameter
+from regista.schemas.numbers import INT32_MAX, INT32_MIN, IntegerValueError, to_int
 
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VAL_LENGTH = 6000
@@ -139,10 +140,12 @@ def parse_experiment_id(experiment_id: str | int | None, path: str = "experiment
     if experiment_id is None or experiment_id == "":
         raise InvalidParameter(f"Missing value for required parameter '{path}'.")
     try:
-        return int(experiment_id)
-    except (TypeError, ValueError):
+        # Ids are INTEGER columns: ASCII digits within int32 (a larger id cannot exist, and must not
+        # reach the database, where it would be an overflow error).
+        return to_int(experiment_id, INT32_MIN, INT32_MAX)
+    except IntegerValueError as err:
         raise InvalidParameter(
-            f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer."
+            f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer: {err.reason}"
         ) from None
 
 

@@ -57,6 +57,7 @@ _SQLITE_INPUT_ERRORS = (
     "parser stack overflow",
     "like or glob pattern too complex",
     "string or blob too big",
+    "at most 64 tables in a join",
 )
 # PostgreSQL SQLSTATEs worth retrying: serialization failure, deadlock, lock not available, shutdown,
 # connection problems (class 08) and insufficient resources (class 53).

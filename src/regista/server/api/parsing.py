@@ -26,11 +26,25 @@ def _list_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(names)
 
 
+# Location entries pydantic adds for the members of a union field (`str | Int32`), not field names.
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict"})
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if isinstance(p, int) or (p not in _UNION_TAGS and "[" not in p)]
+    return ".".join(parts) or "body"
+
+
 def validation_message(err: ValidationError) -> str:
     """MLflow's wording: "Missing value for required parameter 'x'." / "Invalid value v for parameter 'x'
     supplied: ..." (for a value of the wrong JSON type, MLflow's exact "Hint: Value was of type" text)."""
-    first = err.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "body"
+    errors = err.errors()
+    first = errors[0]
+    field = _field_path(first["loc"])
+    # A union field reports one error per member: a specific one (out of range) beats "wrong type".
+    first = next(
+        (e for e in errors if _field_path(e["loc"]) == field and not e["type"].endswith("_type")), first
+    )
     kind = first["type"]
     if kind == "missing":
         return f"Missing value for required parameter '{field}'."

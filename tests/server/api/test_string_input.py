@@ -118,3 +118,35 @@ class TestWrongJsonTypes:
         body = {"run_id": world.run_id, "tags": [{"key": "t", "value": 5}]}
         message = assert_error(world.post("/runs/log-batch", body), 400, "INVALID_PARAMETER_VALUE")["message"]
         assert "parameter 'tags.0.value'" in message
+
+
+class TestColumnLengths:
+    """Values longer than their column: the same 400 on SQLite (which would store them) and PostgreSQL."""
+
+    def test_experiment_artifact_location(self, world: World) -> None:
+        name = f"long-location-{uuid.uuid4().hex[:8]}"
+        r = world.post("/experiments/create", {"name": name, "artifact_location": "s3://b/" + "x" * 2000})
+        assert "Invalid artifact path length" in assert_error(r, 400, "INVALID_PARAMETER_VALUE")["message"]
+        assert name not in world.experiment_names()
+
+    @pytest.mark.parametrize(("field", "length"), [("run_name", 251), ("user_id", 257)])
+    def test_create_run(self, world: World, field: str, length: int) -> None:
+        before = len(world.post("/runs/search", {"experiment_ids": [world.experiment_id]}).json()["runs"])
+        r = world.post("/runs/create", {"experiment_id": world.experiment_id, field: "r" * length})
+        assert f"'{field}' exceeds the maximum length" in assert_error(r, 400, "INVALID_PARAMETER_VALUE")["message"]
+        after = len(world.post("/runs/search", {"experiment_ids": [world.experiment_id]}).json()["runs"])
+        assert after == before
+
+    @pytest.mark.parametrize(("path", "body"), [
+        ("/runs/update", {"run_name": "r" * 251}),
+        ("/runs/set-tag", {"key": "mlflow.runName", "value": "r" * 251}),
+        ("/runs/log-batch", {"tags": [{"key": "mlflow.runName", "value": "r" * 251}]}),
+    ])
+    def test_renaming_a_run(self, world: World, path: str, body: dict) -> None:
+        name = world.get("/runs/get", run_id=world.run_id).json()["run"]["info"]["run_name"]
+        assert_error(world.post(path, {"run_id": world.run_id, **body}), 400, "INVALID_PARAMETER_VALUE")
+        assert world.get("/runs/get", run_id=world.run_id).json()["run"]["info"]["run_name"] == name
+
+    def test_logged_model_name(self, world: World) -> None:
+        r = world.post("/logged-models", {"experiment_id": world.experiment_id, "name": "m" * 501})
+        assert "'name' exceeds the maximum length" in assert_error(r, 400, "INVALID_PARAMETER_VALUE")["message"]

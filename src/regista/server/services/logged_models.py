@@ -19,10 +19,12 @@ from regista.server.services.context import Context
 from regista.server.services.experiments import active_experiment_location
 from regista.server.services.run_names import random_run_name
 from regista.server.services.tracking_validation import (
+    MAX_LOGGED_MODEL_NAME_LENGTH,
     MAX_PARAM_VAL_LENGTH,
     MAX_TAG_VAL_LENGTH,
     metric_value_json,
     parse_experiment_id,
+    validate_length,
     validate_max_results,
     validate_param,
     validate_tag,
@@ -125,6 +127,7 @@ def create_logged_model(
 ) -> dict[str, Any]:
     """A PENDING model whose files go under <experiment location>/models/<model_id>/artifacts."""
     eid = parse_experiment_id(experiment_id)
+    validate_length("name", MAX_LOGGED_MODEL_NAME_LENGTH, name)
     param_pairs, tag_pairs = _pairs(params, "param"), _pairs(tags, "tag")
     location = active_experiment_location(ctx, eid)
     model_id = f"m-{uuid.uuid4().hex}"

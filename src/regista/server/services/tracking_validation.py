@@ -78,6 +78,23 @@ def validate_length(entity: str, limit: int, value: str | None) -> None:
         raise InvalidParameter(f"'{entity}' exceeds the maximum length of {limit} characters")
 
 
+# Lengths of the columns these values land in, checked here so that SQLite (which would store anything)
+# and PostgreSQL (which would refuse) answer the same 400.
+MAX_RUN_NAME_LENGTH = 250
+MAX_RUN_USER_ID_LENGTH = 256
+MAX_LOGGED_MODEL_NAME_LENGTH = 500
+MAX_ARTIFACT_LOCATION_LENGTH = 2000
+
+
+def validate_artifact_location_length(location: str | None) -> None:
+    """MLflow's wording (its limit is configurable; ours is the column's)."""
+    if location is not None and len(location) > MAX_ARTIFACT_LOCATION_LENGTH:
+        raise InvalidParameter(
+            "Invalid artifact path length. The length of the artifact path cannot be greater than "
+            f"{MAX_ARTIFACT_LOCATION_LENGTH} characters."
+        )
+
+
 def validate_param(key: str | None, value: str | None, path: str = "") -> None:
     validate_name(key, f"{path}.key" if path else "key")
     validate_length("Param key", MAX_ENTITY_KEY_LENGTH, key)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import uuid
 
+import httpx
 import pytest
 
+from tests.fixtures.identities import ADMIN_TOKEN
 from tests.fixtures.wire import assert_error
 from tests.server.api.bad_input_world import World, build_world
 
@@ -166,3 +168,11 @@ class TestSearchModelVersions:
     def test_page_token_offset_out_of_range_is_400(self, world: World, offset: int) -> None:
         token = base64.b64encode(b'{"offset": %d}' % offset).decode()
         invalid(world.get("/model-versions/search", page_token=token))
+
+
+class TestCreateToken:
+    @pytest.mark.parametrize("lifetime", [2**62, 2**63 - 1, str(2**63), "٣"])
+    def test_lifetime_beyond_the_expiry_column_is_400(self, auth_server, lifetime: object) -> None:  # type: ignore[no-untyped-def]
+        r = httpx.post(f"{auth_server.url}/api/2.0/token/create", json={"lifetime_seconds": lifetime},
+                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        invalid(r)

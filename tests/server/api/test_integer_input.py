@@ -176,3 +176,14 @@ class TestCreateToken:
         r = httpx.post(f"{auth_server.url}/api/2.0/token/create", json={"lifetime_seconds": lifetime},
                        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         invalid(r)
+
+
+class TestScimIdentityIds:
+    def test_unicode_digits_do_not_resolve_to_an_identity(self, auth_server) -> None:  # type: ignore[no-untyped-def]
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        scim = f"{auth_server.url}/api/2.0/preview/scim/v2"
+        admin_id = httpx.get(f"{scim}/Me", headers=headers).json()["id"]
+        assert httpx.get(f"{scim}/Users/{admin_id}", headers=headers).status_code == 200
+        arabic = "".join(chr(0x660 + int(d)) for d in str(admin_id))
+        for bad in (arabic, str(2**31 + int(admin_id)), str(2**64)):
+            assert_error(httpx.get(f"{scim}/Users/{bad}", headers=headers), 404, "RESOURCE_DOES_NOT_EXIST")

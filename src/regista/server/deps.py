@@ -26,7 +26,9 @@ def current_principal(request: Request) -> Principal:
 def request_context(request: Request, write: bool) -> Context:
     """A Context for this request; its transaction opens on first use (see UnitOfWork)."""
     state = request.app.state
-    uow = UnitOfWork(state.engine, write=write, write_lock=state.write_lock)
+    uow = UnitOfWork(
+        state.engine, write=write, write_lock=state.write_lock, busy_timeout_s=state.settings.sqlite_busy_timeout_s
+    )
     return Context(uow, current_principal(request), state.artifacts, state.settings, state.authenticator)
 
 

@@ -37,7 +37,8 @@ class Settings:
     workers: int = 1
     # Apply pending migrations at start (the embedded default); when false an old schema is refused.
     auto_migrate: bool = True
-    # Seconds a SQLite writer waits for the lock before the request fails with a retryable 503.
+    # Seconds a SQLite writer waits for the lock in all (REGISTA_SQLITE_BUSY_TIMEOUT) before the request
+    # fails with a retryable 503.
     sqlite_busy_timeout_s: float = 30.0
     # Require a token on every request. None means "automatic": on unless the server listens on loopback only.
     auth: bool | None = None
@@ -78,6 +79,8 @@ class Settings:
             env["artifacts_destination"] = os.environ["REGISTA_ARTIFACTS_DESTINATION"]
         if "REGISTA_WORKERS" in os.environ:
             env["workers"] = int(os.environ["REGISTA_WORKERS"])
+        if "REGISTA_SQLITE_BUSY_TIMEOUT" in os.environ:
+            env["sqlite_busy_timeout_s"] = float(os.environ["REGISTA_SQLITE_BUSY_TIMEOUT"])
         if "REGISTA_AUTO_MIGRATE" in os.environ:
             env["auto_migrate"] = _flag(os.environ["REGISTA_AUTO_MIGRATE"])
         if os.environ.get("REGISTA_AUTH"):

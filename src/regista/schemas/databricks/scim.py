@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from regista.schemas.base import Message
+from regista.schemas.numbers import Int32
 
 
 class ComplexValue(Message):
@@ -58,8 +59,8 @@ class PatchBody(Message):
 
 class ListQuery(Message):
     filter: str | None = None
-    start_index: int | None = Field(None, alias="startIndex")
-    count: int | None = None
+    start_index: Int32 | None = Field(None, alias="startIndex")
+    count: Int32 | None = None
     sort_by: str | None = Field(None, alias="sortBy")
     sort_order: str | None = Field(None, alias="sortOrder")
     # Accepted for compatibility; every attribute is always returned.

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from regista.schemas.base import Message
+from regista.schemas.numbers import Int32, Int64
 
 
 class CreateToken(Message):
-    lifetime_seconds: int | None = None
+    lifetime_seconds: Int64 | None = None
     comment: str | None = None
 
 
@@ -16,10 +17,10 @@ class DeleteToken(Message):
 
 class CreateOboToken(Message):
     application_id: str
-    lifetime_seconds: int | None = None
+    lifetime_seconds: Int64 | None = None
     comment: str | None = None
 
 
 class ListTokens(Message):
-    created_by_id: int | None = None
+    created_by_id: Int32 | None = None
     created_by_username: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from regista.schemas.base import KeyValue, Message
+from regista.schemas.numbers import Int32
 
 
 class CreateExperiment(Message):
@@ -20,11 +21,11 @@ class GetExperimentByName(Message):
 
 
 class SearchExperiments(Message):
-    max_results: int | None = None
+    max_results: Int32 | None = None
     page_token: str | None = None
     filter: str | None = None
     order_by: list[str] = []
-    view_type: str | int | None = None
+    view_type: str | Int32 | None = None
 
 
 class ExperimentRef(Message):

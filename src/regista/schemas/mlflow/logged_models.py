@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from regista.schemas.base import KeyValue, Message
+from regista.schemas.numbers import Int32
 
 
 class CreateLoggedModel(Message):
@@ -20,7 +21,7 @@ class GetLoggedModel(Message):
 
 class FinalizeLoggedModel(Message):
     model_id: str | None = None
-    status: str | int | None = None
+    status: str | Int32 | None = None
 
 
 class SetLoggedModelTags(Message):
@@ -49,6 +50,6 @@ class SearchLoggedModels(Message):
     experiment_ids: list[str] = []
     filter: str | None = None
     datasets: list[DatasetRef] = []
-    max_results: int | None = None
+    max_results: Int32 | None = None
     order_by: list[OrderByField] = []
     page_token: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from regista.schemas.base import Message
+from regista.schemas.numbers import Int32, Int64
 
 
 class MetricIn(Message):
@@ -10,8 +11,8 @@ class MetricIn(Message):
 
     key: str | None = None
     value: float | None = None
-    timestamp: int | None = None
-    step: int | None = 0
+    timestamp: Int64 | None = None
+    step: Int64 | None = 0
     model_id: str | None = None
     dataset_name: str | None = None
     dataset_digest: str | None = None
@@ -21,5 +22,5 @@ class GetMetricHistory(Message):
     run_id: str | None = None
     run_uuid: str | None = None
     metric_key: str | None = None
-    max_results: int | None = None
+    max_results: Int32 | None = None
     page_token: str | None = None

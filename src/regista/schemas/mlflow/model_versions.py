@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from regista.schemas.base import KeyValue, Message
+from regista.schemas.numbers import Int32
 
 
 class CreateModelVersion(Message):
@@ -40,7 +41,7 @@ class TransitionModelVersionStage(Message):
 
 class SearchModelVersions(Message):
     filter: str | None = None
-    max_results: int = 10000
+    max_results: Int32 = 10000
     order_by: list[str] = []
     page_token: str | None = None
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from regista.schemas.base import KeyValue, Message
+from regista.schemas.numbers import Int32
 
 
 class CreateRegisteredModel(Message):
@@ -34,7 +35,7 @@ class DeleteRegisteredModel(Message):
 
 class SearchRegisteredModels(Message):
     filter: str | None = None
-    max_results: int = 100
+    max_results: Int32 = 100
     order_by: list[str] = []
     page_token: str | None = None
 

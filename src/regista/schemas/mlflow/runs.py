@@ -6,6 +6,7 @@ from pydantic import Field
 
 from regista.schemas.base import KeyValue, Message
 from regista.schemas.mlflow.metrics import MetricIn
+from regista.schemas.numbers import Int32, Int64
 
 
 class RunRef(Message):
@@ -23,13 +24,13 @@ class CreateRun(Message):
     experiment_id: str | None = None
     user_id: str | None = None
     run_name: str | None = None
-    start_time: int | None = None
+    start_time: Int64 | None = None
     tags: list[KeyValue] = []
 
 
 class UpdateRun(RunRef):
-    status: str | int | None = None
-    end_time: int | None = None
+    status: str | Int32 | None = None
+    end_time: Int64 | None = None
     run_name: str | None = None
 
 
@@ -77,7 +78,7 @@ class ModelInputIn(Message):
 
 class ModelOutputIn(Message):
     model_id: str | None = None
-    step: int = 0
+    step: Int64 = 0
 
 
 class LogInputs(RunRef):
@@ -92,7 +93,7 @@ class LogOutputs(RunRef):
 class SearchRuns(Message):
     experiment_ids: list[str] = []
     filter: str | None = None
-    run_view_type: str | int | None = None
-    max_results: int | None = None
+    run_view_type: str | Int32 | None = None
+    max_results: Int32 | None = None
     order_by: list[str] = []
     page_token: str | None = None

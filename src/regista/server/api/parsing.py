@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from regista.errors import InvalidParameter, RequestTooLarge
+from regista.schemas.numbers import format_value, invalid_value, type_hint
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,15 +26,31 @@ def _list_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(names)
 
 
+# Location entries pydantic adds for the members of a union field (`str | Int32`), not field names.
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict"})
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if isinstance(p, int) or (p not in _UNION_TAGS and "[" not in p)]
+    return ".".join(parts) or "body"
+
+
 def validation_message(err: ValidationError) -> str:
-    """MLflow's wording: "Missing value for required parameter 'x'" / "Invalid value v for parameter 'x'"."""
-    first = err.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "body"
-    if first["type"] == "missing":
-        return f"Missing value for required parameter '{field}'."
-    return (
-        f"Invalid value {first.get('input')!r} for parameter '{field}' supplied: {first['msg']}"
+    """MLflow's wording: "Missing value for required parameter 'x'." / "Invalid value v for parameter 'x'
+    supplied: ..." (for a value of the wrong JSON type, MLflow's exact "Hint: Value was of type" text)."""
+    errors = err.errors()
+    first = errors[0]
+    field = _field_path(first["loc"])
+    # A union field reports one error per member: a specific one (out of range) beats "wrong type".
+    first = next(
+        (e for e in errors if _field_path(e["loc"]) == field and not e["type"].endswith("_type")), first
     )
+    kind = first["type"]
+    if kind == "missing":
+        return f"Missing value for required parameter '{field}'."
+    value = first.get("input")
+    reason = type_hint(value) if kind.endswith("_type") else first["msg"]
+    return invalid_value(field, value, reason)
 
 
 def parse_message(model: type[M], data: dict[str, Any]) -> M:
@@ -77,7 +94,28 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise InvalidParameter("Malformed request body: not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidParameter("Malformed request body: expected a JSON object.")
+    # JSON must escape NUL, so a body without the escape has none (no walk over every large body).
+    if b"\\u0000" in body:
+        refuse_nul(data)
     return data
+
+
+def refuse_nul(data: Any, path: str = "") -> None:
+    """400 for the first string holding a NUL character: PostgreSQL cannot store one, and refusing it on
+    every backend keeps behaviour the same whichever database runs underneath."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            raise InvalidParameter(
+                f"Invalid value {format_value(data)} for parameter '{path or 'body'}' supplied: "
+                "strings must not contain NUL (\\u0000) characters."
+            )
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            refuse_nul(key, path or "body")
+            refuse_nul(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            refuse_nul(value, f"{path}.{i}")
 
 
 async def request_data(request: Request, list_fields: frozenset[str]) -> dict[str, Any]:
@@ -88,7 +126,11 @@ async def request_data(request: Request, list_fields: frozenset[str]) -> dict[st
     data: dict[str, Any] = {}
     for key in params:
         data[key] = params.getlist(key) if key in list_fields else params[key]
-    return data or await read_json_object(request)
+    if not data:
+        return await read_json_object(request)
+    if b"%00" in request.scope.get("query_string", b""):
+        refuse_nul(data)
+    return data
 
 
 def message(model: type[M]) -> Callable[[Request], Awaitable[M]]:

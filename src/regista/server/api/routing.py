@@ -23,7 +23,7 @@ from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 
-from regista.server.api.parsing import parse_message, request_data
+from regista.server.api.parsing import parse_message, refuse_nul, request_data
 from regista.server.deps import WRITES, request_context
 from regista.server.services.context import Context
 
@@ -97,6 +97,8 @@ def _request_message(endpoint: Callable[..., Any]) -> tuple[Any, bool] | None:
 def _fast_endpoint(endpoint: Callable[..., Any], plan: _Plan) -> Callable[..., Any]:
     async def handle(request: Request) -> Any:
         kwargs: dict[str, Any] = {name: request.path_params[name] for name in plan.path_params}
+        if plan.path_params:
+            refuse_nul(kwargs)
         if plan.message_param is not None:
             data = await request_data(request, plan.list_fields)
             kwargs[plan.message_param] = parse_message(plan.message_model, data)

@@ -21,6 +21,7 @@ from regista.server.services.tracking_validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
     parse_experiment_id,
+    validate_artifact_location_length,
     validate_max_results,
     validate_tag,
 )
@@ -99,6 +100,7 @@ def create_experiment(
 ) -> str:
     """Create an experiment; its artifacts default to mlflow-artifacts:/<id>. Returns the new id."""
     name = _validate_name(name)
+    validate_artifact_location_length(artifact_location)
     for key, value in tags:
         validate_tag(key, value, value_limit=MAX_EXPERIMENT_TAG_VAL_LENGTH)
     if store.find_experiment_by_name(ctx.conn, name) is not None:

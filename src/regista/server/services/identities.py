@@ -23,6 +23,7 @@ from regista.schemas.databricks.scim import (
     ServicePrincipalBody,
     UserBody,
 )
+from regista.schemas.numbers import int_or_none
 from regista.server.services import authz
 from regista.server.services.authentication import ADMINS_GROUP, USERS_GROUP, now_ms
 from regista.server.services.bootstrap import ADMIN_USER
@@ -49,7 +50,8 @@ def require_admin(ctx: Context) -> None:
 
 
 def _row(ctx: Context, kind: str, identity_id: str) -> Any:
-    row = store.get_identity(ctx.conn, int(identity_id)) if identity_id.isdigit() else None
+    number = int_or_none(identity_id, 0)
+    row = store.get_identity(ctx.conn, number) if number is not None else None
     if row is None or row.kind != kind:
         raise NotFound(f"{_NOUNS[kind]} {identity_id} does not exist.")
     return row
@@ -152,9 +154,10 @@ def _referenced(ctx: Context, values: Iterable[ComplexValue | dict[str, Any]], k
     raw_ids = []
     for v in values:
         value = v.value if isinstance(v, ComplexValue) else (v or {}).get("value") if isinstance(v, dict) else None
-        if value is None or not str(value).isdigit():
+        number = int_or_none(value, 0)
+        if number is None:
             raise InvalidParameter(f"Invalid member reference {value!r}: expected an identity id.")
-        raw_ids.append(int(value))
+        raw_ids.append(number)
     ids = list(dict.fromkeys(raw_ids))
     rows = {r.id: r for r in store.get_identities(ctx.conn, ids)}
     for i in ids:
@@ -352,9 +355,9 @@ def _apply(ctx: Context, row: Any, op: str, path: str, value: Any) -> None:
     match = _VALUE_FILTER.match(path)
     if match:
         path, raw = match.group(1), match.group(2)
-        if not raw.isdigit():
+        selected = int_or_none(raw, 0)
+        if selected is None:
             raise InvalidParameter(f"Invalid PATCH path {path!r}: the value filter needs an identity id.")
-        selected = int(raw)
     attribute = path.lower()
     if attribute in _IGNORED:
         return

@@ -12,16 +12,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from regista.errors import InvalidParameter, NotFound
+from regista.schemas.numbers import is_ascii_int
 from regista.server.services import authz
 from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.experiments import active_experiment_location
 from regista.server.services.run_names import random_run_name
 from regista.server.services.tracking_validation import (
+    MAX_LOGGED_MODEL_NAME_LENGTH,
     MAX_PARAM_VAL_LENGTH,
     MAX_TAG_VAL_LENGTH,
     metric_value_json,
     parse_experiment_id,
+    validate_length,
     validate_max_results,
     validate_param,
     validate_tag,
@@ -124,6 +127,7 @@ def create_logged_model(
 ) -> dict[str, Any]:
     """A PENDING model whose files go under <experiment location>/models/<model_id>/artifacts."""
     eid = parse_experiment_id(experiment_id)
+    validate_length("name", MAX_LOGGED_MODEL_NAME_LENGTH, name)
     param_pairs, tag_pairs = _pairs(params, "param"), _pairs(tags, "tag")
     location = active_experiment_location(ctx, eid)
     model_id = f"m-{uuid.uuid4().hex}"
@@ -155,7 +159,7 @@ def get_logged_model(ctx: Context, model_id: str | None, allow_deleted: bool = F
 
 def _status(status: str | int | None) -> str:
     text = "" if status is None else str(status).upper()
-    if text.isdigit() and int(text) < len(STATUSES):
+    if is_ascii_int(text) and 0 <= int(text) < len(STATUSES):
         text = STATUSES[int(text)]
     if text not in STATUSES[1:]:
         raise InvalidParameter(

@@ -14,29 +14,27 @@ artifact directory, as the official server does, and loopback, link-local and me
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from regista.errors import InvalidParameter, NotFound
+from regista.schemas.numbers import is_ascii_int
 from regista.server.artifacts.external import forbidden_host, is_local, local_path, path_within
 from regista.server.artifacts.uris import is_registry_path, store_path, within
 from regista.server.services import authz
 from regista.server.services.context import Context
-from regista.server.services.registry_rules import STAGE_BY_LOWER
+from regista.server.services.registry_rules import STAGE_BY_LOWER, parse_version
 from regista.server.stores import aliases as alias_store
 from regista.server.stores import model_versions as mv_store
 from regista.server.stores import registered_models as rm_store
 from regista.server.stores.logged_models import find_logged_model
 from regista.server.stores.runs import find_run
 
-_VERSION_RE = re.compile(r"^\d+$")
 _LOCAL_SOURCE = ("To use a local path as a model version source, the run_id request parameter has to be "
                  "specified and the local path has to be contained within the artifact directory of the run "
                  "specified by the run_id.")
-
 
 @dataclass(frozen=True)
 class ResolvedSource:
@@ -252,8 +250,8 @@ def _select_version(ctx: Context, rm: Any, name: str, selector: str, alias: str 
         if version is None:
             raise InvalidParameter(f"Registered model alias {alias} not found.")
         return version
-    if _VERSION_RE.match(selector):
-        return int(selector)
+    if is_ascii_int(selector):
+        return parse_version(selector)
     stage = STAGE_BY_LOWER.get(selector.lower())
     if selector.lower() != "latest" and stage is None:
         raise invalid_source(f"models:/{name}/{selector}", "Expected a version, a stage or 'latest'.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from regista.errors import InvalidParameter
+from regista.schemas.numbers import INT32_MAX, IntegerValueError, to_int
 
 STAGES = ("None", "Staging", "Production", "Archived")
 STAGE_BY_LOWER = {s.lower(): s for s in STAGES}
@@ -26,11 +27,12 @@ def validate_model_name(name: str, param: str = "name") -> None:
 
 
 def parse_version(version: str | int) -> int:
-    """Versions travel as strings; anything but a positive integer is a 400."""
-    text = str(version).strip()
-    if not text.isdigit():
-        raise InvalidParameter(f"Parameter 'version' must be an integer, got '{version}'.")
-    return int(text)
+    """Versions travel as strings; anything but a non-negative integer (ASCII digits, in the column's
+    int32 range) is a 400, so '²' or '٣' never resolves to another version."""
+    try:
+        return to_int(version, 0, INT32_MAX)
+    except IntegerValueError:
+        raise InvalidParameter(f"Parameter 'version' must be an integer, got '{version}'.") from None
 
 
 def validate_tag(key: str, value: str | None) -> None:

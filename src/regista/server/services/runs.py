@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from regista.errors import InvalidParameter, NotFound
+from regista.schemas.numbers import is_ascii_int
 from regista.server.services import authz
 from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
@@ -23,9 +24,12 @@ from regista.server.services.experiments import active_experiment_location
 from regista.server.services.run_names import random_run_name
 from regista.server.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
+    MAX_RUN_NAME_LENGTH,
+    MAX_RUN_USER_ID_LENGTH,
     MAX_TAG_VAL_LENGTH,
     metric_value_json,
     parse_experiment_id,
+    validate_length,
     validate_param,
     validate_tag,
 )
@@ -174,6 +178,8 @@ def create_run(
             f"(run_name='{run_name}', mlflow.runName='{tag_name}')."
         )
     name = run_name or tag_name or random_run_name()
+    validate_length("run_name", MAX_RUN_NAME_LENGTH, name)
+    validate_length("user_id", MAX_RUN_USER_ID_LENGTH, user_id)
     if tag_name is None:
         clean.append((RUN_NAME_TAG, name))
     run_id = uuid.uuid4().hex
@@ -209,7 +215,7 @@ def _status(status: str | int | None) -> str | None:
     if status is None or status == "":
         return None
     text = str(status).upper()
-    if text.isdigit() and 1 <= int(text) <= len(RUN_STATUSES):
+    if is_ascii_int(text) and 1 <= int(text) <= len(RUN_STATUSES):
         return RUN_STATUSES[int(text) - 1]
     if text not in RUN_STATUSES:
         raise InvalidParameter(f"Invalid run status '{status}'. Valid values are {list(RUN_STATUSES)}.")
@@ -228,6 +234,7 @@ def update_run(
     if end_time is not None:
         values["end_time"] = end_time
     if run_name:
+        validate_length("run_name", MAX_RUN_NAME_LENGTH, run_name)
         values["name"] = run_name
         store.set_tags(ctx.conn, row.run_uuid, [(RUN_NAME_TAG, run_name)])
     if values:
@@ -280,6 +287,7 @@ def write_tags(ctx: Context, run_id: str, tags: Sequence[tuple[str, str]]) -> No
     store.set_tags(ctx.conn, run_id, tags)
     names = [v for k, v in tags if k == RUN_NAME_TAG]
     if names:
+        validate_length("run_name", MAX_RUN_NAME_LENGTH, names[-1])
         store.update_run(ctx.conn, run_id, name=names[-1])
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from regista.errors import InvalidParameter, NotFound
+from regista.schemas.numbers import INT64_MAX
 from regista.server.services import authz
 from regista.server.services.authentication import hash_token, new_token_id, new_token_secret, now_ms
 from regista.server.services.context import Context
@@ -27,6 +28,9 @@ def expiry_for(lifetime_seconds: int | None, now: int) -> int:
         return NEVER
     if lifetime_seconds < 0:
         raise InvalidParameter(f"lifetime_seconds must be positive, got {lifetime_seconds}.")
+    # The expiry is a BIGINT column: a lifetime past year 292 million is a 400, not an overflow.
+    if now + lifetime_seconds * 1000 > INT64_MAX:
+        raise InvalidParameter(f"lifetime_seconds is too large, got {lifetime_seconds}.")
     return now + lifetime_seconds * 1000
 
 

@@ -7,6 +7,7 @@ import posixpath
 import re
 
 from regista.errors import InvalidParameter
+from regista.schemas.numbers import INT32_MAX, INT32_MIN, IntegerValueError, to_int
 
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VAL_LENGTH = 6000
@@ -77,6 +78,23 @@ def validate_length(entity: str, limit: int, value: str | None) -> None:
         raise InvalidParameter(f"'{entity}' exceeds the maximum length of {limit} characters")
 
 
+# Lengths of the columns these values land in, checked here so that SQLite (which would store anything)
+# and PostgreSQL (which would refuse) answer the same 400.
+MAX_RUN_NAME_LENGTH = 250
+MAX_RUN_USER_ID_LENGTH = 256
+MAX_LOGGED_MODEL_NAME_LENGTH = 500
+MAX_ARTIFACT_LOCATION_LENGTH = 2000
+
+
+def validate_artifact_location_length(location: str | None) -> None:
+    """MLflow's wording (its limit is configurable; ours is the column's)."""
+    if location is not None and len(location) > MAX_ARTIFACT_LOCATION_LENGTH:
+        raise InvalidParameter(
+            "Invalid artifact path length. The length of the artifact path cannot be greater than "
+            f"{MAX_ARTIFACT_LOCATION_LENGTH} characters."
+        )
+
+
 def validate_param(key: str | None, value: str | None, path: str = "") -> None:
     validate_name(key, f"{path}.key" if path else "key")
     validate_length("Param key", MAX_ENTITY_KEY_LENGTH, key)
@@ -139,10 +157,12 @@ def parse_experiment_id(experiment_id: str | int | None, path: str = "experiment
     if experiment_id is None or experiment_id == "":
         raise InvalidParameter(f"Missing value for required parameter '{path}'.")
     try:
-        return int(experiment_id)
-    except (TypeError, ValueError):
+        # Ids are INTEGER columns: ASCII digits within int32 (a larger id cannot exist, and must not
+        # reach the database, where it would be an overflow error).
+        return to_int(experiment_id, INT32_MIN, INT32_MAX)
+    except IntegerValueError as err:
         raise InvalidParameter(
-            f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer."
+            f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer: {err.reason}"
         ) from None
 
 

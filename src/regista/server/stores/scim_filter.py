@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, false, func, literal, or_
 
 from regista.errors import InvalidParameter
+from regista.schemas.numbers import int_or_none
 from regista.server.db.models import Identity
 from regista.server.stores.identities import GROUP, SERVICE_PRINCIPAL, USER
 
@@ -136,10 +137,11 @@ class _Parser:
             flag = raw.lower() == "true"
             return column.is_(flag) if op == "eq" else column.is_not(flag)
         if column is Identity.id:
-            if not raw.isdigit() or op not in ("eq", "ne"):
+            number = int_or_none(raw, 0)
+            if number is None or op not in ("eq", "ne"):
                 # SCIM ids here are numbers: a non-numeric id matches nothing rather than erroring.
                 return false() if op == "eq" else literal(True)
-            return column == int(raw) if op == "eq" else column != int(raw)
+            return column == number if op == "eq" else column != number
         if kind not in ("string", "word"):
             raise InvalidParameter(f"Invalid filter: expected a value, got {raw!r}.")
         lowered = func.lower(column)

@@ -4,11 +4,15 @@ import pytest
 
 from regista.errors import InvalidParameter
 from regista.server.stores.search.filter_parser import (
+    MAX_COMPARISONS,
+    MAX_DEPTH,
+    MAX_LIST_VALUES,
     And,
     Comparison,
     Identifier,
     Or,
     comparisons,
+    in_column_range,
     parse_filter,
 )
 from regista.server.stores.search.page_token import decode_offset, encode_offset
@@ -84,3 +88,54 @@ class TestPageToken:
     def test_bad_tokens_raise(self, token: str) -> None:
         with pytest.raises(InvalidParameter):
             decode_offset(token)
+
+
+class TestFilterLimits:
+    def test_nesting_up_to_the_limit_parses(self) -> None:
+        node = parse_filter("(" * MAX_DEPTH + "name = 'a'" + ")" * MAX_DEPTH, allow_or=True)
+        assert node == Comparison(Identifier("attribute", "name"), "=", "a", True)
+
+    @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5000, 100_000])
+    def test_deeper_nesting_is_a_400_not_a_recursion_error(self, depth: int) -> None:
+        with pytest.raises(InvalidParameter, match="nested more than"):
+            parse_filter("(" * depth + "name = 'a'" + ")" * depth, allow_or=True)
+
+    def test_nesting_counts_open_parentheses_not_total(self) -> None:
+        # Many sibling groups are fine; only depth is bounded.
+        text = " OR ".join(["(name = 'a')"] * (MAX_DEPTH * 2))
+        assert isinstance(parse_filter(text, allow_or=True), Or)
+
+    def test_comparisons_up_to_the_limit_parse(self) -> None:
+        node = parse_filter(" AND ".join(["metrics.m > 1"] * MAX_COMPARISONS))
+        assert len(comparisons(node)) == MAX_COMPARISONS
+
+    def test_more_comparisons_are_a_400(self) -> None:
+        with pytest.raises(InvalidParameter, match="comparisons"):
+            parse_filter(" OR ".join(["name = 'a'"] * (MAX_COMPARISONS + 1)), allow_or=True)
+
+    def test_more_in_list_values_are_a_400(self) -> None:
+        values = ", ".join(f"'{i}'" for i in range(MAX_LIST_VALUES + 1))
+        with pytest.raises(InvalidParameter, match="IN lists"):
+            parse_filter(f"run_id IN ({values})")
+
+
+class TestNumericLiterals:
+    def test_int64_literal_stays_an_integer(self) -> None:
+        assert comparisons(parse_filter(f"attributes.start_time > {2**63 - 1}"))[0].value == 2**63 - 1
+
+    @pytest.mark.parametrize("text", [str(2**63), "99999999999999999999", "1" * 5000])
+    def test_larger_integer_literal_is_a_float(self, text: str) -> None:
+        value = comparisons(parse_filter(f"metrics.m > {text}"))[0].value
+        assert isinstance(value, float) and value >= 2**63
+
+    @pytest.mark.parametrize("digits", ["٣", "¹²", "３"])
+    def test_non_ascii_digits_are_not_numbers(self, digits: str) -> None:
+        with pytest.raises(InvalidParameter):
+            parse_filter(f"metrics.m > {digits}")
+
+    def test_column_range_check(self) -> None:
+        assert in_column_range(5, "version_number", 0, 2**31 - 1) == 5
+        with pytest.raises(InvalidParameter, match="version_number"):
+            in_column_range(2**31, "version_number", 0, 2**31 - 1)
+        with pytest.raises(InvalidParameter, match="start_time"):
+            in_column_range(1e20, "start_time")

@@ -22,7 +22,7 @@ from regista.schemas.databricks.model_registry import (
     UpdateComment,
     VersionRef,
 )
-from regista.server.api.parsing import message, parse_message, read_json_object
+from regista.server.api.parsing import message, parse_message, read_json_object, refuse_nul
 from regista.server.api.responses import ok
 from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx, WriteCtx
@@ -37,7 +37,11 @@ def query_message(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     """The SDK sends these DELETE requests' fields as query parameters (a JSON body is accepted too)."""
 
     async def dependency(request: Request) -> M:
-        data = dict(request.query_params) or await read_json_object(request)
+        data = dict(request.query_params)
+        if data:
+            refuse_nul(data)
+        else:
+            data = await read_json_object(request)
         return parse_message(model, data)
 
     dependency.query_model = model  # type: ignore[attr-defined]  # for the OpenAPI schema (api/routing.py)

@@ -9,8 +9,9 @@ from sqlalchemy import and_, exists, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from regista.errors import InvalidParameter
+from regista.schemas.numbers import INT32_MAX, INT32_MIN, IntegerValueError, to_int
 from regista.server.db.models import Experiment, ExperimentTag
-from regista.server.stores.search.filter_parser import Comparison, comparisons, parse_filter
+from regista.server.stores.search.filter_parser import Comparison, comparisons, in_column_range, parse_filter
 from regista.server.stores.search.like import case_sensitive_like
 from regista.server.stores.search.order_by import parse_order_by
 
@@ -66,22 +67,22 @@ def _attribute(c: Comparison) -> ColumnElement[bool]:
     if key == "experiment_id":
         if c.op in ("IN", "NOT IN"):
             try:
-                ids = [int(v) for v in c.value]  # type: ignore[union-attr]
-            except ValueError:
+                ids = [to_int(v, INT32_MIN, INT32_MAX) for v in c.value]  # type: ignore[union-attr]
+            except IntegerValueError:
                 raise InvalidParameter("experiment_id values must be integers.") from None
             col = Experiment.experiment_id
             return col.in_(ids) if c.op == "IN" else col.not_in(ids)
         if c.op not in ("=", "!="):
             raise InvalidParameter(f"Invalid comparator '{c.op}' for attribute 'experiment_id'.")
         try:
-            value = int(c.value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            value = to_int(c.value, INT32_MIN, INT32_MAX)
+        except IntegerValueError:
             raise InvalidParameter("experiment_id values must be integers.") from None
         return numeric_compare(Experiment.experiment_id, c.op, value)
     if key in _NUMERIC_ATTRS:
         if c.op not in _NUMERIC_OPS or isinstance(c.value, (str, tuple)) or c.value is None:
             raise InvalidParameter(f"Invalid comparison for numeric attribute '{key}': expected a number.")
-        return numeric_compare(_NUMERIC_ATTRS[key], c.op, c.value)
+        return numeric_compare(_NUMERIC_ATTRS[key], c.op, in_column_range(c.value, key))
     raise InvalidParameter(
         f"Invalid attribute key '{key}' specified. Valid keys are "
         "['name', 'experiment_id', 'creation_time', 'last_update_time']"

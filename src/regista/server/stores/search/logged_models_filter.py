@@ -13,7 +13,7 @@ from regista.errors import InvalidParameter
 from regista.server.db.models import LoggedModel, LoggedModelMetric, LoggedModelParam, LoggedModelTag
 from regista.server.stores import acl
 from regista.server.stores.search.experiments_filter import numeric_compare, string_compare
-from regista.server.stores.search.filter_parser import Comparison, comparisons, parse_filter
+from regista.server.stores.search.filter_parser import Comparison, comparisons, in_column_range, parse_filter
 
 STRING_ATTRIBUTES: dict[str, Any] = {
     "name": LoggedModel.name,
@@ -64,7 +64,7 @@ def _attribute(c: Comparison) -> ColumnElement[bool]:
     if key in NUMERIC_ATTRIBUTES:
         if c.op not in NUMERIC_OPS or not isinstance(c.value, (int, float)):
             raise InvalidParameter(f"Invalid comparison for numeric attribute '{key}'.")
-        return numeric_compare(NUMERIC_ATTRIBUTES[key], c.op, c.value)
+        return numeric_compare(NUMERIC_ATTRIBUTES[key], c.op, in_column_range(c.value, key))
     valid = sorted(set(STRING_ATTRIBUTES) | set(NUMERIC_ATTRIBUTES))
     raise InvalidParameter(f"Invalid attribute key '{key}' specified. Valid keys are '{valid}'")
 

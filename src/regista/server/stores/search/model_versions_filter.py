@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, not_, select
 
 from regista.errors import InvalidParameter
+from regista.schemas.numbers import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, is_ascii_int
 from regista.server.db.models import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag
-from regista.server.stores.search.filter_parser import Comparison, parse_filter
+from regista.server.stores.search.filter_parser import Comparison, in_column_range, parse_filter
 from regista.server.stores.search.registered_models_filter import (
     PROMPT_TAG,
     mentions_prompt_tag,
@@ -62,11 +63,12 @@ def _numeric(column: Any, c: Comparison) -> ColumnElement[bool]:
     if op is None:
         raise InvalidParameter(f"Invalid comparator '{c.op}' for numeric attribute '{c.ident.key}'.")
     value = c.value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and is_ascii_int(value) and len(value) <= 40:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidParameter(f"Invalid value for numeric attribute '{c.ident.key}': {c.value!r}")
-    return op(column, value)  # type: ignore[no-any-return]
+    lo, hi = (INT32_MIN, INT32_MAX) if column is ModelVersion.version else (INT64_MIN, INT64_MAX)
+    return op(column, in_column_range(value, c.ident.key, lo, hi))  # type: ignore[no-any-return]
 
 
 def model_versions_where(text: str | None, dialect: str) -> ColumnElement[bool]:

@@ -8,6 +8,7 @@ import binascii
 import orjson
 
 from regista.errors import InvalidParameter
+from regista.schemas.numbers import INT32_MAX
 
 
 def encode_offset(offset: int) -> str:
@@ -23,6 +24,10 @@ def decode_offset(token: str | None) -> int:
         offset = data["offset"]
     except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
         raise InvalidParameter(f"Invalid page token, could not decode it: {token!r}") from None
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise InvalidParameter(f"Invalid page token: offset must be a non-negative integer, got {offset!r}")
+    # Bounded like every integer a user gives (schemas/numbers.py): a huge offset must be a 400, not an
+    # overflow in the database driver.
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= INT32_MAX:
+        raise InvalidParameter(
+            f"Invalid page token: offset must be an integer between 0 and {INT32_MAX}, got {offset!r}"
+        )
     return offset

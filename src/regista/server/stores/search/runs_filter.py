@@ -18,10 +18,11 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from regista.errors import InvalidParameter
+from regista.schemas.numbers import IntegerValueError, to_int
 from regista.server.db.models import Dataset, LatestMetric, Param, Run, RunDatasetInput, RunTag
 from regista.server.stores import acl
 from regista.server.stores.search.experiments_filter import numeric_compare, string_compare
-from regista.server.stores.search.filter_parser import Comparison, comparisons, parse_filter
+from regista.server.stores.search.filter_parser import Comparison, comparisons, in_column_range, parse_filter
 from regista.server.stores.search.order_by import OrderBy, parse_order_by
 
 STRING_ATTRIBUTES: dict[str, Any] = {
@@ -180,14 +181,14 @@ def _attribute_clause(c: Comparison) -> ColumnElement[bool]:
         value = c.value
         if isinstance(value, str):
             try:
-                value = int(value)
-            except ValueError:
+                value = to_int(value)
+            except IntegerValueError:
                 raise InvalidParameter(
                     f"Expected a numeric value for attribute '{key}', got {value!r}."
                 ) from None
         if not isinstance(value, (int, float)):
             raise InvalidParameter(f"Expected a numeric value for attribute '{key}', got {value!r}.")
-        return numeric_compare(NUMERIC_ATTRIBUTES[key], c.op, value)
+        return numeric_compare(NUMERIC_ATTRIBUTES[key], c.op, in_column_range(value, key))
     raise InvalidParameter(_invalid_attribute(key))
 
 

@@ -79,7 +79,10 @@ class TestOpenApiDocument:
         assert params["experiment_ids"]["in"] == "query"
         # List fields repeat the key (?experiment_ids=1&experiment_ids=2), as the mlflow client sends them.
         assert params["experiment_ids"]["schema"]["type"] == "array" and params["experiment_ids"]["explode"]
-        assert params["max_results"]["schema"] == {"type": "integer"}
+        # Integers carry the range of the column they are checked against (schemas/numbers.py).
+        assert params["max_results"]["schema"] == {
+            "type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1,
+        }
         assert "requestBody" not in op
 
     def test_required_fields_are_required(self, document: dict[str, Any]) -> None:

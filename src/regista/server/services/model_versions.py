@@ -16,9 +16,10 @@ from typing import Any
 
 from regista.errors import InvalidParameter
 from regista.schemas.mlflow.model_versions import CreateModelVersion, SearchModelVersions, model_version_json
-from regista.server.artifacts.uris import to_uri
+from regista.server.artifacts.repository import validate_client_path
+from regista.server.artifacts.uris import to_relative_path, to_uri
 from regista.server.services import authz
-from regista.server.services.artifacts import authorize_path
+from regista.server.services.artifacts import REGISTRY_ROOT, authorize_path
 from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.model_sources import registry_copies, resolve_source
@@ -230,3 +231,19 @@ def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[
     token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
     page = rows[: req.max_results]
     return version_views(ctx, [(r.rm_name, r) for r in page]), token
+
+
+def model_version_artifact_file(ctx: Context, name: str, version: str, path: str) -> str:
+    """Repository-relative path of a file of a version's model (the web UI's model-versions/get-artifact):
+    CAN_READ on the registered model, and read access to the files when they are not the registry's copy."""
+    rel = validate_client_path(path)
+    if not rel:
+        raise InvalidParameter("Artifact path must name a file.")
+    uri = get_model_version_download_uri(ctx, name, version)
+    root = to_relative_path(uri)
+    if root is None:
+        raise InvalidParameter(f"The artifacts at '{uri}' are not stored by this server; read them there.")
+    where = validate_client_path(f"{root}/{rel}")
+    if root.split("/", 1)[0] != REGISTRY_ROOT:
+        authorize_path(ctx, where, write=False)
+    return where

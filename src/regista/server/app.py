@@ -14,7 +14,6 @@ from regista.server.api.authentication import AuthenticationMiddleware
 from regista.server.api.databricks import include_databricks_api
 from regista.server.api.error_handlers import install_error_handlers
 from regista.server.api.mlflow import include_mlflow_api
-from regista.server.api.paths import MergeSlashes
 from regista.server.artifacts.repository import ArtifactRepository
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
@@ -56,8 +55,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.authenticator = None
     if settings.auth_enabled:
         app.add_middleware(AuthenticationMiddleware, state=app.state)
-    # Outermost: authentication and routing see the merged path.
-    app.add_middleware(MergeSlashes)
     install_error_handlers(app)
     app.include_router(health.router)
     include_mlflow_api(app)

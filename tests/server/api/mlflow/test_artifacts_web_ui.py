@@ -132,3 +132,30 @@ class TestLoggedModelArtifacts:
     def test_unknown_model_is_404(self, server_url: str) -> None:
         r = httpx.get(f"{server_url}/api/2.0/mlflow/logged-models/m-{'0' * 32}/artifacts/directories")
         assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+class TestModelVersionArtifactPermissions:
+    def test_needs_read_on_the_registered_model(self, auth_server, identities, as_caller, unique: str,
+                                                model_dir: Path) -> None:
+        from tests.fixtures.identities import ADMIN_TOKEN
+
+        admin = as_caller(ADMIN_TOKEN)
+        logged = admin.create_logged_model(admin.create_experiment(f"ui-mv-perm-{unique}"), name="m")
+        admin.log_model_artifacts(logged.model_id, str(model_dir))
+        name = f"ui-mv-perm-{unique}"
+        admin.create_registered_model(name)
+        admin.create_model_version(name, f"models:/{logged.model_id}", model_id=logged.model_id)
+        model_id = httpx.get(f"{auth_server.url}/api/2.0/mlflow/databricks/registered-models/get",
+                             params={"name": name}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                             ).json()["registered_model_databricks"]["id"]
+        reader = identities.service_principal()
+
+        def get() -> httpx.Response:
+            return httpx.get(f"{auth_server.url}/model-versions/get-artifact",
+                             params={"name": name, "version": "1", "path": "MLmodel"},
+                             headers={"Authorization": f"Bearer {reader.token}"})
+
+        assert_error(get(), 403, "PERMISSION_DENIED")
+        identities.grant("registered-models", model_id, reader, "CAN_READ")
+        r = get()
+        assert r.status_code == 200 and r.text == "flavors: {}\n"

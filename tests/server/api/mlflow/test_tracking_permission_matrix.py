@@ -124,6 +124,8 @@ READ_ACTIONS: dict[str, Action] = {
     "get_artifact_web_ui": lambda c, w, t: _raw(c, "GET", "/get-artifact", run_id=w.run_id, path="hello.txt"),
     "list_logged_model_artifacts": lambda c, w, t: _raw(
         c, "GET", f"/api/2.0/mlflow/logged-models/{w.model_id}/artifacts/directories"),
+    "get_logged_model_artifact_file": lambda c, w, t: _raw(
+        c, "GET", f"{AJAX}/logged-models/{w.model_id}/artifacts/files", artifact_file_path="MLmodel"),
 }
 
 WRITE_ACTIONS: dict[str, tuple[str, Action]] = {

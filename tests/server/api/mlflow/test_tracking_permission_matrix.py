@@ -143,6 +143,9 @@ WRITE_ACTIONS: dict[str, tuple[str, Action]] = {
     "set_logged_model_tags": ("CAN_EDIT", lambda c, w, t: c.set_logged_model_tags(w.model_id, {"k": "v"})),
     "upload_artifact": ("CAN_EDIT", _upload),
     "delete_artifact": ("CAN_EDIT", _delete_artifact),
+    "create_promptlab_run": ("CAN_EDIT", lambda c, w, t: _raw(c, "POST", f"{AJAX}/runs/create-promptlab-run", {
+        "experiment_id": w.experiment_id, "prompt_template": "{{ q }}", "prompt_parameters": [{"key": "q", "value": "x"}],
+        "model_route": "r", "model_input": "x", "mlflow_version": "3.17.2"})),
     "upload_artifact_web_ui": ("CAN_EDIT", lambda c, w, t: _raw(c, "POST", f"{AJAX}/upload-artifact", content=b"ui",
                                                                 run_uuid=w.run_id, path="ui.txt")),
     "set_experiment_tag": ("CAN_EDIT", lambda c, w, t: c.set_experiment_tag(w.experiment_id, "k", "v")),

@@ -48,3 +48,7 @@ class SetExperimentTag(Message):
 class DeleteExperimentTag(Message):
     experiment_id: str | None = None
     key: str | None = None
+
+
+class SearchDatasets(Message):
+    experiment_ids: list[str] = []

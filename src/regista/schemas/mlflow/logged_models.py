@@ -53,3 +53,7 @@ class SearchLoggedModels(Message):
     max_results: Int32 | None = None
     order_by: list[OrderByField] = []
     page_token: str | None = None
+
+
+class ListLoggedModelArtifacts(Message):
+    artifact_directory_path: str | None = None

@@ -24,3 +24,19 @@ class GetMetricHistory(Message):
     metric_key: str | None = None
     max_results: Int32 | None = None
     page_token: str | None = None
+
+
+class GetMetricHistoryBulk(Message):
+    """The web UI's bulk read: `run_id` repeated in the query string."""
+
+    run_id: list[str] = []
+    metric_key: str | None = None
+    max_results: int | None = None
+
+
+class GetMetricHistoryBulkInterval(Message):
+    run_ids: list[str] = []
+    metric_key: str | None = None
+    start_step: int | None = None
+    end_step: int | None = None
+    max_results: int | None = None

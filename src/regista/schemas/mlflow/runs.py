@@ -97,3 +97,21 @@ class SearchRuns(Message):
     max_results: Int32 | None = None
     order_by: list[str] = []
     page_token: str | None = None
+
+
+class CreatePromptlabRun(Message):
+    """The prompt-engineering UI's run (/ajax-api/2.0/mlflow/runs/create-promptlab-run)."""
+
+    experiment_id: str | None = None
+    run_name: str | None = None
+    tags: list[KeyValue] = []
+    prompt_template: str | None = None
+    prompt_parameters: list[KeyValue] = []
+    model_route: str | None = None
+    model_parameters: list[KeyValue] = []
+    model_input: str | None = None
+    model_output: str | None = None
+    model_output_parameters: list[KeyValue] = []
+    mlflow_version: str | None = None
+    user_id: str | None = None
+    start_time: int | None = None

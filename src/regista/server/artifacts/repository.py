@@ -37,6 +37,8 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 # errno values meaning "there is nothing at this path" (a name too long cannot exist either).
 _ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG})
+# MLflow's one message for every refused client path.
+INVALID_PATH = "Invalid path"
 # Longest file name most filesystems accept (NAME_MAX).
 _MAX_NAME_BYTES = 255
 
@@ -66,7 +68,8 @@ def validate_client_path(path: str) -> str:
     """Strictly check a path received from a client and return it normalised.
 
     Refuses absolute paths, `..` segments (also when percent-encoded, once or several times), NUL and
-    other control characters, the same cases the official server's validate_path_is_safe refuses.
+    other control characters, the same cases the official server's validate_path_is_safe refuses, with
+    its exact message (clients and MLflow's own tests compare it).
     """
     decoded = path
     for _ in range(10):
@@ -75,26 +78,23 @@ def validate_client_path(path: str) -> str:
             break
         decoded = step
     else:
-        raise InvalidParameter("Invalid artifact path: too many levels of percent-encoding.")
+        raise InvalidParameter(INVALID_PATH)
     for candidate in (path, decoded):
-        if _CONTROL_CHARS.search(candidate):
-            raise InvalidParameter("Invalid artifact path: control characters are not allowed.")
         slashed = candidate.replace("\\", "/")
-        if slashed.startswith("/") or _WINDOWS_DRIVE.match(slashed):
-            raise InvalidParameter(f"Invalid artifact path: '{path}' must be relative.")
-        if ".." in slashed.split("/"):
-            raise InvalidParameter(f"Invalid artifact path: '{path}' must not contain '..'.")
+        absolute = slashed.startswith("/") or _WINDOWS_DRIVE.match(slashed)
+        if _CONTROL_CHARS.search(candidate) or absolute or ".." in slashed.split("/"):
+            raise InvalidParameter(INVALID_PATH)
     return clean_relative_path(path)
 
 
 def clean_relative_path(path: str) -> str:
     """Normalise a client-supplied relative path, refusing anything that could leave the root."""
     if "\x00" in path:
-        raise InvalidParameter("Invalid artifact path: NUL byte.")
+        raise InvalidParameter(INVALID_PATH)
     path = path.replace("\\", "/")
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts) or "%2e%2e" in path.lower():
-        raise InvalidParameter(f"Invalid artifact path: '{path}' must not contain '..'.")
+        raise InvalidParameter(INVALID_PATH)
     return "/".join(parts)
 
 

@@ -1,5 +1,5 @@
-"""Who may read or write a path of the artifact proxy, and the run-scoped artifact listing (the legacy
-/artifacts/list the web UI calls).
+"""Who may read or write a path of the artifact proxy, and the run- and logged-model-scoped artifact
+reads and writes the web UI calls (artifacts/list, get-artifact, upload-artifact, logged-models/{id}/artifacts).
 
 A proxy path belongs to the object its first segment names:
 - `<experiment id>/...` (runs under `<id>/<run id>/artifacts`, logged models under `<id>/models/...`):
@@ -16,6 +16,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 from regista.errors import InvalidParameter, NotFound, PermissionDenied
@@ -25,6 +26,7 @@ from regista.server.artifacts.uris import REGISTRY_ROOT, is_registry_path, store
 from regista.server.services import authz
 from regista.server.services.authz import CAN_EDIT, CAN_READ
 from regista.server.services.context import Context
+from regista.server.services.logged_models import permitted_logged_model
 from regista.server.stores.artifact_owners import registry_copy_owner
 from regista.server.stores.runs import find_run
 
@@ -132,6 +134,28 @@ def _external_location(location: str) -> str:
     return location
 
 
+def _stored_location(ctx: Context, experiment_id: int, root_uri: str, rel: str, write: bool) -> str | None:
+    """Repository-relative path of `rel` under an artifact root (the caller already holds the level on
+    `experiment_id`), or None when the root lies outside this server's store."""
+    root = store_path(root_uri)
+    if root is None:
+        return None
+    where = posixpath.join(root, rel) if rel else root
+    if root.split("/", 1)[0] != str(experiment_id):
+        # An experiment created with a custom artifact_location inside this store: the files belong to
+        # whatever that path names, so its owner decides too.
+        authorize_path(ctx, validate_client_path(where), write=write)
+    return where
+
+
+def _require_stored(where: str | None, root_uri: str) -> str:
+    if where is None:
+        raise InvalidParameter(
+            f"The artifacts at '{root_uri}' are not stored by this server; read and write them there."
+        )
+    return where
+
+
 def list_run_artifacts(ctx: Context, run_id: str, path: str | None) -> tuple[str, list[ArtifactEntry]]:
     """The run's artifact root URI and the entries directly under `path` (paths relative to the run root);
     CAN_READ on the run's experiment.
@@ -140,19 +164,57 @@ def list_run_artifacts(ctx: Context, run_id: str, path: str | None) -> tuple[str
     the server only serves what it stores.
     """
     rel = validate_client_path(path) if path else ""
+    run = _permitted_run(ctx, run_id, write=False)
+    where = _stored_location(ctx, run.experiment_id, run.artifact_uri, rel, write=False)
+    if where is None:
+        return run.artifact_uri, []
+    return run.artifact_uri, _relative_entries(ctx.artifacts.list_dir(where), rel)
+
+
+def _relative_entries(entries: list[ArtifactEntry], rel: str) -> list[ArtifactEntry]:
+    if not rel:
+        return entries
+    return [ArtifactEntry(posixpath.join(rel, e.path), e.is_dir, e.file_size) for e in entries]
+
+
+def _permitted_run(ctx: Context, run_id: str, write: bool) -> Any:
     run = find_run(ctx.conn, run_id)
     if run is None:
         raise NotFound(f"Run with id={run_id} not found")
-    authz.require_experiment_level(ctx, run.experiment_id, CAN_READ, str(run.experiment_id))
-    root = store_path(run.artifact_uri)
-    if root is None:
-        return run.artifact_uri, []
-    where = posixpath.join(root, rel) if rel else root
-    if root.split("/", 1)[0] != str(run.experiment_id):
-        # An experiment created with a custom artifact_location inside this store: the files belong to
-        # whatever that path names, so its owner decides too.
-        authorize_path(ctx, where, write=False)
-    entries = ctx.artifacts.list_dir(where)
-    if rel:
-        entries = [ArtifactEntry(posixpath.join(rel, e.path), e.is_dir, e.file_size) for e in entries]
-    return run.artifact_uri, entries
+    level = CAN_EDIT if write else CAN_READ
+    authz.require_experiment_level(ctx, run.experiment_id, level, str(run.experiment_id))
+    return run
+
+
+def run_artifact_file(ctx: Context, run_id: str, path: str, write: bool) -> str:
+    """Repository-relative path of the file `path` under a run's artifact root, once the caller holds
+    CAN_READ (CAN_EDIT to `write`) on the run's experiment (the web UI's get-artifact / upload-artifact)."""
+    rel = validate_client_path(path)
+    if not rel:
+        raise InvalidParameter("Artifact path must name a file.")
+    run = _permitted_run(ctx, run_id, write)
+    where = _stored_location(ctx, run.experiment_id, run.artifact_uri, rel, write)
+    return _require_stored(where, run.artifact_uri)
+
+
+def logged_model_artifact_file(ctx: Context, model_id: str, path: str) -> str:
+    """Repository-relative path of a file of a logged model; CAN_READ on the model's experiment."""
+    rel = validate_client_path(path)
+    if not rel:
+        raise InvalidParameter("Artifact path must name a file.")
+    model = permitted_logged_model(ctx, model_id, CAN_READ)
+    where = _stored_location(ctx, model.experiment_id, model.artifact_location, rel, write=False)
+    return _require_stored(where, model.artifact_location)
+
+
+def list_logged_model_artifacts(
+    ctx: Context, model_id: str, path: str | None
+) -> tuple[str, list[ArtifactEntry]]:
+    """A logged model's artifact root URI and the entries directly under `path` (relative to the root);
+    CAN_READ on the model's experiment. Models stored elsewhere list as empty, like runs."""
+    rel = validate_client_path(path) if path else ""
+    model = permitted_logged_model(ctx, model_id, CAN_READ)
+    where = _stored_location(ctx, model.experiment_id, model.artifact_location, rel, write=False)
+    if where is None:
+        return model.artifact_location, []
+    return model.artifact_location, _relative_entries(ctx.artifacts.list_dir(where), rel)

@@ -227,3 +227,10 @@ def delete_experiment_tag(ctx: Context, experiment_id: str | None, key: str | No
     if store.delete_tag(ctx.conn, eid, key) == 0:
         raise NotFound(f"No tag with name: {key} in experiment with id {eid}")
     ctx.record("experiment_tag.deleted", {"experiment_id": str(eid), "key": key})
+
+
+def list_experiments(
+    ctx: Context, view_type: str | int | None, max_results: int | None, page_token: str | None
+) -> dict[str, Any]:
+    """The Databricks / MLflow 1.x experiments/list: a search without filter, in search's default order."""
+    return search_experiments(ctx, None, [], view_type, max_results, page_token)

@@ -95,7 +95,9 @@ def models_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _row(ctx: Context, model_id: str | None, required: str, allow_deleted: bool = False) -> Any:
+def permitted_logged_model(
+    ctx: Context, model_id: str | None, required: str, allow_deleted: bool = False
+) -> Any:
     """The model's row once the caller holds `required` on its experiment."""
     row = store.find_logged_model(ctx.conn, model_id or "")
     if row is None or (row.lifecycle_stage != "active" and not allow_deleted):
@@ -154,7 +156,7 @@ def create_logged_model(
 
 
 def get_logged_model(ctx: Context, model_id: str | None, allow_deleted: bool = False) -> dict[str, Any]:
-    return models_json(ctx, [_row(ctx, model_id, CAN_READ, allow_deleted)])[0]
+    return models_json(ctx, [permitted_logged_model(ctx, model_id, CAN_READ, allow_deleted)])[0]
 
 
 def _status(status: str | int | None) -> str:
@@ -171,14 +173,14 @@ def _status(status: str | int | None) -> str:
 def finalize_logged_model(ctx: Context, model_id: str | None, status: str | int | None) -> dict[str, Any]:
     """Set the model's status (READY after upload, or UPLOAD_FAILED)."""
     new_status = _status(status)
-    row = _row(ctx, model_id, CAN_EDIT)
+    row = permitted_logged_model(ctx, model_id, CAN_EDIT)
     store.update_logged_model(ctx.conn, row.model_id, status=new_status, last_updated_timestamp_ms=now_ms())
     ctx.record("logged_model.finalized", {"model_id": row.model_id, "status": new_status})
     return models_json(ctx, [store.find_logged_model(ctx.conn, row.model_id)])[0]
 
 
 def delete_logged_model(ctx: Context, model_id: str | None) -> None:
-    row = _row(ctx, model_id, CAN_EDIT)
+    row = permitted_logged_model(ctx, model_id, CAN_EDIT)
     store.update_logged_model(
         ctx.conn, row.model_id, lifecycle_stage="deleted", last_updated_timestamp_ms=now_ms()
     )
@@ -187,14 +189,14 @@ def delete_logged_model(ctx: Context, model_id: str | None) -> None:
 
 def set_logged_model_tags(ctx: Context, model_id: str | None, tags: Sequence[Any]) -> None:
     pairs = _pairs(tags, "tag")
-    row = _row(ctx, model_id, CAN_EDIT)
+    row = permitted_logged_model(ctx, model_id, CAN_EDIT)
     store.set_tags(ctx.conn, row.model_id, pairs)
     store.update_logged_model(ctx.conn, row.model_id, last_updated_timestamp_ms=now_ms())
     ctx.record("logged_model_tag.set", {"model_id": row.model_id, "keys": [k for k, _ in pairs]})
 
 
 def delete_logged_model_tag(ctx: Context, model_id: str | None, key: str) -> None:
-    row = _row(ctx, model_id, CAN_EDIT)
+    row = permitted_logged_model(ctx, model_id, CAN_EDIT)
     if store.delete_tag(ctx.conn, row.model_id, key) == 0:
         raise NotFound(f"No tag with key '{key}' found for logged model with ID '{row.model_id}'.")
     ctx.record("logged_model_tag.deleted", {"model_id": row.model_id, "key": key})
@@ -202,7 +204,7 @@ def delete_logged_model_tag(ctx: Context, model_id: str | None, key: str) -> Non
 
 def log_logged_model_params(ctx: Context, model_id: str | None, params: Sequence[Any]) -> None:
     pairs = _pairs(params, "param")
-    row = _row(ctx, model_id, CAN_EDIT)
+    row = permitted_logged_model(ctx, model_id, CAN_EDIT)
     store.set_params(ctx.conn, row.model_id, pairs)
     ctx.record("logged_model.params_logged", {"model_id": row.model_id, "keys": [k for k, _ in pairs]})
 

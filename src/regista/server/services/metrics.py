@@ -1,7 +1,8 @@
 """Metrics: log one point, log a batch (metrics, params, tags), and read a metric's history.
 
 Logging needs CAN_EDIT on the run's experiment (and on the experiment of a logged model a metric names,
-when that is another one), reading the history CAN_READ (see services/runs.py)."""
+when that is another one), reading histories (one run's, or the web UI's bulk and sampled reads over
+several runs) CAN_READ on each run's experiment (see services/runs.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ from regista.server.services.tracking_validation import (
     validate_param,
     validate_tag,
 )
+from regista.server.stores import metric_sampling as sampling_store
 from regista.server.stores import metrics as store
+from regista.server.stores import runs as run_store
 from regista.server.stores.search.page_token import decode_offset, encode_offset
 
 
@@ -155,3 +158,91 @@ def get_metric_history(
     if max_results is not None and len(rows) > max_results:
         out["next_page_token"] = encode_offset(offset + max_results)
     return out
+
+
+# The web UI's bulk reads (MLflow's limits and wording).
+MAX_BULK_RUN_IDS = 100
+MAX_BULK_HISTORY_RESULTS = 25000
+MAX_SAMPLED_RESULTS_PER_RUN = 2500
+
+
+def _require_readable_runs(ctx: Context, run_ids: Sequence[str]) -> None:
+    """CAN_READ on the experiment of every named run; ids that name no run are simply not found later."""
+    if ctx.principal.is_admin:
+        return
+    runs = run_store.runs_by_ids(ctx.conn, list(dict.fromkeys(run_ids)))
+    for experiment_id in sorted({r.experiment_id for r in runs.values()}):
+        authz.require_experiment_level(ctx, experiment_id, CAN_READ, str(experiment_id))
+
+
+def _point_json(run_id: str, key: str, r: Any) -> dict[str, Any]:
+    return {
+        "key": key,
+        "value": metric_value_json(r.value, r.is_nan),
+        "timestamp": r.timestamp,
+        "step": r.step,
+        "run_id": run_id,
+    }
+
+
+def get_metric_history_bulk(
+    ctx: Context, run_ids: Sequence[str], key: str | None, max_results: int | None
+) -> dict[str, Any]:
+    """One metric's points over up to 100 runs, ordered by run id, timestamp, step and value."""
+    if not run_ids:
+        raise InvalidParameter("GetMetricHistoryBulk request must specify at least one run_id.")
+    if len(run_ids) > MAX_BULK_RUN_IDS:
+        raise InvalidParameter(
+            f"GetMetricHistoryBulk request cannot specify more than {MAX_BULK_RUN_IDS} run_ids. "
+            f"Received {len(run_ids)} run_ids."
+        )
+    if key is None:
+        raise InvalidParameter("GetMetricHistoryBulk request must specify a metric_key.")
+    limit = MAX_BULK_HISTORY_RESULTS if max_results is None else min(max_results, MAX_BULK_HISTORY_RESULTS)
+    if limit < 0:
+        raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results' supplied.")
+    _require_readable_runs(ctx, run_ids)
+    rows = store.metric_history_bulk(ctx.conn, list(dict.fromkeys(run_ids)), key, limit)
+    return {"metrics": [_point_json(r.run_uuid, key, r) for r in rows]}
+
+
+def _step_range(start_step: int | None, end_step: int | None) -> tuple[int, int] | None:
+    if start_step is None and end_step is None:
+        return None
+    if start_step is None or end_step is None:
+        raise InvalidParameter("If either start step or end step are specified, both must be specified.")
+    if start_step > end_step:
+        raise InvalidParameter(
+            "end_step must be greater than start_step. "
+            f"Found start_step={start_step} and end_step={end_step}."
+        )
+    return start_step, end_step
+
+
+def get_metric_history_bulk_interval(
+    ctx: Context,
+    run_ids: Sequence[str],
+    key: str | None,
+    start_step: int | None,
+    end_step: int | None,
+    max_results: int | None,
+) -> dict[str, Any]:
+    """Up to `max_results` points per run, evenly sampled over the run's history of `key` (always ending
+    with its last point), runs in request order."""
+    if not run_ids:
+        raise InvalidParameter("Missing value for required parameter 'run_ids'.")
+    if len(run_ids) > MAX_BULK_RUN_IDS:
+        raise InvalidParameter(
+            f"GetMetricHistoryBulkInterval request must specify at most {MAX_BULK_RUN_IDS} run_ids. "
+            f"Received {len(run_ids)} run_ids."
+        )
+    if not key:
+        raise InvalidParameter("Missing value for required parameter 'metric_key'.")
+    limit = MAX_SAMPLED_RESULTS_PER_RUN if max_results is None else max_results
+    if not 1 <= limit <= MAX_SAMPLED_RESULTS_PER_RUN:
+        raise InvalidParameter(f"max_results must be between 1 and {MAX_SAMPLED_RESULTS_PER_RUN}.")
+    steps = _step_range(start_step, end_step)
+    unique = list(dict.fromkeys(run_ids))
+    _require_readable_runs(ctx, unique)
+    sampled = sampling_store.sampled_history(ctx.conn, unique, key, limit, steps)
+    return {"metrics": [_point_json(run_id, key, r) for run_id in unique for r in sampled.get(run_id, ())]}

@@ -16,7 +16,8 @@ from typing import Any
 
 from regista.errors import InvalidParameter
 from regista.schemas.mlflow.model_versions import CreateModelVersion, SearchModelVersions, model_version_json
-from regista.server.artifacts.uris import REGISTRY_ROOT, to_uri
+from regista.server.artifacts.repository import validate_client_path
+from regista.server.artifacts.uris import REGISTRY_ROOT, is_registry_path, store_path, to_uri
 from regista.server.services import authz
 from regista.server.services.artifacts import authorize_path
 from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
@@ -235,3 +236,21 @@ def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[
     token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
     page = rows[: req.max_results]
     return version_views(ctx, [(r.rm_name, r) for r in page]), token
+
+
+def model_version_artifact_file(ctx: Context, name: str, version: str, path: str) -> str:
+    """Repository-relative path of a file of a version's model (the web UI's model-versions/get-artifact):
+    CAN_READ on the registered model, and read access to the files when they are not the registry's copy."""
+    rel = validate_client_path(path)
+    if not rel:
+        raise InvalidParameter("Artifact path must name a file.")
+    uri = get_model_version_download_uri(ctx, name, version)
+    root = store_path(uri)
+    if root is None:
+        raise InvalidParameter(f"The artifacts at '{uri}' are not stored by this server; read them there.")
+    where = validate_client_path(f"{root}/{rel}")
+    if not is_registry_path(root):
+        # A version whose files were not copied (registered before the copy existed): whoever owns the
+        # path where they lie decides too.
+        authorize_path(ctx, where, write=False)
+    return where

@@ -186,3 +186,10 @@ def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> tuple
     )
     token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
     return registered_model_views(ctx, rows[: req.max_results]), token
+
+
+def list_registered_models(
+    ctx: Context, max_results: int, page_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The Databricks / MLflow 1.x registered-models/list: a search without filter."""
+    return search_registered_models(ctx, SearchRegisteredModels(max_results=max_results, page_token=page_token))

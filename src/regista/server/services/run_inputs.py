@@ -1,4 +1,5 @@
-"""What runs consume and produce: dataset inputs (log_input), model inputs and model outputs."""
+"""What runs consume and produce: dataset inputs (log_input), model inputs and model outputs; the summary
+of datasets an experiment's runs used (the web UI's search-datasets, CAN_READ on each experiment)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import orjson
 
 from regista.errors import InvalidParameter
 from regista.schemas.mlflow.runs import DatasetInputIn, ModelInputIn, ModelOutputIn
+from regista.server.services import authz
+from regista.server.services.authz import CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.runs import active_run
 from regista.server.services.tracking_validation import (
@@ -17,6 +20,7 @@ from regista.server.services.tracking_validation import (
     MAX_DATASET_SOURCE_SIZE,
     MAX_INPUT_TAG_KEY_SIZE,
     MAX_INPUT_TAG_VALUE_SIZE,
+    parse_experiment_id,
     validate_length,
 )
 from regista.server.stores import datasets as datasets_store
@@ -92,3 +96,28 @@ def log_outputs(ctx: Context, run_id: str | None, models: Sequence[ModelOutputIn
     run = active_run(ctx, run_id)
     store.add_model_outputs(ctx.conn, run.run_uuid, [(str(m.model_id), m.step) for m in models])
     ctx.record("run.outputs_logged", {"run_id": run.run_uuid, "models": [m.model_id for m in models]})
+
+
+MAX_SEARCH_DATASETS_EXPERIMENTS = 20
+
+
+def search_datasets(ctx: Context, experiment_ids: Sequence[str]) -> list[dict[str, str]]:
+    """Summaries (experiment, name, digest, context) of the datasets used by runs of up to 20
+    experiments, each of which the caller must be able to read."""
+    if not experiment_ids:
+        raise InvalidParameter("SearchDatasets request must specify at least one experiment_id.")
+    if len(experiment_ids) > MAX_SEARCH_DATASETS_EXPERIMENTS:
+        raise InvalidParameter(
+            f"SearchDatasets request cannot specify more than {MAX_SEARCH_DATASETS_EXPERIMENTS} experiment_ids. "
+            f"Received {len(experiment_ids)} experiment_ids."
+        )
+    ids = sorted({parse_experiment_id(e, "experiment_ids") for e in experiment_ids})
+    for experiment_id in ids:
+        authz.require_experiment_level(ctx, experiment_id, CAN_READ, str(experiment_id))
+    out = []
+    for row in datasets_store.dataset_summaries(ctx.conn, ids):
+        summary = {"experiment_id": str(row.experiment_id), "name": row.name, "digest": row.digest}
+        if row.context is not None:
+            summary["context"] = row.context
+        out.append(summary)
+    return out

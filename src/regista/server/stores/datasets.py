@@ -1,4 +1,4 @@
-"""SQL for datasets (unique per experiment by name and digest)."""
+"""SQL for datasets (unique per experiment by name and digest) and the summaries the web UI lists."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, tuple_
 
-from regista.server.db.models import Dataset
+from regista.server.db.models import Dataset, RunDatasetInput
 from regista.server.stores.bulk import BulkInsert
 
 _COLUMNS = ("dataset_uuid", "experiment_id", "name", "digest", "source_type", "source", "schema", "profile")
@@ -49,3 +49,23 @@ def ensure_datasets(
     _INSERT_DATASETS.execute(conn, rows)
     found = conn.execute(_select_uuids(), {"experiment_id": experiment_id, "keys": list(unique)})
     return {(n, d): u for n, d, u in found}
+
+
+MAX_DATASET_SUMMARIES = 1000
+
+
+@cache
+def _dataset_summaries() -> Any:
+    return (
+        select(Dataset.experiment_id, Dataset.name, Dataset.digest, RunDatasetInput.context)
+        .join(RunDatasetInput, RunDatasetInput.dataset_uuid == Dataset.dataset_uuid)
+        .where(Dataset.experiment_id.in_(bindparam("experiment_ids", expanding=True)))
+        .distinct()
+        .order_by(Dataset.experiment_id, Dataset.name, Dataset.digest, RunDatasetInput.context)
+        .limit(MAX_DATASET_SUMMARIES)
+    )
+
+
+def dataset_summaries(conn: Connection, experiment_ids: Sequence[int]) -> list[Any]:
+    """Distinct (experiment_id, name, digest, context) of the datasets runs of these experiments used."""
+    return list(conn.execute(_dataset_summaries(), {"experiment_ids": list(experiment_ids)}))

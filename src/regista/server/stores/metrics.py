@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Row, bindparam, select, tuple_
 
 from regista.server.db.models import LatestMetric, LoggedModel, LoggedModelMetric, Metric
 from regista.server.stores.bulk import BulkInsert
+from regista.server.stores.id_lists import ids_value, in_ids
 
 METRIC_COLUMNS = (
     "run_uuid",
@@ -116,3 +117,19 @@ def metric_history(conn: Connection, run_id: str, key: str, offset: int, limit: 
     if limit is not None:
         params["limit"] = limit + 1
     return list(conn.execute(_metric_history(limit is not None), params))
+
+
+@cache
+def _metric_history_bulk(dialect: str) -> Any:
+    return (
+        select(Metric.run_uuid, Metric.key, Metric.value, Metric.timestamp, Metric.step, Metric.is_nan)
+        .where(Metric.key == bindparam("key"), in_ids(Metric.run_uuid, dialect))
+        .order_by(Metric.run_uuid, Metric.timestamp, Metric.step, Metric.value)
+        .limit(bindparam("limit"))
+    )
+
+
+def metric_history_bulk(conn: Connection, run_ids: Sequence[str], key: str, limit: int) -> list[Row]:  # type: ignore[type-arg]
+    """Up to `limit` points of one metric over several runs, ordered by run id, timestamp, step, value."""
+    params = {"key": key, "ids": ids_value(conn, run_ids), "limit": limit}
+    return list(conn.execute(_metric_history_bulk(conn.dialect.name), params))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -139,5 +140,7 @@ def add_version_to_logged_model(conn: Connection, model_id: str, name: str, vers
         entries.append(entry)
     conn.execute(
         upsert(conn, LoggedModelTag, ["model_id", "key"], ["value"]),
-        {"model_id": model_id, "key": MODEL_VERSIONS_TAG, "value": orjson.dumps(entries).decode()},
+        # MLflow writes the tag with json.dumps' default separators ('[{"name": "m", "version": 1}]'); clients
+        # compare the string, so it is formatted the same way.
+        {"model_id": model_id, "key": MODEL_VERSIONS_TAG, "value": json.dumps(entries)},
     )

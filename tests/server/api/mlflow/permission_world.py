@@ -68,6 +68,8 @@ class Admin:
         artifact = f"{eid}/{run_id}/artifacts/hello.txt"
         r = self.http.put(f"{ARTIFACTS}/{artifact}", content=b"hello")
         assert r.status_code == 200, r.text
+        r = self.http.put(f"{ARTIFACTS}/{eid}/models/{model['model_id']}/artifacts/MLmodel", content=b"flavors: {}")
+        assert r.status_code == 200, r.text
         return World(eid, name, run_id, model["model_id"], artifact)
 
     def snapshot(self, w: World) -> Any:

@@ -221,3 +221,58 @@ class TestSearchExperiments:
     def test_client_raises_on_bad_filter(self, mlflow_client) -> None:
         with pytest.raises(MlflowException, match="INVALID_PARAMETER_VALUE"):
             mlflow_client.search_experiments(filter_string="name = 'a' OR name = 'b'")
+
+
+class TestSearchDatasets:
+    URL = "/ajax-api/2.0/mlflow/experiments/search-datasets"
+
+    @staticmethod
+    def _log(client, run_id: str, name: str, digest: str, context: str | None) -> None:
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        tags = [InputTag("mlflow.data.context", context)] if context else []
+        client.log_inputs(run_id, [DatasetInput(Dataset(name, digest, "local", "src"), tags=tags)])
+
+    def test_summaries_of_the_datasets_runs_used(self, server_url: str, mlflow_client, unique: str) -> None:
+        eid = mlflow_client.create_experiment(f"datasets-{unique}")
+        other = mlflow_client.create_experiment(f"datasets-other-{unique}")
+        r1, r2 = (mlflow_client.create_run(eid).info.run_id for _ in range(2))
+        self._log(mlflow_client, r1, "train", "d1", "training")
+        self._log(mlflow_client, r2, "train", "d1", "training")  # the same summary once
+        self._log(mlflow_client, r2, "eval", "d2", None)
+        self._log(mlflow_client, mlflow_client.create_run(other).info.run_id, "elsewhere", "d3", "training")
+        body = httpx.post(f"{server_url}{self.URL}", json={"experiment_ids": [eid]}).json()
+        assert sorted(body["dataset_summaries"], key=lambda s: s["name"]) == [
+            {"experiment_id": eid, "name": "eval", "digest": "d2"},
+            {"experiment_id": eid, "name": "train", "digest": "d1", "context": "training"},
+        ]
+
+    @pytest.mark.parametrize(("body", "message"), [
+        ({}, "SearchDatasets request must specify at least one experiment_id."),
+        ({"experiment_ids": []}, "SearchDatasets request must specify at least one experiment_id."),
+        ({"experiment_ids": [str(i) for i in range(21)]},
+         "SearchDatasets request cannot specify more than 20 experiment_ids. Received 21 experiment_ids."),
+    ])
+    def test_bad_requests_are_400_in_mlflow_words(self, server_url: str, body: dict, message: str) -> None:
+        err = assert_error(httpx.post(f"{server_url}{self.URL}", json=body), 400, "INVALID_PARAMETER_VALUE")
+        assert err["message"] == message
+
+
+class TestListExperimentsDatabricks:
+    """databricks-sdk's w.experiments.list_experiments() calls the MLflow 1.x GET experiments/list."""
+
+    def test_sdk_lists_every_page_with_view_types(self, live_server, mlflow_client, unique: str) -> None:
+        from databricks.sdk.service.ml import ViewType as SdkViewType
+
+        from tests.fixtures.identities import workspace_client
+
+        active = mlflow_client.create_experiment(f"list-{unique}")
+        deleted = mlflow_client.create_experiment(f"list-deleted-{unique}")
+        mlflow_client.delete_experiment(deleted)
+        w = workspace_client(live_server.url, "unused")
+        listed = {e.experiment_id: e for e in w.experiments.list_experiments(max_results=1)}
+        assert active in listed and deleted not in listed
+        assert listed[active].name == f"list-{unique}"
+        assert listed[active].artifact_location == f"mlflow-artifacts:/{active}"
+        only_deleted = {e.experiment_id for e in w.experiments.list_experiments(view_type=SdkViewType.DELETED_ONLY)}
+        assert deleted in only_deleted and active not in only_deleted

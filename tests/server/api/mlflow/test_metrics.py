@@ -1,4 +1,5 @@
-"""Metric logging and history (steps, NaN / Infinity round trips, paging) on a live server."""
+"""Metric logging and history (steps, NaN / Infinity round trips, paging) and the web UI's bulk and sampled
+history reads, on a live server."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import math
 
 import httpx
 import pytest
+
+from tests.fixtures.wire import assert_error
 
 API = "/api/2.0/mlflow"
 
@@ -121,3 +124,141 @@ class TestGetMetricHistory:
             f"{server_url}{API}/metrics/get-history", params={"run_id": "b" * 32, "metric_key": "x"}
         )
         assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+AJAX = "/ajax-api/2.0/mlflow"
+
+
+def _points(body: dict) -> list[tuple[str, int, int, object]]:
+    return [(m["run_id"], m["step"], m["timestamp"], m["value"]) for m in body["metrics"]]
+
+
+class TestGetMetricHistoryBulk:
+    def test_runs_in_id_order_points_by_timestamp_step_value(self, server_url: str, mlflow_client, unique) -> None:
+        eid = mlflow_client.create_experiment(f"bulk-{unique}")
+        runs = [mlflow_client.create_run(eid).info.run_id for _ in range(3)]
+        # (timestamp, step, value): logged out of order; the third run logs nothing.
+        for run_id in runs[:2]:
+            for ts, step, value in ((2, 3, 12.0), (1, 3, 12.0), (1, 2, 10.0), (1, 3, 11.0)):
+                mlflow_client.log_metric(run_id, "a", value, timestamp=ts, step=step)
+        body = httpx.get(f"{server_url}{AJAX}/metrics/get-history-bulk",
+                         params={"run_id": runs, "metric_key": "a"}).json()
+        expected = [(r, s, t, v) for r in sorted(runs[:2]) for t, s, v in ((1, 2, 10.0), (1, 3, 11.0), (1, 3, 12.0),
+                                                                           (2, 3, 12.0))]
+        assert _points(body) == expected
+        assert {m["key"] for m in body["metrics"]} == {"a"}
+
+    def test_max_results_caps_the_total(self, server_url: str, mlflow_client, run_id: str) -> None:
+        for step in range(4):
+            mlflow_client.log_metric(run_id, "a", float(step), timestamp=1, step=step)
+        body = httpx.get(f"{server_url}{AJAX}/metrics/get-history-bulk",
+                         params={"run_id": [run_id], "metric_key": "a", "max_results": 2}).json()
+        assert [m["step"] for m in body["metrics"]] == [0, 1]
+
+    def test_nan_is_a_string(self, server_url: str, mlflow_client, run_id: str) -> None:
+        mlflow_client.log_metric(run_id, "n", math.nan, timestamp=1, step=0)
+        body = httpx.get(f"{server_url}{AJAX}/metrics/get-history-bulk",
+                         params={"run_id": run_id, "metric_key": "n"}).json()
+        assert [m["value"] for m in body["metrics"]] == ["NaN"]
+
+    @pytest.mark.parametrize(("params", "message"), [
+        ({"metric_key": "k"}, "GetMetricHistoryBulk request must specify at least one run_id."),
+        ({"run_id": [f"r{i}" for i in range(101)], "metric_key": "k"},
+         "GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received 101 run_ids."),
+        ({"run_id": ["r"]}, "GetMetricHistoryBulk request must specify a metric_key."),
+    ])
+    def test_bad_requests_are_400_in_mlflow_words(self, server_url: str, params: dict, message: str) -> None:
+        body = assert_error(httpx.get(f"{server_url}{AJAX}/metrics/get-history-bulk", params=params),
+                            400, "INVALID_PARAMETER_VALUE")
+        assert body["message"] == message
+
+
+def _log_history(client, run_id: str, key: str, points: list[tuple[int, int, float]]) -> None:
+    from mlflow.entities import Metric
+
+    for i in range(0, len(points), 1000):
+        client.log_batch(run_id, metrics=[Metric(key, v, ts, s) for s, ts, v in points[i:i + 1000]])
+
+
+# (step, timestamp, value) histories: distinct steps, many points on one step (log_metric's default step 0),
+# unordered logging with gaps and a NaN.
+HISTORIES = {
+    "steps": [(s, 1, 10.0) for s in range(10)],
+    "long": [(s, 1000 + s, s / 7) for s in range(0, 3000, 3)],
+    "one_step": [(0, 100 + i, float(i % 5)) for i in range(40)],
+    "mixed": [(s % 13, 90 - s, float(s) if s != 17 else math.nan) for s in range(60)],
+}
+
+
+@pytest.fixture(scope="module")
+def mlflow_sampling_oracle(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """MLflow's own SqlAlchemyStore on SQLite holding HISTORIES (the sampling the official server applies)."""
+    from mlflow.entities import Metric
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    tmp = tmp_path_factory.mktemp("oracle")
+    store = SqlAlchemyStore(f"sqlite:///{tmp}/mlflow.db", str(tmp / "artifacts"))
+    run_ids = {}
+    for name, points in HISTORIES.items():
+        run_id = store.create_run("0", "u", 0, [], name).info.run_id
+        store.log_batch(run_id, [Metric("m", v, ts, s) for s, ts, v in points], [], [])
+        run_ids[name] = run_id
+    return store, run_ids
+
+
+def _canonical(points: list[tuple[int, int, object]]) -> list[tuple[int, int, object]]:
+    return [(s, t, "NaN" if isinstance(v, float) and math.isnan(v) else v) for s, t, v in points]
+
+
+class TestGetMetricHistoryBulkInterval:
+    @pytest.mark.parametrize("history", list(HISTORIES))
+    @pytest.mark.parametrize(("max_results", "steps"), [
+        (5, None), (1, None), (2, None), (7, None), (320, None), (2500, None), (4, (2, 8)), (3, (0, 0)),
+    ])
+    def test_sampling_matches_mlflow(self, server_url: str, mlflow_client, unique, mlflow_sampling_oracle,
+                                     history: str, max_results: int, steps: tuple[int, int] | None) -> None:
+        store, oracle_runs = mlflow_sampling_oracle
+        run_id = mlflow_client.create_run(mlflow_client.create_experiment(f"interval-{unique}")).info.run_id
+        _log_history(mlflow_client, run_id, "m", HISTORIES[history])
+        params: dict = {"run_ids": [run_id], "metric_key": "m", "max_results": max_results}
+        if steps:
+            params["start_step"], params["end_step"] = steps
+        body = httpx.get(f"{server_url}{AJAX}/metrics/get-history-bulk-interval", params=params).json()
+        got = [(m["step"], m["timestamp"], m["value"]) for m in body.get("metrics", [])]
+        start, end = steps or (None, None)
+        expected = store.get_metric_history_bulk_interval([oracle_runs[history]], "m", max_results, start, end)
+        assert got == _canonical([(e.step, e.timestamp, e.value) for e in expected])
+        assert all(m["run_id"] == run_id and m["key"] == "m" for m in body.get("metrics", []))
+
+    def test_runs_in_request_order_and_unknown_runs_are_empty(self, server_url: str, mlflow_client, unique) -> None:
+        eid = mlflow_client.create_experiment(f"interval-order-{unique}")
+        first, second = (mlflow_client.create_run(eid).info.run_id for _ in range(2))
+        _log_history(mlflow_client, first, "m", [(s, 1, 1.0) for s in range(3)])
+        _log_history(mlflow_client, second, "m", [(s, 1, 2.0) for s in range(2)])
+        body = httpx.get(f"{server_url}{AJAX}/metrics/get-history-bulk-interval",
+                         params={"run_ids": [second, "f" * 32, first], "metric_key": "m"}).json()
+        assert [(m["run_id"], m["step"]) for m in body["metrics"]] == [
+            (second, 0), (second, 1), (first, 0), (first, 1), (first, 2)]
+
+    def test_also_served_under_the_rest_prefix(self, server_url: str, mlflow_client, run_id: str) -> None:
+        mlflow_client.log_metric(run_id, "m", 1.0, timestamp=1, step=0)
+        body = httpx.get(f"{server_url}{API}/metrics/get-history-bulk-interval",
+                         params={"run_ids": [run_id], "metric_key": "m"}).json()
+        assert [m["value"] for m in body["metrics"]] == [1.0]
+
+    @pytest.mark.parametrize(("params", "message"), [
+        ({"metric_key": "k"}, "Missing value for required parameter 'run_ids'."),
+        ({"run_ids": [f"r{i}" for i in range(101)], "metric_key": "k"},
+         "GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received 101 run_ids."),
+        ({"run_ids": ["r"], "metric_key": ""}, "Missing value for required parameter 'metric_key'."),
+        ({"run_ids": ["r"], "metric_key": "k", "max_results": 0}, "max_results must be between 1 and 2500."),
+        ({"run_ids": ["r"], "metric_key": "k", "max_results": 2501}, "max_results must be between 1 and 2500."),
+        ({"run_ids": ["r"], "metric_key": "k", "start_step": 1, "end_step": 0},
+         "end_step must be greater than start_step. Found start_step=1 and end_step=0."),
+        ({"run_ids": ["r"], "metric_key": "k", "start_step": 1},
+         "If either start step or end step are specified, both must be specified."),
+    ])
+    def test_bad_requests_are_400_in_mlflow_words(self, server_url: str, params: dict, message: str) -> None:
+        body = assert_error(httpx.get(f"{server_url}{AJAX}/metrics/get-history-bulk-interval", params=params),
+                            400, "INVALID_PARAMETER_VALUE")
+        assert body["message"] == message

@@ -173,3 +173,15 @@ class TestModelVersionTags:
     def test_set_tag_on_missing_version_is_404(self, server_url, model):
         resp = call(server_url, "POST", "/model-versions/set-tag", {"name": model, "version": "9", "key": "a", "value": "b"})
         assert error(resp)[:2] == (404, "RESOURCE_DOES_NOT_EXIST")
+
+
+class TestLoggedModelBackReference:
+    def test_model_versions_tag_is_formatted_as_mlflow_formats_it(self, mlflow_client, unique) -> None:
+        """Clients compare the tag's text: json.dumps' default separators, versions as numbers."""
+        logged = mlflow_client.create_logged_model(mlflow_client.create_experiment(f"backref-{unique}"))
+        first, second = f"backref-a-{unique}", f"backref-b-{unique}"
+        for name in (first, second):
+            mlflow_client.create_registered_model(name)
+            mlflow_client.create_model_version(name, f"models:/{logged.model_id}", model_id=logged.model_id)
+        tag = mlflow_client.get_logged_model(logged.model_id).tags["mlflow.modelVersions"]
+        assert tag == f'[{{"name": "{first}", "version": 1}}, {{"name": "{second}", "version": 1}}]'

@@ -180,3 +180,27 @@ class TestGetLatestVersions:
         mlflow_client.create_registered_model(f"rm-{unique}")
         resp = call(server_url, "POST", "/registered-models/get-latest-versions", {"name": f"rm-{unique}", "stages": ["Bogus"]})
         assert error(resp)[:2] == (400, "INVALID_PARAMETER_VALUE")
+
+
+class TestListRegisteredModelsDatabricks:
+    """databricks-sdk's w.model_registry.list_models() calls the MLflow 1.x GET registered-models/list."""
+
+    def test_sdk_lists_every_page(self, live_server, mlflow_client, unique: str) -> None:
+        from tests.fixtures.identities import workspace_client
+
+        names = [f"list-{unique}-{i}" for i in range(3)]
+        for name in names:
+            mlflow_client.create_registered_model(name, description=f"d {name}")
+        w = workspace_client(live_server.url, "unused")
+        listed = {m.name: m for m in w.model_registry.list_models(max_results=2)}
+        assert set(names) <= set(listed)
+        assert listed[names[0]].description == f"d {names[0]}"
+        assert listed[names[0]].creation_timestamp > 0
+
+    def test_prefixes(self, server_url: str, mlflow_client, unique: str) -> None:
+        import httpx
+
+        mlflow_client.create_registered_model(f"list-prefix-{unique}")
+        for prefix in ("/api/2.0/mlflow", "/api/2.0/preview/mlflow"):
+            body = httpx.get(f"{server_url}{prefix}/registered-models/list", params={"max_results": 1000}).json()
+            assert f"list-prefix-{unique}" in [m["name"] for m in body["registered_models"]]

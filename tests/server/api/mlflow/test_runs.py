@@ -268,3 +268,51 @@ class TestFluentFlows:
         with mlflow.start_run() as run:
             mlflow.log_param("x", "1")
         assert mlflow_client.get_run(run.info.run_id).info.experiment_id == "0"
+
+
+class TestCreatePromptlabRun:
+    URL = "/ajax-api/2.0/mlflow/runs/create-promptlab-run"
+    BODY = {
+        "prompt_template": "Answer: {{ question }}",
+        "prompt_parameters": [{"key": "question", "value": "why?"}],
+        "model_route": "chat",
+        "model_parameters": [{"key": "temperature", "value": "0.1"}],
+        "model_input": "Answer: why?",
+        "model_output": "because",
+        "model_output_parameters": [{"key": "latency", "value": "100"}],
+        "mlflow_version": "3.17.2",
+    }
+
+    def test_a_finished_run_with_the_prompt_its_table_and_model(
+        self, server_url: str, mlflow_client, unique: str
+    ) -> None:
+        eid = mlflow_client.create_experiment(f"promptlab-{unique}")
+        body = {**self.BODY, "experiment_id": eid, "run_name": "p1", "user_id": "ann", "start_time": 456}
+        r = httpx.post(f"{server_url}{self.URL}", json=body)
+        assert r.status_code == 200, r.text
+        run = r.json()["run"]
+        assert (run["info"]["run_name"], run["info"]["user_id"], run["info"]["status"], run["info"]["start_time"]) == (
+            "p1", "ann", "FINISHED", 456)
+        params = {p["key"]: p["value"] for p in run["data"]["params"]}
+        assert params == {"temperature": "0.1", "model_route": "chat", "prompt_template": "Answer: {{ question }}"}
+        tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+        assert tags["mlflow.loggedArtifacts"] == '[{"path": "eval_results_table.json", "type": "table"}]'
+        assert tags["mlflow.runSourceType"] == "PROMPT_ENGINEERING"
+        run_id = run["info"]["run_id"]
+        mlflow.set_tracking_uri(server_url)
+        table = mlflow_client.load_table(eid, "eval_results_table.json", run_ids=[run_id])
+        # pandas reads the table's "100" back as a number, as it does for MLflow's own file.
+        assert table.to_dict("records") == [
+            {"question": "why?", "prompt": "Answer: why?", "output": "because", "latency": 100}]
+        model = mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
+        assert model.metadata.get_input_schema().input_names() == ["question"]
+        inner = model._model_impl  # the promptlab flavor's model, built from parameters.yaml
+        assert (inner.prompt_template, inner.model_route) == ("Answer: {{ question }}", "chat")
+
+    @pytest.mark.parametrize("missing", ["experiment_id", "prompt_template", "prompt_parameters", "model_route",
+                                         "model_input", "mlflow_version"])
+    def test_required_fields_in_mlflow_words(self, server_url: str, mlflow_client, unique: str, missing: str) -> None:
+        body = {**self.BODY, "experiment_id": mlflow_client.create_experiment(f"promptlab-bad-{unique}")}
+        del body[missing]
+        err = assert_error(httpx.post(f"{server_url}{self.URL}", json=body), 400, "INVALID_PARAMETER_VALUE")
+        assert err["message"] == f"CreatePromptlabRun request must specify {missing}."

@@ -68,15 +68,19 @@ def _visible(found: list[str], wanted: str) -> None:
         raise NotVisible
 
 
-def _raw(client: Any, method: str, path: str, **params: Any) -> dict[str, Any]:
-    """A call the mlflow client has no method for (the web UI's run artifact listing), as the caller."""
+def _raw(client: Any, method: str, url_path: str, body: Any = None, content: bytes | None = None,
+         **params: Any) -> Any:
+    """A call the mlflow client has no method for (the web UI's routes), as the caller."""
     import os
 
-    r = httpx.request(method, f"{mlflow.get_tracking_uri()}{path}", params=params,
+    r = httpx.request(method, f"{mlflow.get_tracking_uri()}{url_path}", params=params, json=body, content=content,
                       headers={"Authorization": f"Bearer {os.environ['MLFLOW_TRACKING_TOKEN']}"})
     if r.status_code != 200:
         raise RestException(r.json())
-    return r.json()  # type: ignore[no-any-return]
+    return r.json() if r.headers["content-type"] == "application/json" else r.content
+
+
+AJAX = "/ajax-api/2.0/mlflow"
 
 
 def _download(client: Any, w: World, tmp: Path) -> None:
@@ -111,6 +115,17 @@ READ_ACTIONS: dict[str, Action] = {
     "list_artifacts": lambda c, w, t: _visible([f.path for f in c.list_artifacts(w.run_id)], "hello.txt"),
     "list_run_artifacts_endpoint": lambda c, w, t: _raw(c, "GET", "/api/2.0/mlflow/artifacts/list",
                                                         run_id=w.run_id),
+    "get_metric_history_bulk": lambda c, w, t: _raw(c, "GET", f"{AJAX}/metrics/get-history-bulk",
+                                                    run_id=w.run_id, metric_key="m"),
+    "get_metric_history_bulk_interval": lambda c, w, t: _raw(c, "GET", f"{AJAX}/metrics/get-history-bulk-interval",
+                                                             run_ids=w.run_id, metric_key="m"),
+    "search_datasets": lambda c, w, t: _raw(c, "POST", f"{AJAX}/experiments/search-datasets",
+                                            {"experiment_ids": [w.experiment_id]}),
+    "get_artifact_web_ui": lambda c, w, t: _raw(c, "GET", "/get-artifact", run_id=w.run_id, path="hello.txt"),
+    "list_logged_model_artifacts": lambda c, w, t: _raw(
+        c, "GET", f"/api/2.0/mlflow/logged-models/{w.model_id}/artifacts/directories"),
+    "get_logged_model_artifact_file": lambda c, w, t: _raw(
+        c, "GET", f"{AJAX}/logged-models/{w.model_id}/artifacts/files", artifact_file_path="MLmodel"),
 }
 
 WRITE_ACTIONS: dict[str, tuple[str, Action]] = {
@@ -128,6 +143,11 @@ WRITE_ACTIONS: dict[str, tuple[str, Action]] = {
     "set_logged_model_tags": ("CAN_EDIT", lambda c, w, t: c.set_logged_model_tags(w.model_id, {"k": "v"})),
     "upload_artifact": ("CAN_EDIT", _upload),
     "delete_artifact": ("CAN_EDIT", _delete_artifact),
+    "create_promptlab_run": ("CAN_EDIT", lambda c, w, t: _raw(c, "POST", f"{AJAX}/runs/create-promptlab-run", {
+        "experiment_id": w.experiment_id, "prompt_template": "{{ q }}", "prompt_parameters": [{"key": "q", "value": "x"}],
+        "model_route": "r", "model_input": "x", "mlflow_version": "3.17.2"})),
+    "upload_artifact_web_ui": ("CAN_EDIT", lambda c, w, t: _raw(c, "POST", f"{AJAX}/upload-artifact", content=b"ui",
+                                                                run_uuid=w.run_id, path="ui.txt")),
     "set_experiment_tag": ("CAN_EDIT", lambda c, w, t: c.set_experiment_tag(w.experiment_id, "k", "v")),
     "rename_experiment": ("CAN_MANAGE", lambda c, w, t: c.rename_experiment(w.experiment_id, w.name + "-new")),
     "delete_experiment": ("CAN_MANAGE", lambda c, w, t: c.delete_experiment(w.experiment_id)),

@@ -1,4 +1,5 @@
-"""The mlflow-artifacts proxy (/api/2.0/mlflow-artifacts/...) and the legacy run-scoped artifact listing.
+"""The mlflow-artifacts proxy (/api/2.0/mlflow-artifacts/...) and the web UI's artifact routes: the legacy
+run-scoped listing, get-artifact, upload-artifact and the logged-model / model-version file reads.
 
 Uploads and downloads are streamed so memory does not grow with the artifact size (mlflow-rest.md §1.7).
 Every proxy route first checks the caller's permission on the path (services/artifacts.authorize_path):
@@ -11,7 +12,8 @@ from __future__ import annotations
 import mimetypes
 import os
 import posixpath
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -24,6 +26,7 @@ from regista.server.api.responses import ok
 from regista.server.artifacts.repository import ArtifactEntry, ArtifactRepository, validate_client_path
 from regista.server.deps import ReadCtx, current_principal, request_context
 from regista.server.services import artifacts as artifact_service
+from regista.server.services import model_versions
 from regista.server.services.context import Context
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -69,6 +72,8 @@ _TEXT_EXTENSIONS = frozenset(
 
 router = APIRouter()
 
+T = TypeVar("T")
+
 
 def _content_type(name: str) -> str:
     ext = os.path.splitext(name)[1].lstrip(".") or name
@@ -96,29 +101,32 @@ def _repo(request: Request) -> ArtifactRepository:
     return request.app.state.artifacts  # type: ignore[no-any-return]
 
 
-def _check_and_finish(ctx: Context, rel: str, write: bool) -> None:
+def _finishing(ctx: Context, fn: Callable[..., T], *args: Any) -> T:
     try:
-        artifact_service.authorize_path(ctx, rel, write)
+        return fn(ctx, *args)
     finally:
         ctx.uow.finish(commit=False)
 
 
-async def _authorize(request: Request, rel: str, write: bool) -> None:
-    """PERMISSION_DENIED unless the caller may read (write) `rel`; from the async routes."""
-    if current_principal(request).is_admin:
-        return
+async def _in_read_context(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(ctx, *args)` in a short read transaction, ended before any file I/O starts (async routes)."""
     ctx = request_context(request, write=False)
     if request.app.state.inline_reads:
         # SQLite reads are answered from the page cache faster than a thread hop (ADR 0001).
-        _check_and_finish(ctx, rel, write)
-    else:
-        await anyio.to_thread.run_sync(_check_and_finish, ctx, rel, write)
+        return _finishing(ctx, fn, *args)
+    return await anyio.to_thread.run_sync(_finishing, ctx, fn, *args)
+
+
+async def _authorize(request: Request, rel: str, write: bool) -> None:
+    """PERMISSION_DENIED unless the caller may read (write) `rel`; from the async routes."""
+    if not current_principal(request).is_admin:
+        await _in_read_context(request, artifact_service.authorize_path, rel, write)
 
 
 def _authorize_sync(request: Request, rel: str, write: bool) -> None:
     """The same check from the sync routes (already in a worker thread)."""
     if not current_principal(request).is_admin:
-        _check_and_finish(request_context(request, write=False), rel, write)
+        _finishing(request_context(request, write=False), artifact_service.authorize_path, rel, write)
 
 
 def _file_path(path: str) -> str:
@@ -192,7 +200,10 @@ async def download_artifact(path: str, request: Request) -> Response:
     """Send the file's bytes; missing => 404 RESOURCE_DOES_NOT_EXIST, a directory => 400."""
     rel = _file_path(path)
     await _authorize(request, rel, write=False)
-    repo = _repo(request)
+    return await _send_file(_repo(request), rel)
+
+
+async def _send_file(repo: ArtifactRepository, rel: str) -> Response:
     name = posixpath.basename(rel)
     media_type = _content_type(name)
     headers = _download_headers(name)
@@ -216,7 +227,7 @@ def _read_if_small(repo: ArtifactRepository, rel: str) -> tuple[str, os.stat_res
 
 
 # -- list and delete -------------------------------------------------------------------------------
-def _files_json(entries: list[ArtifactEntry]) -> list[dict[str, object]]:
+def files_json(entries: list[ArtifactEntry]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for e in entries:
         item: dict[str, object] = {"path": e.path, "is_dir": e.is_dir}
@@ -232,7 +243,7 @@ def list_artifacts(request: Request, path: str = "") -> Response:
     rel = validate_client_path(path) if path else ""
     _authorize_sync(request, rel, write=False)
     entries = _repo(request).list_dir(rel)
-    return ok({"files": _files_json(entries)} if entries else None)
+    return ok({"files": files_json(entries)} if entries else None)
 
 
 @router.delete(ARTIFACTS + "/{path:path}")
@@ -259,6 +270,86 @@ def presigned_download(path: str) -> Response:
     raise NotImplementedFeature("Presigned downloads are not supported by this server; use a plain GET.")
 
 
+# -- the web UI's run, logged-model and model-version artifact routes ------------------------------
+# MLflow caps the web UI's uploads at 10 MB (they are small files dropped into a run's artifact view).
+UI_UPLOAD_LIMIT = 10 << 20
+_TOO_LARGE = "Artifact size is too large. Max size is 10MB."
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise InvalidParameter(_TOO_LARGE)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidParameter(_TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/ajax-api/2.0/mlflow/upload-artifact")
+async def upload_run_artifact(request: Request, run_uuid: str = "", path: str = "") -> Response:
+    """Write the body to `path` under the run's artifact root (CAN_EDIT on its experiment)."""
+    if not run_uuid:
+        raise InvalidParameter("Request must specify run_uuid.")
+    if not path:
+        raise InvalidParameter("Request must specify path.")
+    validate_client_path(path)
+    data = await _read_capped(request, UI_UPLOAD_LIMIT)
+    if not data:
+        raise InvalidParameter("Request must specify data.")
+    rel = await _in_read_context(request, artifact_service.run_artifact_file, run_uuid, path, True)
+    await anyio.to_thread.run_sync(_repo(request).write_bytes, rel, data)
+    return ok()
+
+
+def _required(value: str | None, name: str) -> str:
+    if not value:
+        raise InvalidParameter(f"Missing value for required parameter '{name}'.")
+    return value
+
+
+@router.get("/get-artifact")
+async def get_run_artifact(
+    request: Request, path: str | None = None, run_id: str | None = None, run_uuid: str | None = None
+) -> Response:
+    """A file under a run's artifact root (CAN_READ on its experiment)."""
+    file_path = _required(path, "path")
+    validate_client_path(file_path)
+    rid = _required(run_id or run_uuid, "run_id")
+    rel = await _in_read_context(request, artifact_service.run_artifact_file, rid, file_path, False)
+    return await _send_file(_repo(request), rel)
+
+
+@router.get("/model-versions/get-artifact")
+async def get_model_version_artifact(
+    request: Request, name: str | None = None, version: str | None = None, path: str | None = None
+) -> Response:
+    """A file of a model version's model (CAN_READ on the registered model)."""
+    file_path = _required(path, "path")
+    validate_client_path(file_path)
+    args = (_required(name, "name"), _required(version, "version"), file_path)
+    rel = await _in_read_context(request, model_versions.model_version_artifact_file, *args)
+    return await _send_file(_repo(request), rel)
+
+
+@router.get("/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files")
+async def get_logged_model_artifact(model_id: str, request: Request, artifact_file_path: str = "") -> Response:
+    """A file of a logged model (CAN_READ on its experiment)."""
+    if not artifact_file_path:
+        raise InvalidParameter(
+            'Request must include the "artifact_file_path" query parameter.', error_code="BAD_REQUEST"
+        )
+    validate_client_path(artifact_file_path)
+    rel = await _in_read_context(
+        request, artifact_service.logged_model_artifact_file, model_id, artifact_file_path
+    )
+    return await _send_file(_repo(request), rel)
+
+
 # -- legacy run-scoped listing (web UI) ------------------------------------------------------------
 @router.get("/api/2.0/mlflow/artifacts/list")
 @router.get("/ajax-api/2.0/mlflow/artifacts/list", include_in_schema=False)
@@ -275,5 +366,5 @@ def list_run_artifacts(
     root_uri, entries = artifact_service.list_run_artifacts(ctx, rid, path)
     body: dict[str, object] = {"root_uri": root_uri}
     if entries:
-        body["files"] = _files_json(entries)
+        body["files"] = files_json(entries)
     return ok(body)

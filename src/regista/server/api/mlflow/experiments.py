@@ -13,6 +13,7 @@ from regista.schemas.mlflow.experiments import (
     ExperimentRef,
     GetExperiment,
     GetExperimentByName,
+    SearchDatasets,
     SearchExperiments,
     SetExperimentTag,
     UpdateExperiment,
@@ -22,6 +23,7 @@ from regista.server.api.responses import ok
 from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx, WriteCtx
 from regista.server.services import experiments as service
+from regista.server.services import run_inputs
 
 router = APIRouter(route_class=TransactionalRoute)
 
@@ -96,3 +98,8 @@ def delete_experiment_tag(
 ) -> Response:
     service.delete_experiment_tag(ctx, req.experiment_id, req.key)
     return ok()
+
+
+@router.post("/experiments/search-datasets")
+def search_datasets(ctx: ReadCtx, req: Annotated[SearchDatasets, Depends(message(SearchDatasets))]) -> Response:
+    return ok({"dataset_summaries": run_inputs.search_datasets(ctx, req.experiment_ids)})

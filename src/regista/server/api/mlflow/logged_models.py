@@ -11,14 +11,17 @@ from regista.schemas.mlflow.logged_models import (
     CreateLoggedModel,
     FinalizeLoggedModel,
     GetLoggedModel,
+    ListLoggedModelArtifacts,
     LogLoggedModelParams,
     SearchLoggedModels,
     SetLoggedModelTags,
 )
+from regista.server.api.mlflow.artifacts import files_json
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
 from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx, WriteCtx
+from regista.server.services import artifacts as artifact_service
 from regista.server.services import logged_models as service
 
 router = APIRouter(route_class=TransactionalRoute)
@@ -85,3 +88,14 @@ def log_logged_model_params(
 ) -> Response:
     service.log_logged_model_params(ctx, model_id, req.params)
     return ok()
+
+
+@router.get("/logged-models/{model_id}/artifacts/directories")
+def list_logged_model_artifacts(
+    model_id: str, ctx: ReadCtx, req: Annotated[ListLoggedModelArtifacts, Depends(message(ListLoggedModelArtifacts))]
+) -> Response:
+    root_uri, entries = artifact_service.list_logged_model_artifacts(ctx, model_id, req.artifact_directory_path)
+    body: dict[str, object] = {"root_uri": root_uri}
+    if entries:
+        body["files"] = files_json(entries)
+    return ok(body)

@@ -1,4 +1,4 @@
-"""MLflow REST handlers for metrics (/api/2.0/mlflow/metrics/...)."""
+"""MLflow REST handlers for metrics (/api/2.0/mlflow/metrics/...; the web UI's bulk reads under /ajax-api)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from regista.schemas.mlflow.metrics import GetMetricHistory
+from regista.schemas.mlflow.metrics import (
+    GetMetricHistory,
+    GetMetricHistoryBulk,
+    GetMetricHistoryBulkInterval,
+)
 from regista.server.api.parsing import message
 from regista.server.api.responses import ok
 from regista.server.api.routing import TransactionalRoute
@@ -23,5 +27,22 @@ def get_metric_history(
 ) -> Response:
     result = service.get_metric_history(
         ctx, req.run_id or req.run_uuid, req.metric_key, req.max_results, req.page_token
+    )
+    return ok(result)
+
+
+@router.get("/metrics/get-history-bulk")
+def get_metric_history_bulk(
+    ctx: ReadCtx, req: Annotated[GetMetricHistoryBulk, Depends(message(GetMetricHistoryBulk))]
+) -> Response:
+    return ok(service.get_metric_history_bulk(ctx, req.run_id, req.metric_key, req.max_results))
+
+
+@router.get("/metrics/get-history-bulk-interval")
+def get_metric_history_bulk_interval(
+    ctx: ReadCtx, req: Annotated[GetMetricHistoryBulkInterval, Depends(message(GetMetricHistoryBulkInterval))]
+) -> Response:
+    result = service.get_metric_history_bulk_interval(
+        ctx, req.run_ids, req.metric_key, req.start_step, req.end_step, req.max_results
     )
     return ok(result)

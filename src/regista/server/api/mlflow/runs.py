@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from regista.schemas.mlflow.runs import (
+    CreatePromptlabRun,
     CreateRun,
     DeleteTag,
     LogBatch,
@@ -25,6 +26,7 @@ from regista.server.api.responses import ok
 from regista.server.api.routing import TransactionalRoute
 from regista.server.deps import ReadCtx, WriteCtx
 from regista.server.services import metrics as metrics_service
+from regista.server.services import promptlab
 from regista.server.services import run_inputs as inputs_service
 from regista.server.services import run_search as search_service
 from regista.server.services import runs as service
@@ -37,6 +39,13 @@ def create_run(ctx: WriteCtx, req: Annotated[CreateRun, Depends(message(CreateRu
     tags = [(t.key, t.value) for t in req.tags]
     run = service.create_run(ctx, req.experiment_id, req.user_id, req.run_name, req.start_time, tags)
     return ok({"run": run})
+
+
+@router.post("/runs/create-promptlab-run")
+def create_promptlab_run(
+    ctx: WriteCtx, req: Annotated[CreatePromptlabRun, Depends(message(CreatePromptlabRun))]
+) -> Response:
+    return ok({"run": promptlab.create_promptlab_run(ctx, req)})
 
 
 @router.get("/runs/get")

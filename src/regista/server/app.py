@@ -65,8 +65,8 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.auth_enabled:
         app.add_middleware(AuthenticationMiddleware, state=app.state)
     if settings.access_log:
-        # Added last, so it runs outermost: it times the whole request and sees the principal that
-        # authentication put in the scope.
+        # Added after authentication, so it runs outside it: it times the whole request and sees the
+        # principal that authentication put in the scope (only the error catch-all is further out).
         app.add_middleware(AccessLogMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)

@@ -14,7 +14,7 @@ from typing import Any
 from regista.errors import AlreadyExists, InvalidParameter, NotFound
 from regista.server.artifacts.uris import to_uri
 from regista.server.services import authz
-from regista.server.services.artifacts import experiment_location
+from regista.server.services.artifact_access import experiment_location
 from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.tracking_validation import (

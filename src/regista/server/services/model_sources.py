@@ -48,7 +48,7 @@ class ResolvedSource:
     # Whether `model_id` names a logged model of this server (its mlflow.modelVersions tag is kept).
     logged_model_known: bool = False
     # The canonical store path the source names, copied or not: the caller must be allowed to read it
-    # where it is (services/artifacts.authorize_path looks its owner up from the path itself).
+    # where it is (services/artifact_access.authorize_path looks its owner up from the path itself).
     store_path: str | None = None
 
 

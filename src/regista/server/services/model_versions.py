@@ -1,7 +1,7 @@
 """Model versions: create (with the registry's own copy of the files), get, update, delete, tags,
 download URI and search.
 
-Versions inherit their model's permissions (reference/databricks-api.md §3.1): CAN_READ to view a version or
+Versions inherit their model's permissions (docs/governance.md, "Permissions on registered models"): CAN_READ to view a version or
 its download URI, CAN_EDIT to create one, update its description or change its tags, CAN_MANAGE to delete it.
 Creating a version from files in this server's store also needs read access to those files.
 The check reuses the model row each operation fetches anyway, so it costs one indexed ACL query for a
@@ -19,7 +19,7 @@ from regista.schemas.mlflow.model_versions import CreateModelVersion, SearchMode
 from regista.server.artifacts.repository import validate_client_path
 from regista.server.artifacts.uris import REGISTRY_ROOT, is_registry_path, store_path, to_uri
 from regista.server.services import authz
-from regista.server.services.artifacts import authorize_path
+from regista.server.services.artifact_access import authorize_path
 from regista.server.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.services.context import Context
 from regista.server.services.model_sources import registry_copies, resolve_source

@@ -1,6 +1,6 @@
 """Registered models: create, get, rename, update, delete, tags, search and latest versions.
 
-Permissions (reference/databricks-api.md §3.1): creating needs CAN_CREATE_REGISTERED_MODEL or CAN_MANAGE on
+Permissions (docs/governance.md, "Permissions on registered models"): creating needs CAN_CREATE_REGISTERED_MODEL or CAN_MANAGE on
 the registry root, and the creator gets CAN_MANAGE on the new model; viewing needs CAN_READ; description
 and tags need CAN_EDIT; rename and delete need CAN_MANAGE (deleting drops the model's grants). Search
 returns only models the caller may read, filtered inside the query. Each check reuses the model row the

@@ -1,4 +1,4 @@
-"""The workspace-registry permission table (reference/databricks-api.md §3.1), cell by cell: for each way of
+"""The workspace-registry permission table (docs/governance.md, "Permissions on registered models"), cell by cell: for each way of
 holding a level (none, each of the five levels directly, a grant on the registry root, a group grant, a
 nested-group grant) and each action, a service principal holding exactly that level acts through the real
 mlflow client (or the databricks-sdk), and the action either succeeds or is a 403 that changed nothing.

@@ -2,7 +2,7 @@
 run-scoped listing, get-artifact, upload-artifact and the logged-model / model-version file reads.
 
 Uploads and downloads are streamed so memory does not grow with the artifact size (mlflow-rest.md §1.7).
-Every proxy route first checks the caller's permission on the path (services/artifacts.authorize_path):
+Every proxy route first checks the caller's permission on the path (services/artifact_access.authorize_path):
 admins pass without touching the database; anyone else costs one short read transaction, ended before
 any file I/O starts.
 """
@@ -25,8 +25,8 @@ from regista.errors import InvalidParameter, NotImplementedFeature
 from regista.server.api.responses import ok
 from regista.server.artifacts.repository import ArtifactEntry, ArtifactRepository, validate_client_path
 from regista.server.deps import ReadCtx, current_principal, request_context
+from regista.server.services import artifact_access, model_versions
 from regista.server.services import artifacts as artifact_service
-from regista.server.services import model_versions
 from regista.server.services.context import Context
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -120,13 +120,13 @@ async def _in_read_context(request: Request, fn: Callable[..., T], *args: Any) -
 async def _authorize(request: Request, rel: str, write: bool) -> None:
     """PERMISSION_DENIED unless the caller may read (write) `rel`; from the async routes."""
     if not current_principal(request).is_admin:
-        await _in_read_context(request, artifact_service.authorize_path, rel, write)
+        await _in_read_context(request, artifact_access.authorize_path, rel, write)
 
 
 def _authorize_sync(request: Request, rel: str, write: bool) -> None:
     """The same check from the sync routes (already in a worker thread)."""
     if not current_principal(request).is_admin:
-        _finishing(request_context(request, write=False), artifact_service.authorize_path, rel, write)
+        _finishing(request_context(request, write=False), artifact_access.authorize_path, rel, write)
 
 
 def _file_path(path: str) -> str:

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from regista.schemas.base import Message
+from regista.schemas.numbers import Int32
 
 
 class ListExperiments(Message):
-    max_results: int | None = None
+    max_results: Int32 | None = None
     page_token: str | None = None
-    view_type: str | int | None = None
+    view_type: str | Int32 | None = None
 
 
 class ListRegisteredModels(Message):
-    max_results: int = 100
+    max_results: Int32 = 100
     page_token: str | None = None

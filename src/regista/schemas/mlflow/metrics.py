@@ -31,12 +31,12 @@ class GetMetricHistoryBulk(Message):
 
     run_id: list[str] = []
     metric_key: str | None = None
-    max_results: int | None = None
+    max_results: Int32 | None = None
 
 
 class GetMetricHistoryBulkInterval(Message):
     run_ids: list[str] = []
     metric_key: str | None = None
-    start_step: int | None = None
-    end_step: int | None = None
-    max_results: int | None = None
+    start_step: Int64 | None = None
+    end_step: Int64 | None = None
+    max_results: Int32 | None = None

@@ -114,4 +114,4 @@ class CreatePromptlabRun(Message):
     model_output_parameters: list[KeyValue] = []
     mlflow_version: str | None = None
     user_id: str | None = None
-    start_time: int | None = None
+    start_time: Int64 | None = None

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regista.server.api.authentication import OPEN_PATHS
+from regista.server.api.authentication import OPEN_PATHS, OPEN_PREFIXES
 from regista.server.app import create_app
 from regista.server.settings import Settings
 from tests.fixtures.wire import assert_error
@@ -35,7 +35,9 @@ def _routes(tmp: Path) -> list[tuple[str, str]]:
         path = getattr(route, "path", None)
         for method in getattr(route, "methods", None) or ():
             full = prefix + str(path)
-            if path is not None and method != "HEAD" and full not in OPEN_PATHS:
+            if path is not None and method != "HEAD" and full not in OPEN_PATHS and not full.startswith(
+                OPEN_PREFIXES
+            ):
                 found.add((method, re.sub(r"\{[^}]+\}", "1", full)))
     return sorted(found)
 

@@ -17,6 +17,6 @@ from regista.server.api.responses import ok
 router = APIRouter()
 
 
-@router.get("/.well-known/databricks-config")
+@router.get("/.well-known/databricks-config", include_in_schema=False)
 def databricks_config() -> Response:
     return ok()

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-import regista.schemas
+import regista.server
 from regista.schemas.base import Message
 
 
 def _messages() -> list[type[Message]]:
-    for info in pkgutil.walk_packages(regista.schemas.__path__, "regista.schemas."):
-        importlib.import_module(info.name)
+    # Wire models live in each domain's schemas/ package (regista.server.<domain>.schemas).
+    for info in pkgutil.walk_packages(regista.server.__path__, "regista.server."):
+        if ".schemas." in info.name:
+            importlib.import_module(info.name)
     found: list[type[Message]] = []
     todo = list(Message.__subclasses__())
     while todo:

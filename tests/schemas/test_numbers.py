@@ -16,7 +16,7 @@ from regista.schemas.numbers import (
     parse_int,
     to_int,
 )
-from regista.server.api.parsing import parse_message
+from regista.server.http.parsing import parse_message
 
 
 class Sample(Message):

@@ -14,7 +14,7 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from regista.server.services.context import Context
+    from regista.server.context import Context
     from regista.server.settings import Settings
 
 BackendStoreUri = Annotated[
@@ -132,9 +132,9 @@ def admin_context(backend_store_uri: str | None, data_dir: str | None, *, create
     Service errors (RegistaError) become `error: <message>` and exit code 1, with nothing changed.
     """
     from regista.errors import RegistaError
+    from regista.server.context import Context
     from regista.server.db.unit_of_work import UnitOfWork
-    from regista.server.services.bootstrap import ensure_builtin_identities
-    from regista.server.services.context import Context
+    from regista.server.identity.services.bootstrap import ensure_builtin_identities
 
     settings, engine = open_database(backend_store_uri, data_dir, create=create)
     try:

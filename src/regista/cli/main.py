@@ -147,7 +147,7 @@ def _prepare(settings: Settings) -> None:
     from regista.server.db.engine import build_engine
     from regista.server.db.migrate import SchemaError
     from regista.server.db.setup import prepare_database
-    from regista.server.services.bootstrap import ensure_builtin_identities
+    from regista.server.identity.services.bootstrap import ensure_builtin_identities
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = build_engine(settings.database_url)
@@ -189,7 +189,7 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
         factory=True,
         workers=settings.workers,
         # httptools, with the parser's own refusals (e.g. a URL over 64 KiB) in MLflow's JSON envelope.
-        http="regista.server.protocol:EnvelopeHttpToolsProtocol",
+        http="regista.server.http.protocol:EnvelopeHttpToolsProtocol",
         loop="uvloop",
         # regista's access log (server/api/access_log.py) replaces uvicorn's; uvicorn's own messages go
         # through the JSON handler regista installs, at WARNING.

@@ -40,7 +40,7 @@ def create_token(
     create: Create = False,
 ) -> None:
     """Issue a personal access token for an existing user or service principal; prints only the secret."""
-    from regista.server.services import tokens
+    from regista.server.identity.services import tokens
 
     with admin_context(backend_store_uri, data_dir, create=create) as ctx:
         created = tokens.issue_for(ctx, user, lifetime_seconds, comment)
@@ -56,7 +56,7 @@ def list_tokens(
     data_dir: DataDir = None,
 ) -> None:
     """List tokens (id, owner, comment, creation and expiry times, UTC); secrets are never stored."""
-    from regista.server.services import tokens
+    from regista.server.identity.services import tokens
 
     with admin_context(backend_store_uri, data_dir) as ctx:
         infos = tokens.list_for(ctx, user)
@@ -72,7 +72,7 @@ def revoke_token(
     data_dir: DataDir = None,
 ) -> None:
     """Delete a token: it stops working at once on the process that checks it next (within 2 s everywhere)."""
-    from regista.server.services import tokens
+    from regista.server.identity.services import tokens
 
     with admin_context(backend_store_uri, data_dir) as ctx:
         tokens.manage_delete(ctx, token_id)
@@ -89,8 +89,8 @@ def create_user(
     create: Create = False,
 ) -> None:
     """Create a user (optionally an admin); prints its id."""
-    from regista.schemas.databricks.scim import ComplexValue, UserBody
-    from regista.server.services import identities
+    from regista.server.identity.schemas.scim import ComplexValue, UserBody
+    from regista.server.identity.services import identities
 
     with admin_context(backend_store_uri, data_dir, create=create) as ctx:
         groups = [ComplexValue(value=identities.admins_group_id(ctx))] if admin else None
@@ -101,7 +101,7 @@ def create_user(
 @users_app.command("list")
 def list_users(backend_store_uri: BackendStoreUri = None, data_dir: DataDir = None) -> None:
     """List users: name, whether active and admin, and their direct groups."""
-    from regista.server.services import identities
+    from regista.server.identity.services import identities
 
     with admin_context(backend_store_uri, data_dir) as ctx:
         users = identities.user_summaries(ctx)

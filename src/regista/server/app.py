@@ -9,21 +9,20 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
-from regista.server.api import health
-from regista.server.api.access_log import AccessLogMiddleware
-from regista.server.api.authentication import AuthenticationMiddleware
-from regista.server.api.databricks import include_databricks_api
-from regista.server.api.error_handlers import install_error_handlers
-from regista.server.api.mlflow import include_mlflow_api
-from regista.server.api.openapi import install_openapi
-from regista.server.artifacts.repository import ArtifactRepository
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
+from regista.server.http import health
+from regista.server.http.access_log import AccessLogMiddleware
+from regista.server.http.authentication import AuthenticationMiddleware
+from regista.server.http.error_handlers import install_error_handlers
+from regista.server.http.openapi import install_openapi
+from regista.server.identity.services.authentication import Authenticator
+from regista.server.identity.services.bootstrap import ensure_builtin_identities
 from regista.server.logs import configure_logging
-from regista.server.services.authentication import Authenticator
-from regista.server.services.bootstrap import ensure_builtin_identities
-from regista.server.services.registry_storage import PeriodicSweep, start_up_sweep
+from regista.server.registry.services.registry_storage import PeriodicSweep, start_up_sweep
+from regista.server.routes import include_databricks_api, include_mlflow_api
 from regista.server.settings import Settings
+from regista.server.storage.repository import ArtifactRepository
 
 # Experiments get artifact locations under the proxy scheme, so clients resolve them against
 # whatever tracking URI (and path prefix) they used.

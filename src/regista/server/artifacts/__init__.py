@@ -1,1 +1,1 @@
-"""Artifact storage: an fsspec-backed repository and artifact URI resolution."""
+"""Artifacts: the mlflow-artifacts proxy and the web UI's artifact routes, and who may touch which store path."""

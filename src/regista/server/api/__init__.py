@@ -1,1 +1,0 @@
-"""HTTP layer: parse, one service call, serialize."""

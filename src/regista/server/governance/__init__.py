@@ -1,0 +1,1 @@
+"""Governance of the workspace registry: transition requests, comments and the activity log."""

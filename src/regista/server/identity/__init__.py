@@ -1,0 +1,1 @@
+"""Identity: users, groups, service principals, tokens and authentication."""

@@ -1,0 +1,1 @@
+"""Permissions: levels on registered models and experiments, grants, and the authorization checks."""

@@ -1,0 +1,1 @@
+"""The workspace model registry: registered models, versions, stages, aliases, tags, sources and registry storage."""

@@ -1,0 +1,65 @@
+"""Which domain's routers answer under which prefixes: the MLflow REST API (/api/2.0/mlflow, its /ajax-api
+twin, /api/2.0/mlflow-artifacts) and the Databricks REST API subset the databricks-sdk calls."""
+
+from fastapi import APIRouter, FastAPI
+
+from regista.server.artifacts.api import artifacts
+from regista.server.governance.api import model_registry
+from regista.server.http.route_index import ExactPathIndex
+from regista.server.identity.api import discovery, scim, tokens
+from regista.server.permissions.api import permissions
+from regista.server.registry.api import (
+    listings as registry_listings,
+)
+from regista.server.registry.api import (
+    model_versions,
+    registered_models,
+    registered_models_databricks,
+)
+from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
+
+# Routers whose paths are relative to /api/2.0/mlflow; the official server also serves them under
+# /ajax-api/2.0/mlflow (for its web UI), so we do too.
+MLFLOW_ROUTERS: list[APIRouter] = [
+    experiments.router,
+    runs.router,
+    metrics.router,
+    logged_models.router,
+    registered_models.router,
+    model_versions.router,
+]
+
+# Databricks serves its registry RPCs under /api/2.0/mlflow and /api/2.0/preview/mlflow; its web UI calls
+# the /ajax-api/ forms. We answer on all of them.
+REGISTRY_PREFIXES = (
+    "/api/2.0/mlflow",
+    "/api/2.0/preview/mlflow",
+    "/ajax-api/2.0/mlflow",
+    "/ajax-api/2.0/preview/mlflow",
+)
+
+
+def include_mlflow_api(app: FastAPI) -> None:
+    index = ExactPathIndex()
+    for prefix in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
+        for router in MLFLOW_ROUTERS:
+            # The OpenAPI schema lists each operation once, under its canonical prefix.
+            app.include_router(router, prefix=prefix, include_in_schema=prefix == "/api/2.0/mlflow")
+            index.add_router(router, prefix)
+    # First in line: fixed paths are found by one lookup; everything else falls through to the scan.
+    app.router.routes.insert(0, index)
+    # Artifact proxy routes carry their own absolute paths (/api/2.0/mlflow-artifacts/...).
+    app.include_router(artifacts.router)
+
+
+def include_databricks_api(app: FastAPI) -> None:
+    app.include_router(discovery.router)
+    app.include_router(scim.router, prefix="/api/2.0/preview/scim/v2")
+    app.include_router(tokens.router, prefix="/api/2.0")
+    app.include_router(permissions.router, prefix="/api/2.0/permissions")
+    for prefix in REGISTRY_PREFIXES:
+        # The OpenAPI schema lists each operation once, under the first (canonical) prefix.
+        canonical = prefix == REGISTRY_PREFIXES[0]
+        for router in (registered_models_databricks.router, model_registry.router, listings.router,
+                       registry_listings.router):
+            app.include_router(router, prefix=prefix, include_in_schema=canonical)

@@ -1,1 +1,0 @@
-"""Business rules: one module per resource; every function takes a Context first."""

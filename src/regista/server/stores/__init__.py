@@ -1,1 +1,0 @@
-"""SQL only: one module per resource; never commits."""

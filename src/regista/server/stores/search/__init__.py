@@ -1,1 +1,0 @@
-"""Search: the shared filter-string parser, page tokens, and per-resource translation to SQL."""

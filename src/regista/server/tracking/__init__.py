@@ -1,0 +1,1 @@
+"""Tracking: experiments, runs, metrics, params, tags, datasets and logged models."""

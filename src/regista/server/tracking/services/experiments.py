@@ -1,0 +1,242 @@
+"""Experiments: create, read, search, rename, delete/restore (with their runs), tags.
+
+Permissions (runs and logged models inherit their experiment's): CAN_READ to see an experiment,
+CAN_EDIT to change its tags and everything under it, CAN_MANAGE to rename, delete or restore it.
+Creating an experiment is open to every caller, who then manages it. Each check reuses the experiment row
+the operation reads anyway, so it costs one indexed grant lookup for non-admins and nothing for admins.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from regista.errors import AlreadyExists, InvalidParameter, NotFound
+from regista.server.artifacts.services.artifact_access import experiment_location
+from regista.server.context import Context
+from regista.server.permissions.services import authz
+from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
+from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.storage.uris import to_uri
+from regista.server.tracking.services.tracking_validation import (
+    MAX_EXPERIMENT_NAME_LENGTH,
+    MAX_EXPERIMENT_TAG_VAL_LENGTH,
+    parse_experiment_id,
+    validate_artifact_location_length,
+    validate_max_results,
+    validate_tag,
+)
+from regista.server.tracking.stores import experiments as store
+from regista.server.tracking.stores.experiments_filter import experiment_order_by, experiment_where
+
+VIEW_TYPES = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
+_VIEW_TYPE_NUMBERS = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def find_experiment(ctx: Context, experiment_id: int) -> Any | None:
+    """The experiment's row or None, without a permission check: for other domains (the permissions API
+    resolving the object a path names) that check levels themselves."""
+    return store.find_experiment(ctx.conn, experiment_id)
+
+
+def lifecycle_stages(view_type: str | int | None) -> tuple[str, ...]:
+    """Lifecycle stages selected by a ViewType (name or proto number); default ACTIVE_ONLY."""
+    if view_type is None or view_type == "":
+        return VIEW_TYPES["ACTIVE_ONLY"]
+    name = _VIEW_TYPE_NUMBERS.get(str(view_type), str(view_type).upper())
+    if name not in VIEW_TYPES:
+        raise InvalidParameter(f"Invalid view_type '{view_type}'. Valid values are {sorted(VIEW_TYPES)}.")
+    return VIEW_TYPES[name]
+
+
+def experiment_json(row: Any, tags: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "experiment_id": str(row.experiment_id),
+        "name": row.name,
+        "artifact_location": row.artifact_location,
+        "lifecycle_stage": row.lifecycle_stage,
+        "last_update_time": row.last_update_time,
+        "creation_time": row.creation_time,
+        "tags": [{"key": k, "value": v} for k, v in tags],
+    }
+
+
+def _validate_name(name: str | None, param: str = "name") -> str:
+    if name is None or name == "":
+        raise InvalidParameter(f"Invalid experiment name: '{name or ''}'")
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidParameter(
+            f"'{param}' exceeds the maximum length of {MAX_EXPERIMENT_NAME_LENGTH} characters"
+        )
+    return name
+
+
+def _active(ctx: Context, experiment_id: int, required: str) -> Any:
+    row = store.get_experiment(ctx.conn, experiment_id)
+    authz.require_experiment_level(ctx, experiment_id, required, row.name)
+    if row.lifecycle_stage != "active":
+        raise InvalidParameter(
+            f"The experiment {experiment_id} must be in the 'active' state. "
+            f"Current state is {row.lifecycle_stage}."
+        )
+    return row
+
+
+def active_experiment_location(ctx: Context, experiment_id: int, required: str = CAN_EDIT) -> str:
+    """The artifact location of an active experiment the caller holds `required` on (creating runs and
+    logged models in it); 404 when missing, 403 below the level, 400 when deleted."""
+    found = store.stage_name_and_location(ctx.conn, experiment_id)
+    if found is None:
+        raise NotFound(f"No Experiment with id={experiment_id} exists")
+    stage, name, location = found
+    authz.require_experiment_level(ctx, experiment_id, required, name)
+    if stage != "active":
+        raise InvalidParameter(
+            f"The experiment {experiment_id} must be in the 'active' state. Current state is {stage}."
+        )
+    return location
+
+
+def create_experiment(
+    ctx: Context, name: str | None, artifact_location: str | None, tags: list[tuple[str, str | None]]
+) -> str:
+    """Create an experiment; its artifacts default to mlflow-artifacts:/<id>. Returns the new id."""
+    name = _validate_name(name)
+    validate_artifact_location_length(artifact_location)
+    for key, value in tags:
+        validate_tag(key, value, value_limit=MAX_EXPERIMENT_TAG_VAL_LENGTH)
+    if store.find_experiment_by_name(ctx.conn, name) is not None:
+        raise AlreadyExists(f"Experiment(name={name}) already exists.")
+    # Checked before anything is written: a refused location leaves no experiment behind.
+    location = experiment_location(ctx, artifact_location) if artifact_location else None
+    now = now_ms()
+    experiment_id = store.insert_experiment(ctx.conn, name, now)
+    location = location or to_uri(str(experiment_id))
+    store.update_experiment(ctx.conn, experiment_id, artifact_location=location)
+    store.set_tags(ctx.conn, experiment_id, [(k, v or "") for k, v in tags])
+    authz.grant_creator(ctx, authz.EXPERIMENTS, experiment_id)
+    ctx.record("experiment.created", {"experiment_id": str(experiment_id), "name": name})
+    return str(experiment_id)
+
+
+def get_experiment(ctx: Context, experiment_id: str | None) -> dict[str, Any]:
+    eid = parse_experiment_id(experiment_id)
+    row, tags = store.experiment_with_tags(ctx.conn, experiment_id=eid)
+    if row is None:
+        raise NotFound(f"No Experiment with id={eid} exists")
+    authz.require_experiment_level(ctx, eid, CAN_READ, row.name)
+    return experiment_json(row, tags)
+
+
+def get_experiment_by_name(ctx: Context, name: str | None) -> dict[str, Any]:
+    if not name:
+        raise InvalidParameter("Missing value for required parameter 'experiment_name'.")
+    row, tags = store.experiment_with_tags(ctx.conn, name=name)
+    if row is None:
+        raise NotFound(f"Could not find experiment with name '{name}'")
+    authz.require_experiment_level(ctx, row.experiment_id, CAN_READ, row.name)
+    return experiment_json(row, tags)
+
+
+def search_experiments(
+    ctx: Context,
+    filter_string: str | None,
+    order_by: list[str],
+    view_type: str | int | None,
+    max_results: int | None,
+    page_token: str | None,
+) -> dict[str, Any]:
+    """One page of the experiments the caller may read, with their tags (two queries), plus next_page_token
+    when more follow. Visibility is part of the query, so pages are full and tokens stay right."""
+    limit = 1000 if max_results is None else max_results
+    validate_max_results(limit)
+    where = experiment_where(filter_string)
+    order = experiment_order_by(order_by)
+    offset = decode_offset(page_token)
+    grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
+    rows = store.search_experiments(
+        ctx.conn,
+        lifecycle_stages(view_type),
+        where,
+        order,
+        offset,
+        limit,
+        grantees,
+        authz.readable_levels(authz.EXPERIMENTS),
+    )
+    page = rows[:limit]
+    tags = store.tags_for(ctx.conn, [r.experiment_id for r in page])
+    out: dict[str, Any] = {"experiments": [experiment_json(r, tags[r.experiment_id]) for r in page]}
+    if len(rows) > limit:
+        out["next_page_token"] = encode_offset(offset + limit)
+    return out
+
+
+def delete_experiment(ctx: Context, experiment_id: str | None) -> None:
+    """Soft-delete the experiment and its runs."""
+    eid = parse_experiment_id(experiment_id)
+    row = store.get_experiment(ctx.conn, eid)
+    authz.require_experiment_level(ctx, eid, CAN_MANAGE, row.name)
+    now = now_ms()
+    store.update_experiment(ctx.conn, eid, lifecycle_stage="deleted", last_update_time=now)
+    store.set_runs_lifecycle(ctx.conn, eid, "deleted", now)
+    ctx.record("experiment.deleted", {"experiment_id": str(eid)})
+
+
+def restore_experiment(ctx: Context, experiment_id: str | None) -> None:
+    """Restore a deleted experiment and its runs."""
+    eid = parse_experiment_id(experiment_id)
+    row = store.get_experiment(ctx.conn, eid)
+    authz.require_experiment_level(ctx, eid, CAN_MANAGE, row.name)
+    if row.lifecycle_stage != "deleted":
+        raise InvalidParameter(
+            f"Cannot restore an active experiment. Experiment {eid} is in the {row.lifecycle_stage} state."
+        )
+    store.update_experiment(ctx.conn, eid, lifecycle_stage="active", last_update_time=now_ms())
+    store.set_runs_lifecycle(ctx.conn, eid, "active", None)
+    ctx.record("experiment.restored", {"experiment_id": str(eid)})
+
+
+def rename_experiment(ctx: Context, experiment_id: str | None, new_name: str | None) -> None:
+    eid = parse_experiment_id(experiment_id)
+    name = _validate_name(new_name, "new_name")
+    row = store.get_experiment(ctx.conn, eid)
+    authz.require_experiment_level(ctx, eid, CAN_MANAGE, row.name)
+    if row.lifecycle_stage != "active":
+        raise InvalidParameter("Cannot rename a non-active experiment.")
+    other = store.find_experiment_by_name(ctx.conn, name)
+    if other is not None and other.experiment_id != eid:
+        raise AlreadyExists(f"Experiment(name={name}) already exists.")
+    store.update_experiment(ctx.conn, eid, name=name, last_update_time=now_ms())
+    ctx.record("experiment.renamed", {"experiment_id": str(eid), "name": name})
+
+
+def set_experiment_tag(ctx: Context, experiment_id: str | None, key: str | None, value: str | None) -> None:
+    eid = parse_experiment_id(experiment_id)
+    validate_tag(key, value, value_limit=MAX_EXPERIMENT_TAG_VAL_LENGTH)
+    _active(ctx, eid, CAN_EDIT)
+    assert key is not None and value is not None
+    store.set_tags(ctx.conn, eid, [(key, value)])
+    store.update_experiment(ctx.conn, eid, last_update_time=now_ms())
+    ctx.record("experiment_tag.set", {"experiment_id": str(eid), "key": key, "value": value})
+
+
+def delete_experiment_tag(ctx: Context, experiment_id: str | None, key: str | None) -> None:
+    eid = parse_experiment_id(experiment_id)
+    if not key:
+        raise InvalidParameter("Missing value for required parameter 'key'.")
+    _active(ctx, eid, CAN_EDIT)
+    if store.delete_tag(ctx.conn, eid, key) == 0:
+        raise NotFound(f"No tag with name: {key} in experiment with id {eid}")
+    ctx.record("experiment_tag.deleted", {"experiment_id": str(eid), "key": key})
+
+
+def list_experiments(
+    ctx: Context, view_type: str | int | None, max_results: int | None, page_token: str | None
+) -> dict[str, Any]:
+    """The Databricks / MLflow 1.x experiments/list: a search without filter, in search's default order."""
+    return search_experiments(ctx, None, [], view_type, max_results, page_token)

@@ -4,6 +4,7 @@ history reads, on a live server."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import httpx
 import pytest
@@ -262,3 +263,31 @@ class TestGetMetricHistoryBulkInterval:
         body = assert_error(httpx.get(f"{server_url}{AJAX}/metrics/get-history-bulk-interval", params=params),
                             400, "INVALID_PARAMETER_VALUE")
         assert body["message"] == message
+
+
+class TestMlflowValidationWording:
+    """The messages MLflow's own server gives for missing fields (its handlers' required-field checks)."""
+
+    def test_log_metric_without_key_names_the_key(self, server_url: str, mlflow_client: Any, unique: str) -> None:
+        run_id = mlflow_client.create_run(mlflow_client.create_experiment(f"wording-{unique}")).info.run_id
+        for body in ({"run_id": run_id, "value": 1, "timestamp": 1}, {"run_id": run_id, "key": None, "value": 1,
+                                                                     "timestamp": 1}):
+            r = httpx.post(f"{server_url}/api/2.0/mlflow/runs/log-metric", json=body)
+            assert r.status_code == 400
+            assert r.json()["message"] == "Missing value for required parameter 'key'."
+
+    def test_log_batch_metric_without_timestamp_names_its_path(
+        self, server_url: str, mlflow_client: Any, unique: str
+    ) -> None:
+        run_id = mlflow_client.create_run(mlflow_client.create_experiment(f"wording-{unique}")).info.run_id
+        body = {"run_id": run_id, "metrics": [{"key": "mae", "value": 2.5}]}
+        r = httpx.post(f"{server_url}/api/2.0/mlflow/runs/log-batch", json=body)
+        assert r.status_code == 400
+        assert r.json()["message"] == "Missing value for required parameter 'metrics[0].timestamp'."
+        assert mlflow_client.get_run(run_id).data.metrics == {}
+
+    def test_create_experiment_without_name(self, server_url: str) -> None:
+        for body in ({}, {"name": ""}):
+            r = httpx.post(f"{server_url}/api/2.0/mlflow/experiments/create", json=body)
+            assert r.status_code == 400
+            assert r.json()["message"] == "Missing value for required parameter 'name'."

@@ -67,7 +67,8 @@ def experiment_json(row: Any, tags: list[tuple[str, str]]) -> dict[str, Any]:
 
 def _validate_name(name: str | None, param: str = "name") -> str:
     if name is None or name == "":
-        raise InvalidParameter(f"Invalid experiment name: '{name or ''}'")
+        # MLflow's server checks the field is present (and not "") before anything else.
+        raise InvalidParameter(f"Missing value for required parameter '{param}'.")
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise InvalidParameter(
             f"'{param}' exceeds the maximum length of {MAX_EXPERIMENT_NAME_LENGTH} characters"

@@ -36,11 +36,11 @@ from regista.server.tracking.stores import runs as run_store
 def _metric_rows(run_id: str, metrics: Sequence[MetricIn]) -> list[tuple[Any, ...]]:
     """Validated history rows (tuples in store.METRIC_COLUMNS order), identical points logged once."""
     rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    single = len(metrics) == 1
     for i, m in enumerate(metrics):
         key, value, timestamp = m.key, m.value, m.timestamp
         if value is None or timestamp is None or timestamp < 0 or not is_known_name(key):
-            validate_metric(key, value, timestamp, "" if single else f"metrics[{i}]")
+            # log-metric validated its one metric already (paths without the prefix); these are log-batch's.
+            validate_metric(key, value, timestamp, f"metrics[{i}]")
         is_nan = isnan(value)  # type: ignore[arg-type]  # NaN is stored as 0 with is_nan set
         if is_nan:
             value = 0.0

@@ -116,10 +116,12 @@ def validate_tag(
 
 def validate_metric(key: str | None, value: float | None, timestamp: int | None, path: str = "") -> None:
     prefix = f"{path}." if path else ""
-    validate_name(key, f"{prefix}name")
+    validate_name(key, f"{prefix}key")
     if value is None:
         raise InvalidParameter(f"Missing value for required parameter '{prefix}value'.")
-    if timestamp is None or timestamp < 0:
+    if timestamp is None:
+        raise InvalidParameter(f"Missing value for required parameter '{prefix}timestamp'.")
+    if timestamp < 0:
         raise InvalidParameter(
             _invalid_value(
                 f"{prefix}timestamp",

@@ -57,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.artifacts = ArtifactRepository(settings.artifact_root)
     app.state.write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
-    # Read-only requests on SQLite run on the event loop (see api/routing.py); PostgreSQL reads wait on
+    # Read-only requests on SQLite run on the event loop (see http/routing.py); PostgreSQL reads wait on
     # the network, so they keep their worker thread.
     app.state.inline_reads = engine.dialect.name == "sqlite"
     app.state.authenticator = None

@@ -54,7 +54,7 @@ def _context_dependency(write: bool) -> Callable[[Request], AsyncIterator[Contex
 
 write_context = _context_dependency(write=True)
 read_context = _context_dependency(write=False)
-# Which context dependency means a writing transaction (read by api/routing.py).
+# Which context dependency means a writing transaction (read by http/routing.py).
 WRITES = {write_context: True, read_context: False}
 
 WriteCtx = Annotated[Context, Depends(write_context, scope="function")]

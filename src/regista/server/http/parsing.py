@@ -140,7 +140,7 @@ def message(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     async def dependency(request: Request) -> M:
         return parse_message(model, await request_data(request, list_fields))
 
-    # Lets TransactionalRoute recognise the dependency and parse the message itself (see api/routing.py).
+    # Lets TransactionalRoute recognise the dependency and parse the message itself (see http/routing.py).
     dependency.message_model = model  # type: ignore[attr-defined]
     dependency.list_fields = list_fields  # type: ignore[attr-defined]
     return dependency

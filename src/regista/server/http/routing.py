@@ -82,7 +82,7 @@ def _plan(endpoint: Callable[..., Any], path: str) -> _Plan | None:
 
 def _request_message(endpoint: Callable[..., Any]) -> tuple[Any, bool] | None:
     """The request message model `endpoint` declares, and whether it always travels in the query string
-    (otherwise: the query for GET, the JSON body for other methods). Read by api/openapi.py."""
+    (otherwise: the query for GET, the JSON body for other methods). Read by http/openapi.py."""
     hints = typing.get_type_hints(endpoint, include_extras=True)
     for hint in hints.values():
         for meta in getattr(hint, "__metadata__", ()):

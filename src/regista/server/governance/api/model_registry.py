@@ -45,7 +45,7 @@ def query_message(model: type[M]) -> Callable[[Request], Awaitable[M]]:
             data = await read_json_object(request)
         return parse_message(model, data)
 
-    dependency.query_model = model  # type: ignore[attr-defined]  # for the OpenAPI schema (api/routing.py)
+    dependency.query_model = model  # type: ignore[attr-defined]  # for the OpenAPI schema (http/routing.py)
     return dependency
 
 

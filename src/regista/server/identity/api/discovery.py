@@ -1,5 +1,5 @@
 """The host-metadata document every databricks-sdk client fetches when it is constructed
-(GET /.well-known/databricks-config, sent without credentials; open in api/authentication.py).
+(GET /.well-known/databricks-config, sent without credentials; open in http/authentication.py).
 
 The SDK only fills in what the document names (account_id, workspace_id, cloud, an OIDC endpoint for
 OAuth discovery). This server has none of these, so the document is empty: the SDK keeps its explicit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 # Copied from mlflow/exceptions.py (ERROR_CODE_TO_HTTP_STATUS); the mlflow client reverses this table.
 ERROR_CODE_TO_HTTP_STATUS: dict[str, int] = {
     "INVALID_PARAMETER_VALUE": 400,
@@ -29,9 +31,16 @@ ERROR_CODE_TO_HTTP_STATUS: dict[str, int] = {
 
 
 class RegistaError(Exception):
-    """Base error; subclasses fix the MLflow error_code, which fixes the HTTP status."""
+    """Base error; subclasses fix the MLflow error_code, which fixes the HTTP status through the table.
+
+    Every error response the server sends is rendered from one of these (http/error_handlers.py), the
+    authentication middleware's and the protocol's included."""
 
     error_code = "INTERNAL_ERROR"
+    # Only where HTTP has a more precise status than MLflow's table gives the error_code (413, 414, 405).
+    status_override: int | None = None
+    # Extra response headers the status calls for (Allow on a 405).
+    headers: Mapping[str, str] | None = None
 
     def __init__(self, message: str, error_code: str | None = None) -> None:
         super().__init__(message)
@@ -41,14 +50,28 @@ class RegistaError(Exception):
 
     @property
     def http_status(self) -> int:
+        if self.status_override is not None:
+            return self.status_override
         return ERROR_CODE_TO_HTTP_STATUS.get(self.error_code, 500)
 
     def to_json(self) -> dict[str, str]:
         return {"error_code": self.error_code, "message": self.message}
 
 
+class InternalError(RegistaError):
+    """The server's own failure (an unexpected exception, a database error no request caused)."""
+
+    error_code = "INTERNAL_ERROR"
+
+
 class InvalidParameter(RegistaError):
     error_code = "INVALID_PARAMETER_VALUE"
+
+
+class BadRequest(RegistaError):
+    """A request malformed below the level of its parameters (unparseable HTTP, a missing query part)."""
+
+    error_code = "BAD_REQUEST"
 
 
 class RequestTooLarge(InvalidParameter):
@@ -56,9 +79,13 @@ class RequestTooLarge(InvalidParameter):
     "too large", and both clients treat this one as final (REQUEST_LIMIT_EXCEEDED would be retried as a
     rate limit by the databricks-sdk)."""
 
-    @property
-    def http_status(self) -> int:
-        return 413
+    status_override = 413
+
+
+class UrlTooLong(InvalidParameter):
+    """A request target longer than the HTTP parser takes (http/protocol.py); 414, final like a 413."""
+
+    status_override = 414
 
 
 class AlreadyExists(RegistaError):
@@ -66,11 +93,34 @@ class AlreadyExists(RegistaError):
 
 
 class NotFound(RegistaError):
+    """A resource that does not exist. Each kind's message is built once, next to the store that reads it,
+    in MLflow's wording where MLflow has one (e.g. registry/stores/model_versions.not_found)."""
+
     error_code = "RESOURCE_DOES_NOT_EXIST"
 
 
 class EndpointNotFound(RegistaError):
+    """No route at this path. The mlflow client falls back to older routes on this code."""
+
     error_code = "ENDPOINT_NOT_FOUND"
+
+    def __init__(self, message: str = "No API endpoint at this path.") -> None:
+        super().__init__(message)
+
+
+class MethodNotAllowed(EndpointNotFound):
+    """A known path asked with a method it does not serve.
+
+    The official MLflow server answers 405 in HTML (Flask); we keep the status and HTTP's Allow header, in
+    the JSON envelope. ENDPOINT_NOT_FOUND because an endpoint is a method and a path: it is what Databricks
+    answers for a wrong method, and the code on which the mlflow client's multi-method calls
+    (rest_utils.call_endpoints, e.g. get-latest-versions POST then GET) move on to the next method."""
+
+    status_override = 405
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        super().__init__("Method not allowed for this endpoint.")
+        self.headers = {"Allow": ", ".join(sorted(allowed))}
 
 
 class PermissionDenied(RegistaError):
@@ -83,10 +133,6 @@ class Unauthenticated(RegistaError):
 
 class NotImplementedFeature(RegistaError):
     error_code = "NOT_IMPLEMENTED"
-
-
-class QuotaExceeded(RegistaError):
-    error_code = "RESOURCE_EXHAUSTED"
 
 
 class TemporarilyUnavailable(RegistaError):

@@ -11,7 +11,7 @@ from typing import Any
 import anyio.to_thread
 
 from regista.errors import RegistaError
-from regista.server.http.responses import JSON
+from regista.server.http.error_handlers import error_response
 
 PRINCIPAL_KEY = "regista.principal"
 # Paths anyone may call: liveness, the version, the OpenAPI document (the same for every server of a
@@ -46,8 +46,7 @@ class AuthenticationMiddleware:
             if principal is None:
                 principal = await anyio.to_thread.run_sync(authenticator.authenticate, header)
         except RegistaError as err:
-            response = JSON(err.to_json(), status_code=err.http_status)
-            await response(scope, receive, send)
+            await error_response(err)(scope, receive, send)
             return
         scope[PRINCIPAL_KEY] = principal
         await self.app(scope, receive, send)

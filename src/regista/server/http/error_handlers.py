@@ -8,6 +8,8 @@ middleware re-raises after sending its 500, and uvicorn then drops the keep-aliv
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -17,35 +19,43 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from regista.errors import RegistaError
+from regista.errors import (
+    BadRequest,
+    EndpointNotFound,
+    InternalError,
+    InvalidParameter,
+    MethodNotAllowed,
+    RegistaError,
+    TemporarilyUnavailable,
+)
 from regista.server.http.responses import JSON
 
 log = logging.getLogger("regista.errors")
 
 
-def _envelope(status: int, error_code: str, message: str) -> Response:
-    return JSON({"error_code": error_code, "message": message}, status_code=status)
+def error_response(err: RegistaError) -> Response:
+    """The one renderer: every error response the server sends is built here from a RegistaError."""
+    return JSON(err.to_json(), status_code=err.http_status, headers=err.headers)
 
 
-async def _regista_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RegistaError)
-    return _envelope(exc.http_status, exc.error_code, exc.message)
-
-
-async def _validation_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+def _validation_error(exc: RequestValidationError) -> RegistaError:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-    return _envelope(400, "INVALID_PARAMETER_VALUE", f"Invalid value for parameter '{field}': {first['msg']}")
+    return InvalidParameter(f"Invalid value for parameter '{field}': {first['msg']}")
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _http_error(exc: HTTPException) -> RegistaError:
+    # Starlette's routing raises these: 404 for an unknown path, 405 for a known path's wrong method.
     if exc.status_code == 404:
-        return _envelope(404, "ENDPOINT_NOT_FOUND", "No API endpoint at this path.")
+        return EndpointNotFound()
     if exc.status_code == 405:
-        return _envelope(405, "BAD_REQUEST", "Method not allowed for this endpoint.")
-    return _envelope(exc.status_code, "BAD_REQUEST", str(exc.detail))
+        allow = (exc.headers or {}).get("Allow", "")
+        return MethodNotAllowed(m.strip() for m in allow.split(",") if m.strip())
+    if exc.status_code >= 500:
+        log.error("HTTP error %s: %s", exc.status_code, exc.detail)
+        return InternalError("Internal server error.")
+    # The rest are 400s (an unparseable form body).
+    return BadRequest(str(exc.detail))
 
 
 # SQLite errors that a request's content causes (a filter too large for one statement): the same request
@@ -82,35 +92,56 @@ def _operational_kind(exc: OperationalError) -> str:
     return "input" if state.startswith("54") else "internal"
 
 
-async def _operational_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OperationalError)
+def _operational_error(exc: OperationalError) -> RegistaError:
     kind = _operational_kind(exc)
     if kind == "busy":
         # A lock timeout (or a PostgreSQL serialization failure) is retryable: 503 makes the client retry.
         log.warning("database busy: %s", exc.orig)
-        return _envelope(503, "TEMPORARILY_UNAVAILABLE", "The database is busy; retry the request.")
+        return TemporarilyUnavailable("The database is busy; retry the request.")
     if kind == "input":
         log.info("request too large for the database: %s", exc.orig)
-        return _envelope(
-            400, "INVALID_PARAMETER_VALUE", f"The request is too large or complex for the database: {exc.orig}"
-        )
+        return InvalidParameter(f"The request is too large or complex for the database: {exc.orig}")
     log.error("database error", exc_info=exc)
-    return _envelope(500, "INTERNAL_ERROR", "Internal server error.")
+    return InternalError("Internal server error.")
 
 
-async def _data_error(_request: Request, exc: Exception) -> Response:
+def _data_error(exc: DataError) -> RegistaError:
     # Values the database cannot hold (out of range, too long). Parsing refuses the known cases first;
     # whatever still reaches the database is the caller's input, and must not be a 5xx.
-    assert isinstance(exc, DataError)
     log.info("data error: %s", exc.orig)
-    return _envelope(400, "INVALID_PARAMETER_VALUE", f"Invalid value: {exc.orig}")
+    return InvalidParameter(f"Invalid value: {exc.orig}")
 
 
-async def _integrity_error(_request: Request, exc: Exception) -> Response:
+def _integrity_error(exc: IntegrityError) -> RegistaError:
     # Services check constraints first; a race that still reaches the database is the caller's conflict,
     # and must not be a 5xx (the mlflow client would retry it for minutes).
     log.info("integrity error: %s", exc)
-    return _envelope(400, "INVALID_PARAMETER_VALUE", "The request conflicts with existing data.")
+    return InvalidParameter("The request conflicts with existing data.")
+
+
+# The exceptions that are answered as an error of the request; anything else is a 500.
+_TRANSLATORS: dict[type[Exception], Callable[[Any], RegistaError]] = {
+    RequestValidationError: _validation_error,
+    HTTPException: _http_error,
+    OperationalError: _operational_error,
+    DataError: _data_error,
+    IntegrityError: _integrity_error,
+}
+
+
+def as_regista_error(exc: Exception) -> RegistaError:
+    """The RegistaError `exc` is answered as: itself, its translation, or a 500 for the unexpected."""
+    if isinstance(exc, RegistaError):
+        return exc
+    for exc_type, translate in _TRANSLATORS.items():
+        if isinstance(exc, exc_type):
+            return translate(exc)
+    log.error("unhandled error", exc_info=exc)
+    return InternalError("Internal server error.")
+
+
+async def _handle(_request: Request, exc: Exception) -> Response:
+    return error_response(as_regista_error(exc))
 
 
 class CatchAllMiddleware:
@@ -139,30 +170,12 @@ class CatchAllMiddleware:
                 # Part of a response is already out (a streamed download): the connection cannot be
                 # reused, and closing it is the only honest signal left.
                 raise
-            handler = _HANDLERS.get(type(exc)) or next(
-                (h for t, h in _HANDLERS.items() if isinstance(exc, t)), None
-            )
-            if handler is None:
-                log.error("unhandled error", exc_info=exc)
-                response = _envelope(500, "INTERNAL_ERROR", "Internal server error.")
-            else:
-                response = await handler(Request(scope), exc)
-            await response(scope, receive, send)
-
-
-_HANDLERS = {
-    RegistaError: _regista_error,
-    RequestValidationError: _validation_error,
-    HTTPException: _http_error,
-    OperationalError: _operational_error,
-    DataError: _data_error,
-    IntegrityError: _integrity_error,
-}
+            await error_response(as_regista_error(exc))(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Handlers for the known errors; call after adding every other middleware, so the catch-all is the
     outermost of them and also answers errors raised by middleware (authentication)."""
-    for exc_type, handler in _HANDLERS.items():
-        app.add_exception_handler(exc_type, handler)
+    for exc_type in (RegistaError, *_TRANSLATORS):
+        app.add_exception_handler(exc_type, _handle)
     app.add_middleware(CatchAllMiddleware)

@@ -3,8 +3,10 @@ in MLflow's JSON envelope instead of plain text."""
 
 from __future__ import annotations
 
-import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from regista.errors import BadRequest, RegistaError, UrlTooLong
+from regista.server.http.error_handlers import error_response
 
 # httptools cannot parse a longer request target (its URL parser keeps 16-bit offsets); larger inputs
 # belong in a POST body.
@@ -42,23 +44,18 @@ class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a request its parser refused (then it closes the connection)."""
+        err: RegistaError
         if self.url_too_long:
-            status, error_code = 414, "INVALID_PARAMETER_VALUE"
-            message = f"The URL is longer than {MAX_URL_BYTES} bytes; send large inputs in a request body."
+            err = UrlTooLong(
+                f"The URL is longer than {MAX_URL_BYTES} bytes; send large inputs in a request body."
+            )
         else:
-            status, error_code, message = 400, "BAD_REQUEST", "Malformed HTTP request."
-        body = orjson.dumps({"error_code": error_code, "message": message})
-        content = [STATUS_LINE[status]]
-        for name, value in self.server_state.default_headers:
+            err = BadRequest("Malformed HTTP request.")
+        # The app's renderer builds the answer; only its framing is written by hand, as no app runs here.
+        response = error_response(err)
+        content = [STATUS_LINE[response.status_code]]
+        for name, value in [*self.server_state.default_headers, *response.raw_headers]:
             content.extend([name, b": ", value, b"\r\n"])
-        content.extend(
-            [
-                b"content-type: application/json\r\n",
-                b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
-                b"connection: close\r\n",
-                b"\r\n",
-                body,
-            ]
-        )
+        content.extend([b"connection: close\r\n\r\n", response.body])
         self.transport.write(b"".join(content))
         self.transport.close()

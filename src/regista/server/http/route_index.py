@@ -4,7 +4,7 @@ FastAPI matches a request by walking every route of every included router, with 
 bookkeeping; with the MLflow API mounted under two prefixes that walk was ~15 % of the CPU of a cheap
 call. Nearly every MLflow endpoint has a fixed path (parameters travel in the query or body), so those
 routes are also registered here, keyed by their full path; routes with path parameters keep the normal
-scan. Method mismatches still produce FastAPI's 405 (the index reports a partial match).
+scan. A method mismatch is a partial match, answered with a 405 that allows every method of the path.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 from fastapi.routing import APIRoute, APIRouter
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
+
+from regista.errors import MethodNotAllowed
 
 _SELECTED = "regista.indexed_route"
 
@@ -43,16 +45,19 @@ class ExactPathIndex(BaseRoute):
         routes = self._by_path.get(scope["path"])
         if not routes:
             return Match.NONE, {}
-        partial: Scope | None = None
+        partial = False
         for route in routes:
             match, child = route.matches(scope)
             if match is Match.FULL:
                 child[_SELECTED] = route
                 return match, child
-            if match is Match.PARTIAL and partial is None:
-                child[_SELECTED] = route
-                partial = child
-        return (Match.PARTIAL, partial) if partial is not None else (Match.NONE, {})
+            partial = partial or match is Match.PARTIAL
+        # The path is known, the method is not: a partial match, so that a later route (with the same
+        # path and this method) still wins; if none does, handle() answers 405.
+        return (Match.PARTIAL, {_SELECTED: None}) if partial else (Match.NONE, {})
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await scope[_SELECTED].handle(scope, receive, send)
+        route = scope[_SELECTED]
+        if route is None:
+            raise MethodNotAllowed({m for r in self._by_path[scope["path"]] for m in r.methods or ()})
+        await route.handle(scope, receive, send)

@@ -21,7 +21,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from regista.errors import InvalidParameter, NotImplementedFeature
+from regista.errors import BadRequest, InvalidParameter, NotImplementedFeature
 from regista.server.artifacts.schemas.listings import files_json
 from regista.server.artifacts.services import artifact_access
 from regista.server.artifacts.services import artifacts as artifact_service
@@ -332,9 +332,7 @@ async def get_model_version_artifact(
 async def get_logged_model_artifact(model_id: str, request: Request, artifact_file_path: str = "") -> Response:
     """A file of a logged model (CAN_READ on its experiment)."""
     if not artifact_file_path:
-        raise InvalidParameter(
-            'Request must include the "artifact_file_path" query parameter.', error_code="BAD_REQUEST"
-        )
+        raise BadRequest('Request must include the "artifact_file_path" query parameter.')
     validate_client_path(artifact_file_path)
     rel = await _in_read_context(
         request, artifact_service.logged_model_artifact_file, model_id, artifact_file_path

@@ -203,7 +203,9 @@ class TestDownloadArtifact:
         assert part.status_code == 206 and part.content == data[100:200]
 
     def test_missing_file_is_404_resource_does_not_exist(self, server_url: str, base: str) -> None:
-        assert_error(httpx.get(f"{server_url}{ARTIFACTS}/{base}/nope"), 404, "RESOURCE_DOES_NOT_EXIST")
+        body = assert_error(httpx.get(f"{server_url}{ARTIFACTS}/{base}/nope"), 404, "RESOURCE_DOES_NOT_EXIST")
+        # The official artifact proxy's words, with the path under the artifact root.
+        assert body["message"] == f"No such artifact: '{base}/nope'"
 
     def test_impossible_long_name_is_404(self, server_url: str, base: str) -> None:
         r = httpx.get(f"{server_url}{ARTIFACTS}/{base}/{'n' * 300}")

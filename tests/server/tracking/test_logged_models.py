@@ -103,7 +103,9 @@ class TestTagsAndParams:
     def test_delete_missing_tag_is_404(self, server_url: str, mlflow_client, experiment_id: str) -> None:
         model = mlflow_client.create_logged_model(experiment_id)
         r = httpx.delete(f"{server_url}{API}/logged-models/{model.model_id}/tags/nope")
-        assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+        body = assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+        # The official server's words (its store quotes both with repr()).
+        assert body["message"] == f"No tag with key 'nope' found for model with ID '{model.model_id}'."
 
     def test_log_params(self, mlflow_client, experiment_id: str) -> None:
         model = mlflow_client.create_logged_model(experiment_id)

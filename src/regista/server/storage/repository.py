@@ -35,6 +35,11 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+def _no_such_artifact(rel: str) -> NotFound:
+    # MLflow's words (its artifact proxy answers a missing file so), for every missing artifact.
+    return NotFound(f"No such artifact: '{rel}'")
+
+
 # errno values meaning "there is nothing at this path" (a name too long cannot exist either).
 _ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG})
 # MLflow's one message for every refused client path.
@@ -183,7 +188,7 @@ class ArtifactRepository:
         try:
             info = self.fs.info(path)
         except FileNotFoundError:
-            raise NotFound(f"Artifact '{rel}' does not exist.") from None
+            raise _no_such_artifact(rel) from None
         if info["type"] == "directory":
             raise InvalidParameter(f"Artifact path refers to a directory, not a file: '{rel}'")
         return int(info.get("size") or 0)
@@ -195,7 +200,7 @@ class ArtifactRepository:
             st = os.stat(path)
         except OSError as err:
             if err.errno in _ABSENT:
-                raise NotFound(f"Artifact '{rel}' does not exist.") from None
+                raise _no_such_artifact(rel) from None
             raise
         if stat.S_ISDIR(st.st_mode):
             raise InvalidParameter(f"Artifact path refers to a directory, not a file: '{rel}'")
@@ -204,7 +209,7 @@ class ArtifactRepository:
     def iter_file(self, rel: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         path = self.ensure_inside(self.full_path(rel))
         if not self.fs.isfile(path):
-            raise NotFound(f"Artifact '{rel}' does not exist.")
+            raise _no_such_artifact(rel)
         with self.fs.open(path, "rb") as fh:
             while chunk := fh.read(chunk_size):
                 yield chunk
@@ -257,11 +262,11 @@ class ArtifactRepository:
                     f"Artifact path '{src_rel}' goes through a symbolic link: it cannot be copied."
                 )
             if not os.path.lexists(src):
-                raise NotFound(f"Artifact path '{src_rel}' does not exist.")
+                raise _no_such_artifact(src_rel)
             with _path_conflicts(dst_rel):
                 return _link_tree_local(src, dst)
         if not self.fs.exists(src):
-            raise NotFound(f"Artifact path '{src_rel}' does not exist.")
+            raise _no_such_artifact(src_rel)
         files = [src] if self.fs.isfile(src) else self.fs.find(src)
         for f in files:
             target = dst if f == src else posixpath.join(dst, posixpath.relpath(f, src))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from regista.errors import NotFound, PermissionDenied
+from regista.errors import PermissionDenied
 from regista.server.context import Context
 from regista.server.governance.schemas.model_registry import (
     DELETE_COMMENT,
@@ -40,11 +40,9 @@ def comment_actions(ctx: Context, level: str | None, author: str) -> list[str]:
 
 def _comment_for_change(ctx: Context, comment_id: str) -> tuple[Any, str]:
     """The comment (locked) and the caller's level on its model; 404 / 403 (no read access)."""
-    if not comment_id:
-        raise NotFound("Comment with id='' not found.")
-    row = store.find_comment(ctx.conn, comment_id, for_update=True)
+    row = store.find_comment(ctx.conn, comment_id, for_update=True) if comment_id else None
     if row is None:
-        raise NotFound(f"Comment with id='{comment_id}' not found.")
+        raise store.comment_not_found(comment_id)
     level = authz.require_model_level(ctx, row.registered_model_id, authz.CAN_READ, row.model_name)
     return row, level
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from regista.errors import NotFound
 from regista.server.db.models import RegisteredModel, TransitionRequest, VersionActivity, VersionComment
 from regista.server.db.prepared import Prepared
 
@@ -127,6 +128,10 @@ _UPDATE_COMMENT = Prepared(
 
 def insert_comment(conn: Connection, values: dict[str, Any]) -> Any:
     return _INSERT_COMMENT.first(conn, {c: values[c] for c in _COMMENT_COLUMNS})
+
+
+def comment_not_found(comment_id: str) -> NotFound:
+    return NotFound(f"Comment with id='{comment_id}' not found.")
 
 
 def find_comment(conn: Connection, comment_id: str, *, for_update: bool = False) -> Any | None:

@@ -54,11 +54,15 @@ def require_admin(ctx: Context) -> None:
 # ---- reads -----------------------------------------------------------------------------------------------
 
 
+def _not_found(kind: str | None, identity_id: object) -> NotFound:
+    return NotFound(f"{_NOUNS.get(kind or '', 'Identity')} {identity_id} does not exist.")
+
+
 def _row(ctx: Context, kind: str, identity_id: str) -> Any:
     number = int_or_none(identity_id, 0)
     row = store.get_identity(ctx.conn, number) if number is not None else None
     if row is None or row.kind != kind:
-        raise NotFound(f"{_NOUNS[kind]} {identity_id} does not exist.")
+        raise _not_found(kind, identity_id)
     return row
 
 
@@ -168,7 +172,7 @@ def _referenced(ctx: Context, values: Iterable[ComplexValue | dict[str, Any]], k
     for i in ids:
         row = rows.get(i)
         if row is None or (kind is not None and row.kind != kind):
-            raise NotFound(f"{_NOUNS.get(kind or '', 'Identity')} {i} does not exist.")
+            raise _not_found(kind, i)
     return [rows[i] for i in ids]
 
 

@@ -102,7 +102,7 @@ def list_tokens(ctx: Context) -> list[dict[str, Any]]:
 def delete_token(ctx: Context, token_id: str) -> None:
     """Revoke one of the caller's own tokens (another identity's token is reported as missing)."""
     if not tokens.delete_token(ctx.conn, token_id, owner_id=_caller_id(ctx)):
-        raise NotFound(f"Token {token_id} does not exist.")
+        raise tokens.not_found(token_id)
     ctx.record("token.deleted", {"token_id": token_id})
     ctx.identities_changed()
 
@@ -173,13 +173,13 @@ def manage_get(ctx: Context, token_id: str) -> dict[str, Any]:
     _require_admin(ctx)
     row = tokens.get_token_info(ctx.conn, token_id)
     if row is None:
-        raise NotFound(f"Token {token_id} does not exist.")
+        raise tokens.not_found(token_id)
     return _full_info(row)
 
 
 def manage_delete(ctx: Context, token_id: str) -> None:
     _require_admin(ctx)
     if not tokens.delete_token(ctx.conn, token_id):
-        raise NotFound(f"Token {token_id} does not exist.")
+        raise tokens.not_found(token_id)
     ctx.record("token.deleted", {"token_id": token_id})
     ctx.identities_changed()

@@ -7,8 +7,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select
 
+from regista.errors import NotFound
 from regista.server.db.models import AccessToken, Identity
 from regista.server.db.prepared import Prepared
+
+
+def not_found(token_id: str) -> NotFound:
+    return NotFound(f"Token {token_id} does not exist.")
 
 
 @cache

@@ -87,11 +87,15 @@ class _Target:
         return ROOT_LEVEL_DESCRIPTIONS if self.is_root else MODEL_LEVEL_DESCRIPTIONS
 
 
+def _not_found(what: str, raw: str) -> NotFound:
+    return NotFound(f"{what} '{raw}' does not exist.")
+
+
 def _numeric_id(raw: str, what: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise NotFound(f"{what} '{raw}' does not exist.") from None
+        raise _not_found(what, raw) from None
 
 
 def _resolve(ctx: Context, object_type: str, raw_id: str) -> _Target:
@@ -99,13 +103,14 @@ def _resolve(ctx: Context, object_type: str, raw_id: str) -> _Target:
     if object_type == authz.REGISTERED_MODELS:
         if raw_id == authz.ROOT:
             return _Target(object_type, authz.ROOT, "registry")
-        row = registered_models.find_registered_model_by_id(ctx, _numeric_id(raw_id, "Registered model"))
+        what = "Registered model"
+        row = registered_models.find_registered_model_by_id(ctx, _numeric_id(raw_id, what))
         if row is None:
-            raise NotFound(f"Registered model '{raw_id}' does not exist.")
+            raise _not_found(what, raw_id)
         return _Target(object_type, str(row.id), row.name)
     row = experiments.find_experiment(ctx, _numeric_id(raw_id, "Experiment"))
     if row is None:
-        raise NotFound(f"Experiment '{raw_id}' does not exist.")
+        raise _not_found("Experiment", raw_id)
     return _Target(object_type, str(row.experiment_id), row.name)
 
 

@@ -63,7 +63,7 @@ def get_model_version_by_alias(ctx: Context, name: str, alias: str) -> dict[str,
     rm = authorized_model(ctx, name, CAN_READ)
     version = alias_store.find_alias_version(ctx.conn, rm.id, alias)
     if version is None:
-        raise InvalidParameter(f"Registered model alias {alias} not found.")
+        raise alias_store.not_found(alias)
     row = mv_store.find_model_version(ctx.conn, rm.id, version)
     if row is None:
         raise mv_store.not_found(name, version)

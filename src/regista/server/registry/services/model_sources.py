@@ -248,7 +248,7 @@ def _select_version(ctx: Context, rm: Any, name: str, selector: str, alias: str 
     if alias is not None:
         version = alias_store.find_alias_version(ctx.conn, rm.id, alias)
         if version is None:
-            raise InvalidParameter(f"Registered model alias {alias} not found.")
+            raise alias_store.not_found(alias)
         return version
     if is_ascii_int(selector):
         return parse_version(selector)

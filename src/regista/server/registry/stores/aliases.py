@@ -8,9 +8,16 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
 
+from regista.errors import InvalidParameter
 from regista.server.db.dialect import upsert
 from regista.server.db.models import RegisteredModelAlias as Alias
 from regista.server.db.prepared import Prepared
+
+
+def not_found(alias: str) -> InvalidParameter:
+    """An unknown alias is a 400 (not a 404), in MLflow's words, as on the official server."""
+    return InvalidParameter(f"Registered model alias {alias} not found.")
+
 
 _OF_ONE_MODEL = Prepared(
     select(Alias.registered_model_id, Alias.alias, Alias.version)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from regista.errors import AlreadyExists, InvalidParameter, NotFound
+from regista.errors import AlreadyExists, InvalidParameter
 from regista.server.artifacts.services.artifact_access import experiment_location
 from regista.server.context import Context
 from regista.server.permissions.services import authz
@@ -92,7 +92,7 @@ def active_experiment_location(ctx: Context, experiment_id: int, required: str =
     logged models in it); 404 when missing, 403 below the level, 400 when deleted."""
     found = store.stage_name_and_location(ctx.conn, experiment_id)
     if found is None:
-        raise NotFound(f"No Experiment with id={experiment_id} exists")
+        raise store.not_found(experiment_id)
     stage, name, location = found
     authz.require_experiment_level(ctx, experiment_id, required, name)
     if stage != "active":
@@ -128,7 +128,7 @@ def get_experiment(ctx: Context, experiment_id: str | None) -> dict[str, Any]:
     eid = parse_experiment_id(experiment_id)
     row, tags = store.experiment_with_tags(ctx.conn, experiment_id=eid)
     if row is None:
-        raise NotFound(f"No Experiment with id={eid} exists")
+        raise store.not_found(eid)
     authz.require_experiment_level(ctx, eid, CAN_READ, row.name)
     return experiment_json(row, tags)
 
@@ -138,7 +138,7 @@ def get_experiment_by_name(ctx: Context, name: str | None) -> dict[str, Any]:
         raise InvalidParameter("Missing value for required parameter 'experiment_name'.")
     row, tags = store.experiment_with_tags(ctx.conn, name=name)
     if row is None:
-        raise NotFound(f"Could not find experiment with name '{name}'")
+        raise store.not_found_by_name(name)
     authz.require_experiment_level(ctx, row.experiment_id, CAN_READ, row.name)
     return experiment_json(row, tags)
 
@@ -232,7 +232,7 @@ def delete_experiment_tag(ctx: Context, experiment_id: str | None, key: str | No
         raise InvalidParameter("Missing value for required parameter 'key'.")
     _active(ctx, eid, CAN_EDIT)
     if store.delete_tag(ctx.conn, eid, key) == 0:
-        raise NotFound(f"No tag with name: {key} in experiment with id {eid}")
+        raise store.tag_not_found(eid, key)
     ctx.record("experiment_tag.deleted", {"experiment_id": str(eid), "key": key})
 
 

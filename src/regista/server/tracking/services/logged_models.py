@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from regista.errors import InvalidParameter, NotFound
+from regista.errors import InvalidParameter
 from regista.schemas.numbers import is_ascii_int
 from regista.server.context import Context
 from regista.server.permissions.services import authz
@@ -110,7 +110,7 @@ def permitted_logged_model(
     """The model's row once the caller holds `required` on its experiment."""
     row = store.find_logged_model(ctx.conn, model_id or "")
     if row is None or (row.lifecycle_stage != "active" and not allow_deleted):
-        raise NotFound(f"Logged model with ID '{model_id}' not found.")
+        raise store.not_found(model_id)
     authz.require_experiment_level(ctx, row.experiment_id, required, str(row.experiment_id))
     return row
 
@@ -207,7 +207,7 @@ def set_logged_model_tags(ctx: Context, model_id: str | None, tags: Sequence[Any
 def delete_logged_model_tag(ctx: Context, model_id: str | None, key: str) -> None:
     row = permitted_logged_model(ctx, model_id, CAN_EDIT)
     if store.delete_tag(ctx.conn, row.model_id, key) == 0:
-        raise NotFound(f"No tag with key '{key}' found for logged model with ID '{row.model_id}'.")
+        raise store.tag_not_found(row.model_id, key)
     ctx.record("logged_model_tag.deleted", {"model_id": row.model_id, "key": key})
 
 

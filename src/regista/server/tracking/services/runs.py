@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from regista.errors import InvalidParameter, NotFound
+from regista.errors import InvalidParameter
 from regista.schemas.numbers import is_ascii_int
 from regista.server.context import Context
 from regista.server.permissions.services import authz
@@ -310,5 +310,5 @@ def delete_tag(ctx: Context, run_id: str | None, key: str | None) -> None:
         raise InvalidParameter("Missing value for required parameter 'key'.")
     row = active_run(ctx, run_id)
     if store.delete_tag(ctx.conn, row.run_uuid, key) == 0:
-        raise NotFound(f"No tag with name: {key} in run with id {row.run_uuid}")
+        raise store.tag_not_found(row.run_uuid, key)
     ctx.record("run_tag.deleted", {"run_id": row.run_uuid, "key": key})

@@ -23,6 +23,19 @@ _UPSERT_TAGS = BulkInsert(
 )
 
 
+# MLflow's not-found messages, built once (the mlflow client and users match them).
+def not_found(experiment_id: int | str) -> NotFound:
+    return NotFound(f"No Experiment with id={experiment_id} exists")
+
+
+def not_found_by_name(name: str) -> NotFound:
+    return NotFound(f"Could not find experiment with name '{name}'")
+
+
+def tag_not_found(experiment_id: int | str, key: str) -> NotFound:
+    return NotFound(f"No tag with name: {key} in experiment with id {experiment_id}")
+
+
 @cache
 def _select_experiment(by_name: bool) -> Any:
     if by_name:
@@ -37,7 +50,7 @@ def find_experiment(conn: Connection, experiment_id: int) -> Row | None:  # type
 def get_experiment(conn: Connection, experiment_id: int) -> Row:  # type: ignore[type-arg]
     row = find_experiment(conn, experiment_id)
     if row is None:
-        raise NotFound(f"No Experiment with id={experiment_id} exists")
+        raise not_found(experiment_id)
     return row
 
 

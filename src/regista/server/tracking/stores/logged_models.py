@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
+from regista.errors import NotFound
 from regista.server.db.bulk import BulkInsert
 from regista.server.db.models import (
     LoggedModel,
@@ -26,6 +27,15 @@ _UPSERT_PARAMS = BulkInsert(
 _UPSERT_TAGS = BulkInsert(
     LoggedModelTag, ("model_id", "key", "value"), (("model_id", "key"), ("value",), None)
 )
+
+
+# MLflow's not-found messages, built once (the mlflow client and users match them).
+def not_found(model_id: str) -> NotFound:
+    return NotFound(f"Logged model with ID '{model_id}' not found.")
+
+
+def tag_not_found(model_id: str, key: str) -> NotFound:
+    return NotFound(f"No tag with key {key!r} found for model with ID {model_id!r}.")
 
 
 @cache

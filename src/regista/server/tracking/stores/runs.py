@@ -70,6 +70,15 @@ def _fetch(result: Any) -> list[tuple[Any, ...]]:
         result.close()
 
 
+# MLflow's not-found messages, built once (the mlflow client and users match them).
+def not_found(run_id: str) -> NotFound:
+    return NotFound(f"Run with id={run_id} not found")
+
+
+def tag_not_found(run_id: str, key: str) -> NotFound:
+    return NotFound(f"No tag with name: {key} in run with id {run_id}")
+
+
 @cache
 def _select_run(mode: str) -> Any:
     return select(Run).where(_match(Run.run_uuid, mode))
@@ -83,7 +92,7 @@ def find_run(conn: Connection, run_id: str) -> Row | None:  # type: ignore[type-
 def get_run(conn: Connection, run_id: str) -> Row:  # type: ignore[type-arg]
     row = find_run(conn, run_id)
     if row is None:
-        raise NotFound(f"Run with id={run_id} not found")
+        raise not_found(run_id)
     return row
 
 

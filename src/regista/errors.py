@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-# Copied from mlflow/exceptions.py (ERROR_CODE_TO_HTTP_STATUS); the mlflow client reverses this table.
+# MLflow's table (mlflow/exceptions.py ERROR_CODE_TO_HTTP_STATUS, checked by tests/server/http/test_error_map.py);
+# the mlflow client reverses it.
 ERROR_CODE_TO_HTTP_STATUS: dict[str, int] = {
     "INVALID_PARAMETER_VALUE": 400,
     "RESOURCE_ALREADY_EXISTS": 400,
     "BAD_REQUEST": 400,
-    "INVALID_STATE": 400,
     "UNAUTHENTICATED": 401,
     "CUSTOMER_UNAUTHORIZED": 401,
     "PERMISSION_DENIED": 403,
@@ -23,6 +23,7 @@ ERROR_CODE_TO_HTTP_STATUS: dict[str, int] = {
     "RESOURCE_EXHAUSTED": 429,
     "CANCELLED": 499,
     "INTERNAL_ERROR": 500,
+    "INVALID_STATE": 500,
     "DATA_LOSS": 500,
     "NOT_IMPLEMENTED": 501,
     "TEMPORARILY_UNAVAILABLE": 503,

@@ -1,7 +1,9 @@
-"""Entry point: `python -m benchmarks.run [--quick] [--only mlflow|regista|regista-auth] [--out docs/benchmarks.md]`.
+"""Entry point: `python -m benchmarks.run [--quick] [--only KIND] [--backend sqlite|postgresql|both] [--out FILE]`.
 
 Servers: the official `mlflow server`, `regista server`, and `regista server --auth` driven by a non-admin
-service principal. Each starts fresh on SQLite in its own temp dir; spawn → first healthy /health is timed;
+service principal. Each starts fresh in its own temp dir, on its own SQLite file or on a fresh PostgreSQL
+database (created before it starts, dropped after it stops; `--backend both`, the default, runs the whole
+comparison on SQLite and then on PostgreSQL); spawn → first healthy /health is timed;
 each gets its own load generator (`benchmarks.loadgen`) as a separate process; the phases run one by one
 while the server's process-tree RSS is sampled every 100 ms and its CPU time read around every phase.
 MLflow runs alone first; the two regista servers then run side by side and take turns phase by phase, so
@@ -22,7 +24,7 @@ import time
 from pathlib import Path
 
 from benchmarks import report
-from benchmarks.servers import ADMIN_TOKEN, REPO, Server, machine_busy_seconds
+from benchmarks.servers import ADMIN_TOKEN, BACKENDS, REPO, Server, machine_busy_seconds
 
 KINDS = ("mlflow", "regista", "regista-auth")
 
@@ -110,14 +112,15 @@ class Profiler:
 class Session:
     """One server under test with its own load generator; phases run one at a time (see bench)."""
 
-    def __init__(self, kind: str, sizes: dict, concurrency: int, regista_workers: int | None) -> None:
+    def __init__(self, kind: str, backend: str, sizes: dict, concurrency: int, regista_workers: int | None) -> None:
         extra = ("--workers", str(regista_workers)) if kind != "mlflow" and regista_workers else ()
         self.kind = kind
         self.sizes = sizes
         self.concurrency = concurrency
-        self.server = Server(kind, extra_args=extra)
+        self.server = Server(kind, backend=backend, extra_args=extra)
         self.loadgen: LoadGen | None = None
-        self.result: dict = {"kind": kind, "command": self.server.display_command(), "phases": {}}
+        self.result: dict = {"kind": kind, "backend": backend, "command": self.server.display_command(),
+                             "phases": {}}
 
     def start(self) -> None:
         kind, server, result = self.kind, self.server, self.result
@@ -172,12 +175,13 @@ class Session:
 
 
 def bench(
-    kinds: list[str], sizes: dict, concurrency: int, profiler: Profiler, regista_workers: int | None = None
+    kinds: list[str], backend: str, sizes: dict, concurrency: int, profiler: Profiler,
+    regista_workers: int | None = None,
 ) -> dict[str, dict]:
     """Run every phase against each server in `kinds`. Several servers run side by side and take turns
     phase by phase (the idle one waits), so a burst of other work on the machine hits both comparably:
     that is how auth-on is compared with auth-off."""
-    sessions = [Session(kind, sizes, concurrency, regista_workers) for kind in kinds]
+    sessions = [Session(kind, backend, sizes, concurrency, regista_workers) for kind in kinds]
     errors: dict[str, Exception] = {}
     try:
         for session in sessions:
@@ -245,11 +249,26 @@ def machine() -> dict:
     }
 
 
+def saved_path(kind: str, backend: str, mode: str) -> Path:
+    return RESULTS_DIR / f"{kind}-{backend}-{mode}.json"
+
+
+def load_saved(backends: list[str], mode: str, into: dict[str, dict[str, dict]] | None = None) -> dict:
+    """Fill `into[backend][kind]` from the last saved run wherever this run did not measure it."""
+    out = into if into is not None else {}
+    for backend in backends:
+        for kind in KINDS:
+            path = saved_path(kind, backend, mode)
+            if kind not in out.setdefault(backend, {}) and path.exists():
+                out[backend][kind] = json.loads(path.read_text())["result"]
+                out[backend][kind]["reused"] = True
+    return out
+
+
 def render(args: argparse.Namespace) -> int:
     mode = "quick" if args.quick else "full"
     meta = json.loads((RESULTS_DIR / f"meta-{mode}.json").read_text())
-    results = {kind: json.loads((RESULTS_DIR / f"{kind}-{mode}.json").read_text())["result"]
-               for kind in KINDS if (RESULTS_DIR / f"{kind}-{mode}.json").exists()}
+    results = load_saved(meta.get("backends", ["sqlite"]), mode)
     print(report.table(results, meta))
     if args.out:
         (REPO / args.out).write_text(report.markdown(results, meta))
@@ -257,50 +276,56 @@ def render(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="~10x smaller sizes for a fast check")
     parser.add_argument("--only", choices=list(KINDS),
                         help="run one server; the other's numbers come from its last saved run, if any")
+    parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both",
+                        help="database of every server under test (default: both, SQLite first)")
     parser.add_argument("--out", default="docs/benchmarks.md", help="markdown report to write ('' to skip)")
     parser.add_argument("--regista-workers", type=int, default=None,
-                        help="run regista with --workers N (default: regista's own default, 1)")
+                        help="run regista with --workers N (default: regista's own default)")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive client connections")
     parser.add_argument("--py-spy", metavar="DIR", help="record py-spy profiles of each phase into DIR (results are then not saved)")
     parser.add_argument("--render", action="store_true",
                         help="only re-render --out from the saved results of the last run (no servers)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.render:
         return render(args)
 
     sizes = QUICK if args.quick else FULL
     mode = "quick" if args.quick else "full"
     kinds = [args.only] if args.only else list(KINDS)
+    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     info = machine()
-    results: dict[str, dict] = {}
+    results: dict[str, dict[str, dict]] = {}
     profiler = Profiler(args.py_spy)
-    # MLflow alone, then the regista servers side by side, taking turns phase by phase (see bench).
+    # Per database: MLflow alone, then the regista servers side by side, taking turns phase by phase (see bench).
     groups = [[k for k in kinds if k == "mlflow"], [k for k in kinds if k != "mlflow"]]
-    for group in (g for g in groups if g):
-        for kind, result in bench(group, sizes, args.concurrency, profiler, args.regista_workers).items():
-            results[kind] = result
-            result["date"] = started.isoformat(timespec="seconds")
-            if args.py_spy:
-                continue  # profiled numbers are perturbed by the sampler: never saved as results
-            RESULTS_DIR.mkdir(exist_ok=True)
-            (RESULTS_DIR / f"{kind}-{mode}.json").write_text(
-                json.dumps({"sizes": sizes, "machine": info, "result": result}, indent=1))
-    for kind in KINDS:
-        saved = RESULTS_DIR / f"{kind}-{mode}.json"
-        if kind not in results and saved.exists():
-            results[kind] = json.loads(saved.read_text())["result"]
-            results[kind]["reused"] = True
+    for backend in backends:
+        for group in (g for g in groups if g):
+            for kind, result in bench(group, backend, sizes, args.concurrency, profiler,
+                                      args.regista_workers).items():
+                results.setdefault(backend, {})[kind] = result
+                result["date"] = started.isoformat(timespec="seconds")
+                if args.py_spy:
+                    continue  # profiled numbers are perturbed by the sampler: never saved as results
+                RESULTS_DIR.mkdir(exist_ok=True)
+                saved_path(kind, backend, mode).write_text(
+                    json.dumps({"sizes": sizes, "machine": info, "result": result}, indent=1))
+    load_saved(backends, mode, results)
     elapsed = time.perf_counter() - t0
     command = "python -m benchmarks.run" + " ".join(["", *(argv if argv is not None else sys.argv[1:])]).rstrip()
     meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "command": command, "elapsed_s": elapsed,
-            "sizes": sizes, "mode": mode, "concurrency": args.concurrency, "machine": info}
+            "sizes": sizes, "mode": mode, "concurrency": args.concurrency, "machine": info, "backends": backends,
+            "regista_workers": args.regista_workers}
     print()
     print(report.table(results, meta))
     print(f"\ntotal run time: {elapsed / 60:.1f} min")

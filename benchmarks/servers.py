@@ -1,4 +1,5 @@
-"""Start a server under test fresh (own temp dir, free port, SQLite), watch its process tree, stop it.
+"""Start a server under test fresh (own temp dir, free port, its own SQLite file or PostgreSQL database),
+watch its process tree, stop it.
 
 The process tree is read from /proc (no psutil): `/proc/<pid>/task/*/children` for descendants,
 `VmRSS` in `/proc/<pid>/status` for memory and utime+stime in `/proc/<pid>/stat` for CPU.
@@ -16,12 +17,18 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# The PostgreSQL server the PostgreSQL mode uses (the tests' default); each server under test gets a fresh
+# database on it, created before the server starts and dropped after it stops.
+PG_ADMIN_DSN = os.environ.get("REGISTA_BENCH_PG_DSN",
+                              os.environ.get("REGISTA_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"))
+BACKENDS = ("sqlite", "postgresql")
 
 
 def free_port() -> int:
@@ -97,6 +104,8 @@ class Server:
     """One server under test: `kind` is "mlflow", "regista" or "regista-auth" (regista with --auth)."""
 
     kind: str
+    # "sqlite" (a file in the temp dir) or "postgresql" (a fresh database on PG_ADMIN_DSN's server).
+    backend: str = "sqlite"
     # Extra `regista server` flags (e.g. ["--workers", "2"]); the official server always runs its defaults.
     extra_args: tuple[str, ...] = ()
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="regista-bench-")))
@@ -109,13 +118,30 @@ class Server:
     _cpu_last: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _sampler: threading.Thread | None = None
+    _pg_database: str | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def database_url(self) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.workdir / 'db.sqlite'}"
+        if self._pg_database is None:
+            self._pg_database = f"regista_bench_{self.kind.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0]
+        # MLflow's SQLAlchemy would default to psycopg2 (not installed); both servers use psycopg 3.
+        driver = "postgresql+psycopg" if self.kind == "mlflow" else "postgresql"
+        return f"{driver}{base[base.index(':'):]}/{self._pg_database}"
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(sql)
+
     def command(self) -> list[str]:
-        db = f"sqlite:///{self.workdir / 'db.sqlite'}"
+        db = self.database_url()
         artifacts = str(self.workdir / "artifacts")
         if self.kind == "mlflow":
             return [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
@@ -134,6 +160,9 @@ class Server:
         env.pop("MLFLOW_TRACKING_URI", None)
         if self.kind == "regista-auth":
             env["REGISTA_ADMIN_TOKEN"] = ADMIN_TOKEN
+        if self.backend == "postgresql":
+            self.database_url()
+            self._admin(f'CREATE DATABASE "{self._pg_database}"')
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(self.command(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
                                      env=env, start_new_session=True)
@@ -180,9 +209,22 @@ class Server:
     def rss_now_kib(self) -> int:
         return sum(rss_kib(p) for p in tree(self.proc.pid)) if self.proc else 0
 
+    def _database_backends(self) -> list[int]:
+        """PIDs of the PostgreSQL backend processes serving this server's database: they do the server's
+        SQL work but are children of the postmaster, not of the server."""
+        if self._pg_database is None:
+            return []
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self._pg_database,))
+            return [int(pid) for (pid,) in rows]
+
     def cpu_total(self) -> float:
-        """CPU seconds used by the tree so far (processes that exited keep their last reading)."""
-        current = {p: cpu_seconds(p) for p in tree(self.proc.pid)} if self.proc else {}
+        """CPU seconds used by the tree so far, plus its PostgreSQL backends' (processes that exited keep
+        their last reading)."""
+        pids = [*tree(self.proc.pid), *self._database_backends()] if self.proc else []
+        current = {p: cpu_seconds(p) for p in pids}
         for p, v in self._cpu_last.items():
             if p not in current:
                 self._cpu_dead[p] = v
@@ -216,3 +258,6 @@ class Server:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._pg_database is not None:
+            self._admin(f'DROP DATABASE IF EXISTS "{self._pg_database}" WITH (FORCE)')
+            self._pg_database = None

@@ -133,3 +133,14 @@ class TestOverHttp:
     def test_path_with_parameters_still_routes(self, server_url: str) -> None:
         r = httpx.get(f"{server_url}/api/2.0/mlflow/logged-models/m-{'0' * 32}")
         assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+    def test_handler_error_on_a_fixed_path_keeps_mlflows_envelope(self, server_url: str, unique: str) -> None:
+        # Fixed-path handlers are called directly by the index; their errors still reach the error handlers.
+        r = httpx.get(f"{server_url}/api/2.0/mlflow/registered-models/get", params={"name": f"missing-{unique}"})
+        assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+    def test_malformed_body_on_a_fixed_path_is_a_400_envelope(self, server_url: str) -> None:
+        r = httpx.post(f"{server_url}/api/2.0/mlflow/registered-models/create", content=b"{not json",
+                       headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert r.json()["message"]

@@ -87,6 +87,13 @@ class TestRegisteredModelsFilter:
         assert rm_names(engine, "name LIKE '*'") == []
         assert rm_names(engine, "name LIKE '_eta'") == ["beta"]
 
+    def test_like_statement_compiled_once_answers_each_pattern(self, engine):
+        # A LIKE filter compiles once per shape; every later pattern must still bind its own value.
+        assert registered_models_where("name LIKE 'x%'", engine.dialect.name)._generate_cache_key() is not None
+        for pattern, expected in [("A%", ["Alpha"]), ("b%", ["beta"]), ("%a", ["Alpha", "beta", "gamma"]),
+                                  ("g_mma", ["gamma"]), ("A%", ["Alpha"])]:
+            assert rm_names(engine, f"name LIKE '{pattern}'") == expected, pattern
+
     def test_or_with_parentheses(self, engine):
         assert rm_names(engine, "(tags.flag = 'on' OR tags.team = 'red') AND name != 'gamma'") == ["Alpha"]
         assert rm_names(engine, "name IN ('beta', 'gamma') OR tags.team = 'red'") == ["Alpha", "beta", "gamma"]

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 def like_to_glob(pattern: str) -> str:
@@ -32,23 +33,32 @@ def like_to_glob(pattern: str) -> str:
 
 
 class CaseSensitiveLike(ColumnElement[bool]):
-    inherit_cache = False
+    """`column LIKE pattern` (GLOB on SQLite). Both spellings of the pattern are bound parameters that take
+    part in the cache key, so a statement with this filter compiles once per shape, not once per request
+    (a search statement with a name filter cost ~1 ms to compile)."""
+
+    inherit_cache = True
     type = Boolean()
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("like", InternalTraversal.dp_clauseelement),
+        ("glob", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, column: Any, pattern: str) -> None:
         self.column = column
-        self.pattern = pattern
+        self.like = bindparam(None, pattern, unique=True)
+        self.glob = bindparam(None, like_to_glob(pattern), unique=True)
 
 
 @compiles(CaseSensitiveLike)
 def _default(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.column.like(element.pattern), **kw)
+    return f"({compiler.process(element.column, **kw)} LIKE {compiler.process(element.like, **kw)})"
 
 
 @compiles(CaseSensitiveLike, "sqlite")
 def _sqlite(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    glob = bindparam(None, like_to_glob(element.pattern), unique=True)
-    return f"({compiler.process(element.column, **kw)} GLOB {compiler.process(glob, **kw)})"
+    return f"({compiler.process(element.column, **kw)} GLOB {compiler.process(element.glob, **kw)})"
 
 
 def case_sensitive_like(column: Any, pattern: str) -> ColumnElement[bool]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam
+from sqlalchemy import BindParameter, Boolean, bindparam
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement
 
 
@@ -41,13 +42,13 @@ class CaseSensitiveLike(ColumnElement[bool]):
 
 
 @compiles(CaseSensitiveLike)
-def _default(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
+def _default(element: CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.column.like(element.pattern), **kw)
 
 
 @compiles(CaseSensitiveLike, "sqlite")
-def _sqlite(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    glob = bindparam(None, like_to_glob(element.pattern), unique=True)
+def _sqlite(element: CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
+    glob: BindParameter[str] = bindparam(None, like_to_glob(element.pattern), unique=True)
     return f"({compiler.process(element.column, **kw)} GLOB {compiler.process(glob, **kw)})"
 
 

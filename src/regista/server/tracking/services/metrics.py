@@ -111,7 +111,7 @@ def log_batch(
         validate_tag(t.key, t.value, f"tags[{i}]", value_limit=10**9)
     keys = [p.key for p in params]
     if len(set(keys)) != len(keys):
-        dupes = sorted({k for k in keys if keys.count(k) > 1})  # type: ignore[type-var]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
         raise InvalidParameter(
             f"Duplicate parameter keys have been submitted: {dupes}. Please ensure the request contains "
             "only one param value per param key."

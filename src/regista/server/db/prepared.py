@@ -47,7 +47,8 @@ class Prepared:
         """Run the statement; the driver cursor."""
         sql, defaults = self._compile(conn)
         values = {**defaults, **params} if params else defaults
-        return conn.connection.driver_connection.execute(sql, values)  # type: ignore[union-attr]  # None only once closed
+        # driver_connection is None only once the connection is closed.
+        return conn.connection.driver_connection.execute(sql, values)  # type: ignore[union-attr]
 
     def _row_type(self, cursor: Any) -> Any:
         names = tuple(d[0] for d in cursor.description)

@@ -25,7 +25,7 @@ class _Protocol(asyncio.Protocol):
 
     # asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -96,11 +96,11 @@ class Connection:
             if self._proto is None or self._proto.closed:
                 loop = asyncio.get_running_loop()
                 _, proto = await loop.create_connection(_Protocol, self.host, self.port)
-                self._proto = proto  # type: ignore[assignment]
+                self._proto = proto
                 self.connects += 1
             reused = self.connects > 0 and attempt == 0
             try:
-                return await self._proto.send(data)  # type: ignore[union-attr]
+                return await self._proto.send(data)
             except ConnectionError:
                 # A kept-alive connection the server had just closed: retry once on a new one.
                 self._proto = None

@@ -44,7 +44,7 @@ def server_url(live_server: LiveServer) -> str:
 
 
 @pytest.fixture
-def mlflow_client(live_server: LiveServer):  # type: ignore[no-untyped-def]
+def mlflow_client(live_server: LiveServer):
     """The unmodified mlflow client pointed at the live server (fluent API included)."""
     import mlflow
     from mlflow import MlflowClient
@@ -83,13 +83,13 @@ def identities(auth_server: LiveServer) -> Iterator[IdentityFactory]:
 
 
 @pytest.fixture
-def admin_workspace(auth_server: LiveServer):  # type: ignore[no-untyped-def]
+def admin_workspace(auth_server: LiveServer):
     """databricks-sdk WorkspaceClient acting as the built-in admin."""
     return workspace_client(auth_server.url, ADMIN_TOKEN)
 
 
 @pytest.fixture
-def as_caller(auth_server: LiveServer, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def as_caller(auth_server: LiveServer, monkeypatch: pytest.MonkeyPatch):
     """as_caller(token) -> an MlflowClient whose requests carry `token` (MLFLOW_TRACKING_TOKEN), and the fluent
     API pointed at the auth server. The token applies to every mlflow call until the next as_caller."""
     import mlflow

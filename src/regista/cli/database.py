@@ -141,7 +141,7 @@ def admin_context(backend_store_uri: str | None, data_dir: str | None, *, create
         builtins = ensure_builtin_identities(engine, None)
         uow = UnitOfWork(engine, write=True)
         # No command here touches artifacts, so no artifact repository is opened (it may be remote).
-        ctx = Context(uow, builtins.admin, None, settings)  # type: ignore[arg-type]
+        ctx = Context(uow, builtins.admin, None, settings)  # type: ignore[arg-type]  # no repository: see above
         try:
             yield ctx
         except RegistaError as err:

@@ -98,4 +98,4 @@ class Settings:
         env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(str(env["data_dir"])).resolve()
-        return cls(**env)  # type: ignore[arg-type]
+        return cls(**env)  # type: ignore[arg-type]  # one dict of mixed values, each converted above

@@ -37,7 +37,7 @@ def files_under(root: Path) -> set[Path]:
 
 
 @pytest.fixture
-def artifact_root(live_server) -> Path:  # type: ignore[no-untyped-def]
+def artifact_root(live_server) -> Path:
     return live_server.data_dir / "artifacts"
 
 
@@ -437,7 +437,7 @@ def _status_kb(pid: int, field: str) -> int:
 
 @pytest.mark.slow
 class TestLargeArtifactStreaming:
-    def test_one_gib_round_trip_keeps_server_memory_flat(self, live_server, base: str) -> None:  # type: ignore[no-untyped-def]
+    def test_one_gib_round_trip_keeps_server_memory_flat(self, live_server, base: str) -> None:
         pid = live_server.process.pid
         # `regista server` with one worker runs uvicorn inside this very process (no child processes),
         # so its memory is the server's memory.

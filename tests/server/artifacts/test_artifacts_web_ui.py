@@ -32,7 +32,7 @@ def model_dir(tmp_path: Path) -> Path:
 def logged_model_id(mlflow_client, unique: str, model_dir: Path) -> str:
     model = mlflow_client.create_logged_model(mlflow_client.create_experiment(f"ui-models-{unique}"), name="m")
     mlflow_client.log_model_artifacts(model.model_id, str(model_dir))
-    return model.model_id  # type: ignore[no-any-return]
+    return model.model_id
 
 
 class TestUploadArtifact:

@@ -61,7 +61,7 @@ class Registry:
            params: dict[str, Any] | None = None, token: str | None = ADMIN_TOKEN) -> dict[str, Any]:
         r = self.call(method, path, body, params, token)
         assert r.status_code == 200, r.text
-        return r.json()  # type: ignore[no-any-return]
+        return r.json()
 
     def person(self, *groups: Caller) -> Person:
         caller = self.identities.service_principal(*groups)
@@ -102,11 +102,11 @@ class Registry:
 
     def open_requests(self, name: str, version: str, token: str = ADMIN_TOKEN) -> list[dict[str, Any]]:
         body = self.ok("GET", "/transition-requests/list", params={"name": name, "version": version}, token=token)
-        return body.get("requests", [])  # type: ignore[no-any-return]
+        return body.get("requests", [])
 
     def activities(self, name: str, version: str) -> list[dict[str, Any]]:
         body = self.ok("GET", "/model-versions/get-activities", params={"name": name, "version": version})
-        return body.get("activities", [])  # type: ignore[no-any-return]
+        return body.get("activities", [])
 
     def snapshot(self, name: str, version: str) -> tuple[str, list[Any], int]:
         """What a refused call must leave untouched: stage, open requests, length of the activity log."""

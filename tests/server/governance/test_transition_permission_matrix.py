@@ -104,7 +104,7 @@ def prepare(m: Matrix, case: Case, caller: Person) -> str:
     return version
 
 
-def check_refused(m: Matrix, version: str, before: tuple, act) -> None:  # type: ignore[no-untyped-def]
+def check_refused(m: Matrix, version: str, before: tuple, act) -> None:
     with pytest.raises((DatabricksError, MlflowException)) as err:
         act()
     assert err.value.error_code == "PERMISSION_DENIED"
@@ -124,7 +124,7 @@ class TestDirectTransition:
         version = prepare(matrix, case, caller)
         client = as_caller(caller.token)
 
-        def act():  # type: ignore[no-untyped-def]
+        def act():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
                 return client.transition_model_version_stage(matrix.name, version, case.target)
@@ -141,7 +141,7 @@ class TestDirectTransition:
         caller = matrix.holders[holder]
         version = prepare(matrix, case, caller)
 
-        def act():  # type: ignore[no-untyped-def]
+        def act():
             return caller.sdk.model_registry.transition_stage(matrix.name, version, case.target, False)
 
         if holder in case.allowed:

@@ -21,7 +21,7 @@ from tests.fixtures.wire import API, assert_error
 
 def local_address(r: httpx.Response) -> tuple[str, int]:
     """The client side of the TCP connection that carried `r` (the same for a reused connection)."""
-    return r.extensions["network_stream"].get_extra_info("client_addr")  # type: ignore[no-any-return]
+    return r.extensions["network_stream"].get_extra_info("client_addr")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ class TestBadRequestsKeepTheConnection:
             assert local_address(good) == local_address(bad)
 
 
-def _sqlite_error(engine, sql: str) -> OperationalError:  # type: ignore[no-untyped-def]
+def _sqlite_error(engine, sql: str) -> OperationalError:
     with engine.connect() as conn, pytest.raises(OperationalError) as caught:
         conn.execute(text(sql))
     return caught.value
@@ -103,7 +103,7 @@ class TestOperationalErrorKinds:
     def test_postgresql_stack_depth_is_the_requests_fault(self) -> None:
         engine = create_engine(PG_ADMIN_DSN.replace("postgresql://", "postgresql+psycopg://", 1))
         err = _sqlite_error(engine, "SELECT " + " + ".join(["1"] * 100000))
-        assert err.orig.sqlstate == "54001"  # type: ignore[union-attr]
+        assert err.orig.sqlstate == "54001"
         assert _operational_kind(err) == "input"
         engine.dispose()
 
@@ -123,5 +123,5 @@ class TestOperationalErrorKinds:
             with engine.begin() as conn:
                 conn.execute(text(f"DROP TABLE {table}"))
             engine.dispose()
-        assert caught.value.orig.sqlstate == "55P03"  # type: ignore[union-attr]
+        assert caught.value.orig.sqlstate == "55P03"
         assert _operational_kind(caught.value) == "busy"

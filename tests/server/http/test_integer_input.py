@@ -22,13 +22,13 @@ UNICODE_DIGITS = ["¹²³", "٣", "３"]
 
 
 @pytest.fixture(scope="module")
-def world(live_server) -> World:  # type: ignore[no-untyped-def]
+def world(live_server) -> World:
     w = build_world(live_server.url, uuid.uuid4().hex[:10])
     yield w
     w.client.close()
 
 
-def invalid(r) -> dict:  # type: ignore[no-untyped-def]
+def invalid(r) -> dict:
     return assert_error(r, 400, "INVALID_PARAMETER_VALUE")
 
 
@@ -172,14 +172,14 @@ class TestSearchModelVersions:
 
 class TestCreateToken:
     @pytest.mark.parametrize("lifetime", [2**62, 2**63 - 1, str(2**63), "٣"])
-    def test_lifetime_beyond_the_expiry_column_is_400(self, auth_server, lifetime: object) -> None:  # type: ignore[no-untyped-def]
+    def test_lifetime_beyond_the_expiry_column_is_400(self, auth_server, lifetime: object) -> None:
         r = httpx.post(f"{auth_server.url}/api/2.0/token/create", json={"lifetime_seconds": lifetime},
                        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         invalid(r)
 
 
 class TestScimIdentityIds:
-    def test_unicode_digits_do_not_resolve_to_an_identity(self, auth_server) -> None:  # type: ignore[no-untyped-def]
+    def test_unicode_digits_do_not_resolve_to_an_identity(self, auth_server) -> None:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         scim = f"{auth_server.url}/api/2.0/preview/scim/v2"
         admin_id = httpx.get(f"{scim}/Me", headers=headers).json()["id"]

@@ -14,13 +14,13 @@ DEEP = 5000
 
 
 @pytest.fixture(scope="module")
-def world(live_server) -> World:  # type: ignore[no-untyped-def]
+def world(live_server) -> World:
     w = build_world(live_server.url, uuid.uuid4().hex[:10])
     yield w
     w.client.close()
 
 
-def search(world: World, resource: str, filter_string: str):  # type: ignore[no-untyped-def]
+def search(world: World, resource: str, filter_string: str):
     """The search endpoint of `resource` called with `filter_string`."""
     if resource == "runs":
         return world.post("/runs/search", {"experiment_ids": [world.experiment_id], "filter": filter_string})
@@ -40,7 +40,7 @@ CLAUSE = {
 RESOURCES = list(CLAUSE)
 
 
-def refused(r, why: str) -> None:  # type: ignore[no-untyped-def]
+def refused(r, why: str) -> None:
     body = assert_error(r, 400, "INVALID_PARAMETER_VALUE")
     assert why in body["message"], body
 
@@ -80,7 +80,7 @@ class TestFilterSize:
 
 
 class TestSearchRunsJoins:
-    def test_ordering_by_many_metrics_is_never_a_5xx(self, world: World, live_server) -> None:  # type: ignore[no-untyped-def]
+    def test_ordering_by_many_metrics_is_never_a_5xx(self, world: World, live_server) -> None:
         # SQLite joins at most 64 tables in one statement: past that the request is too large (400, not the
         # 500 it was); PostgreSQL has no such limit and answers.
         order_by = [f"metrics.m{i} DESC" for i in range(80)]

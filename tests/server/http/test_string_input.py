@@ -14,13 +14,13 @@ NUL = "a\x00b"
 
 
 @pytest.fixture(scope="module")
-def world(live_server) -> World:  # type: ignore[no-untyped-def]
+def world(live_server) -> World:
     w = build_world(live_server.url, uuid.uuid4().hex[:10])
     yield w
     w.client.close()
 
 
-def refused_for_nul(r, field: str) -> None:  # type: ignore[no-untyped-def]
+def refused_for_nul(r, field: str) -> None:
     body = assert_error(r, 400, "INVALID_PARAMETER_VALUE")
     assert f"parameter '{field}'" in body["message"] and "NUL" in body["message"], body
 

@@ -14,11 +14,11 @@ SCIM = "/api/2.0/preview/scim/v2"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def _members(w, group_id: str) -> set[str]:  # type: ignore[no-untyped-def]
+def _members(w, group_id: str) -> set[str]:
     return {m.value for m in w.groups.get(group_id).members}
 
 
-def _admins_id(w) -> str:  # type: ignore[no-untyped-def]
+def _admins_id(w) -> str:
     (admins,) = w.groups.list(filter='displayName eq "admins"')
     return admins.id
 

@@ -13,7 +13,7 @@ from tests.fixtures.wire import assert_error
 SCIM = "/api/2.0/preview/scim/v2"
 
 
-def _replace(path: str, value) -> list[Patch]:  # type: ignore[no-untyped-def]
+def _replace(path: str, value) -> list[Patch]:
     return [Patch(op=PatchOp.REPLACE, path=path, value=value)]
 
 

@@ -14,7 +14,7 @@ from tests.fixtures.wire import assert_error
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def _admin_id(w) -> int:  # type: ignore[no-untyped-def]
+def _admin_id(w) -> int:
     return int(w.current_user.me().id)
 
 

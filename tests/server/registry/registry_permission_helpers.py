@@ -32,7 +32,7 @@ class Api:
            params: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self.call(method, path, body, params)
         assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
 
 @cache

@@ -43,7 +43,7 @@ class Attacker:
         return str(self.api.ok("POST", "/experiments/create", body)["experiment_id"])
 
     def run(self, experiment_id: str) -> dict[str, Any]:
-        return self.api.ok("POST", "/runs/create", {"experiment_id": experiment_id})["run"]["info"]  # type: ignore[no-any-return]
+        return self.api.ok("POST", "/runs/create", {"experiment_id": experiment_id})["run"]["info"]
 
     def model(self) -> str:
         name = f"atk-{uuid.uuid4().hex[:10]}"
@@ -52,7 +52,7 @@ class Attacker:
 
     def versions(self, name: str) -> list[dict[str, Any]]:
         body = self.api.ok("GET", "/model-versions/search", params={"filter": f"name='{name}'"})
-        return body.get("model_versions", [])  # type: ignore[no-any-return]
+        return body.get("model_versions", [])
 
 
 def put(api: Api, rel: str, data: bytes) -> None:

@@ -39,7 +39,7 @@ def attacker(identities, auth_server) -> Attacker:
     return make_attacker(identities, auth_server.url)
 
 
-def _create(attacker: Attacker, name: str, source: str, **ids: str):  # type: ignore[no-untyped-def]
+def _create(attacker: Attacker, name: str, source: str, **ids: str):
     return attacker.api.call("POST", "/model-versions/create", {"name": name, "source": source, **ids})
 
 

@@ -25,7 +25,7 @@ def wire_version(url: str, name: str, version: str) -> dict:
     return call(url, "GET", "/model-versions/get", params={"name": name, "version": version}).json()["model_version"]
 
 
-def log_registered(name: str, slope: float):  # type: ignore[no-untyped-def]
+def log_registered(name: str, slope: float):
     with mlflow.start_run() as run:
         info = mlflow.sklearn.log_model(fit(slope), name="model", registered_model_name=name)
     return run, info

@@ -53,7 +53,7 @@ class Admin:
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> dict[str, Any]:
         r = self.http.request(method, API + path, json=body, params=params or None)
         assert r.status_code == 200, r.text
-        return r.json()  # type: ignore[no-any-return]
+        return r.json()
 
     def experiment(self, name: str) -> str:
         return str(self.call("POST", "/experiments/create", {"name": name})["experiment_id"])

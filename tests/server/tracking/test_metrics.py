@@ -192,7 +192,7 @@ HISTORIES = {
 
 
 @pytest.fixture(scope="module")
-def mlflow_sampling_oracle(tmp_path_factory):  # type: ignore[no-untyped-def]
+def mlflow_sampling_oracle(tmp_path_factory):
     """MLflow's own SqlAlchemyStore on SQLite holding HISTORIES (the sampling the official server applies)."""
     from mlflow.entities import Metric
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore

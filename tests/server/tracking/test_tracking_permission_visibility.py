@@ -21,7 +21,7 @@ def admin(auth_server) -> Iterator[Admin]:
     a.close()
 
 
-def _pages(fetch, max_results: int) -> list[list[str]]:  # type: ignore[no-untyped-def]
+def _pages(fetch, max_results: int) -> list[list[str]]:
     """Every page of a paged search, as lists of ids."""
     pages, token = [], None
     while True:
@@ -49,7 +49,7 @@ class TestSearchExperiments:
             identities.grant("experiments", ids[i], caller if i % 2 else group, level)
         client = as_caller(caller.token)
 
-        def fetch(n, token):  # type: ignore[no-untyped-def]
+        def fetch(n, token):
             page = client.search_experiments(filter_string=f"name LIKE 'vis-{unique}-%'", max_results=n,
                                              order_by=["name ASC"], page_token=token)
             return [e.experiment_id for e in page], page.token
@@ -75,7 +75,7 @@ class TestSearchExperiments:
 
 class TestSearchRunsAndLoggedModels:
     @pytest.fixture
-    def three(self, admin, identities, unique):  # type: ignore[no-untyped-def]
+    def three(self, admin, identities, unique):
         """Experiments A (readable), B (not), C (readable through a nested group), 3 runs and a model each."""
         parent = identities.group()
         caller = identities.service_principal(identities.group(parent))
@@ -95,7 +95,7 @@ class TestSearchRunsAndLoggedModels:
         client = as_caller(caller.token)
         eids = [w.experiment_id for w, _ in worlds]
 
-        def fetch(n, token):  # type: ignore[no-untyped-def]
+        def fetch(n, token):
             page = client.search_runs(eids, max_results=n, page_token=token)
             return [r.info.run_id for r in page], page.token
 
@@ -123,7 +123,7 @@ class TestSearchRunsAndLoggedModels:
 
 class TestRegistryCopies:
     @pytest.fixture
-    def version(self, admin, identities, unique):  # type: ignore[no-untyped-def]
+    def version(self, admin, identities, unique):
         """A model version registered by the admin from a run's files: (model id, registry copy URI)."""
         w = admin.world(f"regcopy-{unique}")
         for name, data in (("MLmodel", b"flavors: {}\n"), ("data.bin", b"\x00\x01")):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import (
@@ -77,7 +77,7 @@ class BulkInsert:
         self,
         table: Any,
         columns: Sequence[str],
-        conflict: None | str | tuple[Sequence[str], Sequence[str], Callable[[Any], Any] | None] = None,
+        conflict: None | Literal["nothing"] | tuple[Sequence[str], Sequence[str], Callable[[Any], Any] | None] = None,
     ) -> None:
         self.table = table
         self.columns = tuple(columns)
@@ -93,7 +93,7 @@ class BulkInsert:
             return stmt
         if self.conflict == "nothing":
             return stmt.on_conflict_do_nothing()
-        keys, update_cols, where = self.conflict  # type: ignore[misc]
+        keys, update_cols, where = self.conflict
         return stmt.on_conflict_do_update(
             index_elements=list(keys),
             set_={c: getattr(stmt.excluded, c) for c in update_cols},

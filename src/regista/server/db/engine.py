@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 # Execution option a connection carries when its transaction will write (see begin_transaction).
@@ -36,7 +38,7 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take over BEGIN from pysqlite so writers can take the lock up front (BEGIN IMMEDIATE):
         # a deferred writer that upgrades its lock mid-transaction can fail with SQLITE_BUSY at once.
         dbapi_conn.isolation_level = None
@@ -53,7 +55,7 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 

@@ -129,7 +129,7 @@ def _raw_sqlite(conn: Connection, statement: str) -> None:
     """Run a statement on the DBAPI connection outside any transaction (autocommit: see db/engine.py)."""
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
-    dbapi.execute(statement)  # type: ignore[attr-defined]
+    dbapi.execute(statement)
 
 
 def alembic_config(conn: Connection | None = None) -> Config:

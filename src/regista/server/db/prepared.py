@@ -28,7 +28,8 @@ class Prepared:
     def __init__(self, statement: Any) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, dict[str, Any]]] = {}
-        self._row_types: dict[tuple[str, ...], type] = {}
+        # Named tuple classes made at run time from the cursor's column names: typed Any.
+        self._row_types: dict[tuple[str, ...], Any] = {}
 
     def _compile(self, conn: Connection) -> tuple[str, dict[str, Any]]:
         name = conn.dialect.name
@@ -46,13 +47,15 @@ class Prepared:
         """Run the statement; the driver cursor."""
         sql, defaults = self._compile(conn)
         values = {**defaults, **params} if params else defaults
+        # driver_connection is None only once the connection is closed.
         return conn.connection.driver_connection.execute(sql, values)  # type: ignore[union-attr]
 
-    def _row_type(self, cursor: Any) -> type:
+    def _row_type(self, cursor: Any) -> Any:
         names = tuple(d[0] for d in cursor.description)
         row_type = self._row_types.get(names)
         if row_type is None:
-            row_type = namedtuple("Row", names)  # type: ignore[misc]  # noqa: PYI024
+            # A class made at run time from the cursor's column names, which mypy cannot follow.
+            row_type = namedtuple("Row", names)  # type: ignore[misc, no-redef]  # noqa: PYI024
             self._row_types[names] = row_type
         return row_type
 

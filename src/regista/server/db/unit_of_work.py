@@ -91,6 +91,7 @@ class UnitOfWork:
         info = conn.connection.info
         if info.get("busy_timeout_ms", full_ms) != want_ms:
             # On the driver connection: through SQLAlchemy this statement would open the transaction.
+            # driver_connection is None only once the connection is closed.
             conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={want_ms}")  # type: ignore[union-attr]
             info["busy_timeout_ms"] = want_ms
 
@@ -108,7 +109,7 @@ class UnitOfWork:
         finally:
             if self._locked:
                 self._locked = False
-                self._write_lock.release()  # type: ignore[union-attr]
+                self._write_lock.release()  # type: ignore[union-attr]  # _locked: the lock was taken
 
     def reader(self) -> UnitOfWork:
         """A separate read-only unit of work on the same database (its own connection and transaction)."""

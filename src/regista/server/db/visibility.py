@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Integer, String, Text, any_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 
 from regista.server.db.models import AccessControlEntry as Ace
 
@@ -32,7 +33,7 @@ def grantees_value(dialect: str, grantee_ids: Sequence[int]) -> Any:
 
 def readable_condition(
     dialect: str, object_type: str, id_column: Any, levels: Sequence[str], name: str = "grantees"
-) -> Any:
+) -> ColumnElement[bool]:
     """A WHERE condition true for rows whose object (`id_column`) the grantees hold one of `levels` on
     directly. Bind `name` with grantees_value().
 

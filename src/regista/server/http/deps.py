@@ -17,10 +17,11 @@ from regista.server.principal import ANONYMOUS_ADMIN, Principal
 
 def current_principal(request: Request) -> Principal:
     """The caller: set by the authentication middleware, or the built-in admin when auth is off."""
-    principal = request.scope.get(PRINCIPAL_KEY)
+    principal: Principal | None = request.scope.get(PRINCIPAL_KEY)
     if principal is not None:
-        return principal  # type: ignore[no-any-return]
-    return getattr(request.app.state, "default_principal", ANONYMOUS_ADMIN)  # type: ignore[no-any-return]
+        return principal
+    default: Principal = getattr(request.app.state, "default_principal", ANONYMOUS_ADMIN)
+    return default
 
 
 def request_context(request: Request, write: bool) -> Context:

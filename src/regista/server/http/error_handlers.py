@@ -176,6 +176,7 @@ class CatchAllMiddleware:
 def install_error_handlers(app: FastAPI) -> None:
     """Handlers for the known errors; call after adding every other middleware, so the catch-all is the
     outermost of them and also answers errors raised by middleware (authentication)."""
-    for exc_type in (RegistaError, *_TRANSLATORS):
+    handled: list[type[Exception]] = [RegistaError, *_TRANSLATORS]
+    for exc_type in handled:
         app.add_exception_handler(exc_type, _handle)
     app.add_middleware(CatchAllMiddleware)

@@ -141,6 +141,6 @@ def message(model: type[M]) -> Callable[[Request], Awaitable[M]]:
         return parse_message(model, await request_data(request, list_fields))
 
     # Lets TransactionalRoute recognise the dependency and parse the message itself (see http/routing.py).
-    dependency.message_model = model  # type: ignore[attr-defined]
-    dependency.list_fields = list_fields  # type: ignore[attr-defined]
+    dependency.message_model = model  # type: ignore[attr-defined]  # an attribute set on a function
+    dependency.list_fields = list_fields  # type: ignore[attr-defined]  # an attribute set on a function
     return dependency

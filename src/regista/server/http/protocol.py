@@ -56,6 +56,6 @@ class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
         content = [STATUS_LINE[response.status_code]]
         for name, value in [*self.server_state.default_headers, *response.raw_headers]:
             content.extend([name, b": ", value, b"\r\n"])
-        content.extend([b"connection: close\r\n\r\n", response.body])
+        content.extend([b"connection: close\r\n\r\n", bytes(response.body)])
         self.transport.write(b"".join(content))
         self.transport.close()

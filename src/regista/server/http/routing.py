@@ -70,7 +70,9 @@ def _plan(endpoint: Callable[..., Any], path: str) -> _Plan | None:
         if dep in WRITES and context_param is None:
             context_param, write = name, WRITES[dep]
         elif dep is not None and hasattr(dep, "message_model") and message_param is None:
-            message_param, model, list_fields = name, dep.message_model, dep.list_fields
+            # message() (http/parsing.py) sets list_fields next to message_model.
+            message_param, model = name, dep.message_model
+            list_fields = dep.list_fields  # type: ignore[attr-defined]
         elif hint is str and "{" + name in path:
             path_params.append(name)
         else:
@@ -86,7 +88,7 @@ def _request_message(endpoint: Callable[..., Any]) -> tuple[Any, bool] | None:
     hints = typing.get_type_hints(endpoint, include_extras=True)
     for hint in hints.values():
         for meta in getattr(hint, "__metadata__", ()):
-            dep = getattr(meta, "dependency", None) if isinstance(meta, Depends) else None
+            dep: Any = getattr(meta, "dependency", None) if isinstance(meta, Depends) else None
             if hasattr(dep, "message_model"):
                 return dep.message_model, False
             if hasattr(dep, "query_model"):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam
+from sqlalchemy import BindParameter, Boolean, bindparam
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -41,24 +42,25 @@ class CaseSensitiveLike(ColumnElement[bool]):
     type = Boolean()
     _traverse_internals = [
         ("column", InternalTraversal.dp_clauseelement),
-        ("like", InternalTraversal.dp_clauseelement),
-        ("glob", InternalTraversal.dp_clauseelement),
+        ("like_pattern", InternalTraversal.dp_clauseelement),
+        ("glob_pattern", InternalTraversal.dp_clauseelement),
     ]
 
     def __init__(self, column: Any, pattern: str) -> None:
         self.column = column
-        self.like = bindparam(None, pattern, unique=True)
-        self.glob = bindparam(None, like_to_glob(pattern), unique=True)
+        # Not `like`/`glob`: ColumnElement has a like() method.
+        self.like_pattern: BindParameter[str] = bindparam(None, pattern, unique=True)
+        self.glob_pattern: BindParameter[str] = bindparam(None, like_to_glob(pattern), unique=True)
 
 
 @compiles(CaseSensitiveLike)
-def _default(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    return f"({compiler.process(element.column, **kw)} LIKE {compiler.process(element.like, **kw)})"
+def _default(element: CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} LIKE {compiler.process(element.like_pattern, **kw)})"
 
 
 @compiles(CaseSensitiveLike, "sqlite")
-def _sqlite(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    return f"({compiler.process(element.column, **kw)} GLOB {compiler.process(element.glob, **kw)})"
+def _sqlite(element: CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} GLOB {compiler.process(element.glob_pattern, **kw)})"
 
 
 def case_sensitive_like(column: Any, pattern: str) -> ColumnElement[bool]:

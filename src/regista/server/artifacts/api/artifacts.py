@@ -100,7 +100,8 @@ class _LargeFileResponse(FileResponse):
 
 
 def _repo(request: Request) -> ArtifactRepository:
-    return request.app.state.artifacts  # type: ignore[no-any-return]
+    repository: ArtifactRepository = request.app.state.artifacts
+    return repository
 
 
 def _finishing(ctx: Context, fn: Callable[..., T], *args: Any) -> T:

@@ -70,9 +70,11 @@ def authorize_path(ctx: Context, rel: str, write: bool) -> None:
         return
     owner = path_owner(ctx, rel)
     if owner.kind == "experiment":
+        assert owner.object_id is not None  # every owner but ADMINS_ONLY has an id
         authz.require_experiment_level(ctx, owner.object_id, CAN_EDIT if write else CAN_READ, owner.name)
         return
     if owner.kind == "registered_model" and not write:
+        assert owner.object_id is not None
         authz.require_model_level(ctx, owner.object_id, CAN_READ, owner.name)
         return
     action = "write" if write else "read"

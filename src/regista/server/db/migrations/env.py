@@ -8,6 +8,7 @@ the plain `alembic` command at a database by setting `sqlalchemy.url`.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 import regista.server.db.models  # noqa: F401  (registers every table on Base.metadata)
 from regista.server.db.base import Base
@@ -15,7 +16,7 @@ from regista.server.db.base import Base
 config = context.config
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

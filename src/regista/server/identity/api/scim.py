@@ -5,7 +5,7 @@ Reads are open to every authenticated caller; changes need an admin (see service
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
@@ -27,7 +27,7 @@ from regista.server.identity.services.identities import GROUP, SERVICE_PRINCIPAL
 router = APIRouter(route_class=TransactionalRoute)
 
 
-def _created(view: dict) -> Response:
+def _created(view: dict[str, Any]) -> Response:
     return JSON(view, status_code=201)
 
 

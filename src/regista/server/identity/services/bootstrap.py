@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from regista.server.identity.services.authentication import (
     ADMIN_USER,
@@ -30,7 +30,7 @@ class BuiltinIdentities:
     users_group_id: int
 
 
-def _ensure(conn, kind: str, name: str, display_name: str) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
+def _ensure(conn: Connection, kind: str, name: str, display_name: str) -> tuple[int, bool]:
     row = identities.find_by_name(conn, kind, name)
     if row is not None:
         return int(row.id), False

@@ -28,7 +28,9 @@ from regista.server.identity.schemas.scim import (
 from regista.server.identity.services.authentication import ADMIN_USER, ADMINS_GROUP, USERS_GROUP, now_ms
 from regista.server.identity.services.scim_views import LIST_SCHEMA, identity_view, me_view
 from regista.server.identity.stores import identities as store
-from regista.server.identity.stores.identities import GROUP, SERVICE_PRINCIPAL, USER
+from regista.server.identity.stores.identities import GROUP as GROUP  # re-exported for handlers
+from regista.server.identity.stores.identities import SERVICE_PRINCIPAL as SERVICE_PRINCIPAL
+from regista.server.identity.stores.identities import USER as USER
 from regista.server.identity.stores.scim_filter import filter_condition, sort_columns
 from regista.server.permissions.services import authz
 

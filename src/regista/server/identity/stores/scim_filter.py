@@ -91,8 +91,8 @@ class _Parser:
 
     def parse(self) -> Any:
         condition = self.disjunction()
-        if self.peek() is not None:
-            raise InvalidParameter(f"Invalid filter: unexpected {self.peek()[1]!r}.")  # type: ignore[index]
+        if (token := self.peek()) is not None:
+            raise InvalidParameter(f"Invalid filter: unexpected {token[1]!r}.")
         return condition
 
     def disjunction(self) -> Any:

@@ -258,7 +258,8 @@ def _select_version(ctx: Context, rm: Any, name: str, selector: str, alias: str 
     rows = rm_store.latest_versions(ctx.conn, [rm.id], None if stage is None else [stage])
     if not rows:
         raise NotFound(f"No versions of registered model {name} found for '{selector}'.")
-    return max(r.version for r in rows)
+    latest: int = max(r.version for r in rows)
+    return latest
 
 
 def registry_copies(locations: Sequence[str | None]) -> list[str]:

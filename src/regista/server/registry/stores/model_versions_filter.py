@@ -8,6 +8,7 @@ unless the filter mentions the prompt tag.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -37,7 +38,7 @@ _NUMERIC_ATTRS: dict[str, Any] = {
     "creation_timestamp": ModelVersion.creation_time,
     "last_updated_timestamp": ModelVersion.last_updated_time,
 }
-_NUMERIC_OPS = {
+_NUMERIC_OPS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "=": lambda c, v: c == v,
     "!=": lambda c, v: c != v,
     ">": lambda c, v: c > v,
@@ -68,7 +69,7 @@ def _numeric(column: Any, c: Comparison) -> ColumnElement[bool]:
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidParameter(f"Invalid value for numeric attribute '{c.ident.key}': {c.value!r}")
     lo, hi = (INT32_MIN, INT32_MAX) if column is ModelVersion.version else (INT64_MIN, INT64_MAX)
-    return op(column, in_column_range(value, c.ident.key, lo, hi))  # type: ignore[no-any-return]
+    return op(column, in_column_range(value, c.ident.key, lo, hi))
 
 
 def model_versions_where(text: str | None, dialect: str) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Row,
@@ -154,7 +155,7 @@ def _latest_of_many(with_stages: bool) -> Any:
 def _latest_of_one(stages: tuple[str, ...]) -> Prepared:
     """One index seek per stage (ORDER BY version DESC LIMIT 1 on (registered_model_id, current_stage,
     version)), however many versions the model has."""
-    rm_id = bindparam("rm_id")
+    rm_id: BindParameter[int] = bindparam("rm_id")
     seeks = [
         select(
             select(ModelVersion.version)

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from regista.errors import InvalidParameter
 from regista.server.db import visibility
@@ -29,7 +30,7 @@ TAG_OPS = ("=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL")
 _ORDER_RE = re.compile(r"^\s*(?:(?:attributes?|attr)\.)?[`\"]?([\w.]+)[`\"]?(?:\s+(ASC|DESC))?\s*$", re.IGNORECASE)
 
 
-def string_clause(column: Any, c: Comparison, dialect: str) -> ColumnElement[bool]:
+def string_clause(column: SQLCoreOperations[Any], c: Comparison, dialect: str) -> ColumnElement[bool]:
     """`column <op> value` for a string attribute; LIKE is case-sensitive on both databases."""
     if c.op not in STRING_OPS:
         raise InvalidParameter(f"Invalid comparator '{c.op}' for attribute '{c.ident.key}'.")

@@ -36,7 +36,7 @@ router = APIRouter(route_class=TransactionalRoute)
 
 @router.post("/runs/create")
 def create_run(ctx: WriteCtx, req: Annotated[CreateRun, Depends(message(CreateRun))]) -> Response:
-    tags = [(t.key, t.value) for t in req.tags]
+    tags: list[tuple[str | None, str | None]] = [(t.key, t.value) for t in req.tags]
     run = service.create_run(ctx, req.experiment_id, req.user_id, req.run_name, req.start_time, tags)
     return ok({"run": run})
 

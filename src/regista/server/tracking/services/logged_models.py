@@ -110,7 +110,7 @@ def permitted_logged_model(
     """The model's row once the caller holds `required` on its experiment."""
     row = store.find_logged_model(ctx.conn, model_id or "")
     if row is None or (row.lifecycle_stage != "active" and not allow_deleted):
-        raise store.not_found(model_id)
+        raise store.not_found(model_id or "")
     authz.require_experiment_level(ctx, row.experiment_id, required, str(row.experiment_id))
     return row
 

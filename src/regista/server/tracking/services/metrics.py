@@ -41,7 +41,8 @@ def _metric_rows(run_id: str, metrics: Sequence[MetricIn]) -> list[tuple[Any, ..
         if value is None or timestamp is None or timestamp < 0 or not is_known_name(key):
             # log-metric validated its one metric already (paths without the prefix); these are log-batch's.
             validate_metric(key, value, timestamp, f"metrics[{i}]")
-        is_nan = isnan(value)  # type: ignore[arg-type]  # NaN is stored as 0 with is_nan set
+        # value is not None here: validate_metric refused it. NaN is stored as 0 with is_nan set.
+        is_nan = isnan(value)  # type: ignore[arg-type]
         if is_nan:
             value = 0.0
         step = m.step or 0
@@ -111,7 +112,7 @@ def log_batch(
         validate_tag(t.key, t.value, f"tags[{i}]", value_limit=10**9)
     keys = [p.key for p in params]
     if len(set(keys)) != len(keys):
-        dupes = sorted({k for k in keys if keys.count(k) > 1})  # type: ignore[type-var]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
         raise InvalidParameter(
             f"Duplicate parameter keys have been submitted: {dupes}. Please ensure the request contains "
             "only one param value per param key."

@@ -4,6 +4,7 @@ of datasets an experiment's runs used (the web UI's search-datasets, CAN_READ on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 
@@ -63,16 +64,17 @@ def log_inputs(
     if len(model_ids) != len(models):
         raise InvalidParameter("Missing value for required parameter 'models.model_id'.")
     run = active_run(ctx, run_id)
-    specs = [
+    specs: list[dict[str, Any]] = [
         {
-            "name": item.dataset.name,
-            "digest": item.dataset.digest,  # type: ignore[union-attr]
-            "source_type": item.dataset.source_type,
-            "source": item.dataset.source,  # type: ignore[union-attr]
-            "schema": item.dataset.schema_,
-            "profile": item.dataset.profile,  # type: ignore[union-attr]
+            "name": d.name,
+            "digest": d.digest,
+            "source_type": d.source_type,
+            "source": d.source,
+            "schema": d.schema_,
+            "profile": d.profile,
         }
         for item in datasets
+        if (d := item.dataset) is not None  # always: _validate_dataset_input refused a missing one
     ]
     uuids = datasets_store.ensure_datasets(ctx.conn, run.experiment_id, specs)
     links: dict[str, tuple[str, str, str | None]] = {}
@@ -82,7 +84,7 @@ def log_inputs(
         context = next((t.value for t in item.tags if t.key == CONTEXT_TAG), None)
         links.setdefault(uid, (uid, tags, context))
     store.add_dataset_inputs(ctx.conn, run.run_uuid, list(links.values()))
-    store.add_model_inputs(ctx.conn, run.run_uuid, list(dict.fromkeys(model_ids)))  # type: ignore[arg-type]
+    store.add_model_inputs(ctx.conn, run.run_uuid, list(dict.fromkeys(model_ids)))
     ctx.record(
         "run.inputs_logged",
         {"run_id": run.run_uuid, "datasets": [s["name"] for s in specs], "models": model_ids},

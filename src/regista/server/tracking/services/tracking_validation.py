@@ -53,7 +53,7 @@ def is_known_name(name: str | None) -> bool:
 def validate_name(name: str | None, path: str = "key") -> str:
     """A metric, param or tag key: required, MLflow's character set, and not a path that normalises away."""
     if name in _KNOWN_NAMES:
-        return name  # type: ignore[return-value]
+        return name
     if name is None or name == "":
         raise InvalidParameter(f"Missing value for required parameter '{path}'.")
     if not _NAME_CHARS.match(name):

@@ -43,18 +43,18 @@ def _select_experiment(by_name: bool) -> Any:
     return select(Experiment).where(Experiment.experiment_id == bindparam("experiment_id"))
 
 
-def find_experiment(conn: Connection, experiment_id: int) -> Row | None:  # type: ignore[type-arg]
+def find_experiment(conn: Connection, experiment_id: int) -> Row[Any] | None:
     return conn.execute(_select_experiment(False), {"experiment_id": experiment_id}).first()
 
 
-def get_experiment(conn: Connection, experiment_id: int) -> Row:  # type: ignore[type-arg]
+def get_experiment(conn: Connection, experiment_id: int) -> Row[Any]:
     row = find_experiment(conn, experiment_id)
     if row is None:
         raise not_found(experiment_id)
     return row
 
 
-def find_experiment_by_name(conn: Connection, name: str) -> Row | None:  # type: ignore[type-arg]
+def find_experiment_by_name(conn: Connection, name: str) -> Row[Any] | None:
     return conn.execute(_select_experiment(True), {"name": name}).first()
 
 
@@ -72,7 +72,7 @@ def _select_with_tags(by_name: bool) -> Any:
 
 def experiment_with_tags(
     conn: Connection, experiment_id: int | None = None, name: str | None = None
-) -> tuple[Row | None, list[tuple[str, str]]]:  # type: ignore[type-arg]
+) -> tuple[Row[Any] | None, list[tuple[str, str]]]:
     """(experiment row, its (key, value) tags ordered by key) in one query, by id or by name."""
     if name is not None:
         rows = conn.execute(_select_with_tags(True), {"name": name}).all()
@@ -186,7 +186,7 @@ def search_experiments(
     limit: int,
     grantees: Any | None = None,
     readable_levels: tuple[str, ...] = (),
-) -> list[Row]:  # type: ignore[type-arg]
+) -> list[Row[Any]]:
     """One page (limit+1 rows so the caller knows whether another page follows). With `grantees` (see
     visibility.grantees_value) only experiments they hold one of `readable_levels` on are selected, inside the
     query."""

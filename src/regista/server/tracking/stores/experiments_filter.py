@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, exists, func, not_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
 
 from regista.errors import InvalidParameter
 from regista.schemas.numbers import INT32_MAX, INT32_MIN, IntegerValueError, to_int
@@ -25,12 +25,15 @@ _NUMERIC_OPS = {"=", "!=", ">", ">=", "<", "<="}
 _TAG_OPS = {"=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"}
 
 
-def string_compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+def string_compare(column: SQLCoreOperations[Any], op: str, value: Any) -> ColumnElement[bool]:
     """column <op> value for the string comparators (LIKE case-sensitive, ILIKE case-insensitive)."""
+    # Annotated: with `value: Any` the operators' overloads (None or not) leave the result untyped.
     if op == "=":
-        return column == value
+        equal: ColumnElement[bool] = column == value
+        return equal
     if op == "!=":
-        return column != value
+        unequal: ColumnElement[bool] = column != value
+        return unequal
     if op == "LIKE":
         return case_sensitive_like(column, value)
     if op == "ILIKE":
@@ -42,7 +45,7 @@ def string_compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     raise InvalidParameter(f"Invalid comparator '{op}'.")
 
 
-def numeric_compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+def numeric_compare(column: SQLCoreOperations[Any], op: str, value: Any) -> ColumnElement[bool]:
     ops = {
         "=": column.__eq__,
         "!=": column.__ne__,
@@ -67,7 +70,7 @@ def _attribute(c: Comparison) -> ColumnElement[bool]:
     if key == "experiment_id":
         if c.op in ("IN", "NOT IN"):
             try:
-                ids = [to_int(v, INT32_MIN, INT32_MAX) for v in c.value]  # type: ignore[union-attr]
+                ids = [to_int(v, INT32_MIN, INT32_MAX) for v in c.value]  # type: ignore[union-attr]  # IN: a tuple
             except IntegerValueError:
                 raise InvalidParameter("experiment_id values must be integers.") from None
             col = Experiment.experiment_id

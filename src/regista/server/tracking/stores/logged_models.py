@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy import BindParameter, Connection, Row, bindparam, delete, insert, select, update
 
 from regista.errors import NotFound
 from regista.server.db.bulk import BulkInsert
@@ -43,7 +43,7 @@ def _select_model() -> Any:
     return select(LoggedModel).where(LoggedModel.model_id == bindparam("model_id"))
 
 
-def find_logged_model(conn: Connection, model_id: str) -> Row | None:  # type: ignore[type-arg]
+def find_logged_model(conn: Connection, model_id: str) -> Row[Any] | None:
     """The logged model's row (model_id, experiment_id, artifact_location, source_run_id, ...) or None."""
     return conn.execute(_select_model(), {"model_id": model_id}).first()
 
@@ -104,7 +104,7 @@ def _grouped(rows: Any) -> dict[str, list[Any]]:
 
 @cache
 def _select_details() -> tuple[Any, Any, Any]:
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
     params = (
         select(LoggedModelParam.model_id, LoggedModelParam.key, LoggedModelParam.value)
         .where(LoggedModelParam.model_id.in_(ids))
@@ -144,6 +144,6 @@ def details_for(conn: Connection, model_ids: Sequence[str]) -> tuple[dict[str, l
 
 def search_logged_models(
     conn: Connection, stmt: Any, offset: int, limit: int, params: dict[str, Any] | None = None
-) -> list[Row]:  # type: ignore[type-arg]
+) -> list[Row[Any]]:
     """One page (limit+1 rows); `params` binds the grantees of a visibility-restricted search."""
     return list(conn.execute(stmt.offset(offset).limit(limit + 1), params or {}))

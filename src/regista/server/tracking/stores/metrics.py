@@ -111,7 +111,7 @@ def _metric_history(limited: bool) -> Any:
     return stmt.limit(bindparam("limit")) if limited else stmt
 
 
-def metric_history(conn: Connection, run_id: str, key: str, offset: int, limit: int | None) -> list[Row]:  # type: ignore[type-arg]
+def metric_history(conn: Connection, run_id: str, key: str, offset: int, limit: int | None) -> list[Row[Any]]:
     """History of one metric ordered by (step, timestamp); limit+1 rows when a limit is given."""
     params: dict[str, Any] = {"run_id": run_id, "key": key, "offset": offset}
     if limit is not None:
@@ -129,7 +129,7 @@ def _metric_history_bulk(dialect: str) -> Any:
     )
 
 
-def metric_history_bulk(conn: Connection, run_ids: Sequence[str], key: str, limit: int) -> list[Row]:  # type: ignore[type-arg]
+def metric_history_bulk(conn: Connection, run_ids: Sequence[str], key: str, limit: int) -> list[Row[Any]]:
     """Up to `limit` points of one metric over several runs, ordered by run id, timestamp, step, value."""
     params = {"key": key, "ids": ids_value(conn, run_ids), "limit": limit}
     return list(conn.execute(_metric_history_bulk(conn.dialect.name), params))

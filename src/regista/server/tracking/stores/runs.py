@@ -65,7 +65,8 @@ def _fetch(result: Any) -> list[tuple[Any, ...]]:
     """The driver's row tuples, skipping SQLAlchemy's Row objects: for the large per-page reads whose
     columns need no result processing (strings, numbers; SQLite's booleans stay 0/1)."""
     try:
-        return result.cursor.fetchall()  # type: ignore[no-any-return]
+        rows: list[tuple[Any, ...]] = result.cursor.fetchall()
+        return rows
     finally:
         result.close()
 
@@ -84,19 +85,19 @@ def _select_run(mode: str) -> Any:
     return select(Run).where(_match(Run.run_uuid, mode))
 
 
-def find_run(conn: Connection, run_id: str) -> Row | None:  # type: ignore[type-arg]
+def find_run(conn: Connection, run_id: str) -> Row[Any] | None:
     """The run's row (run_uuid, experiment_id, artifact_uri, lifecycle_stage, ...) or None."""
     return conn.execute(_select_run("one"), {"run_id": run_id}).first()
 
 
-def get_run(conn: Connection, run_id: str) -> Row:  # type: ignore[type-arg]
+def get_run(conn: Connection, run_id: str) -> Row[Any]:
     row = find_run(conn, run_id)
     if row is None:
         raise not_found(run_id)
     return row
 
 
-def runs_by_ids(conn: Connection, run_ids: Sequence[str]) -> dict[str, Row]:  # type: ignore[type-arg]
+def runs_by_ids(conn: Connection, run_ids: Sequence[str]) -> dict[str, Row[Any]]:
     if not run_ids:
         return {}
     mode, params = _params(conn, run_ids)
@@ -179,7 +180,8 @@ def _dataset_json(dialect: str) -> Any:
         ("schema", d.schema),
         ("profile", d.profile),
     ]
-    args = [a for name, col in fields for a in (literal_column(f"'{name}'"), col)]
+    # literal_column() leaves its SQL type open, so mypy cannot infer `a`.
+    args: list[Any] = [a for name, col in fields for a in (literal_column(f"'{name}'"), col)]  # type: ignore[var-annotated]
     if dialect == "postgresql":
         return cast(func.json_build_object(*args), Text)
     return func.json_object(*args)
@@ -264,7 +266,7 @@ def details_for(conn: Connection, run_ids: Sequence[str]) -> list[tuple[Any, ...
 
 def search_runs(
     conn: Connection, stmt: Any, offset: int, limit: int, params: dict[str, Any] | None = None
-) -> list[Row]:  # type: ignore[type-arg]
+) -> list[Row[Any]]:
     """Execute a search statement for one page; limit+1 rows tell the caller whether more follow.
     `params` binds what the statement leaves open (the grantees of a visibility-restricted search)."""
     return list(conn.execute(stmt.offset(offset).limit(limit + 1), params or {}))

@@ -240,7 +240,9 @@ def _search_statement(
     for c in comparisons(parse_filter(filter_string, allow_or=False)):
         query.add_filter(c)
     order = query.order(order_by)
-    scope = [Run.experiment_id.in_(list(experiment_ids)), Run.lifecycle_stage.in_(list(stages))]
+    scope: list[ColumnElement[bool]] = [
+        Run.experiment_id.in_(list(experiment_ids)), Run.lifecycle_stage.in_(list(stages))
+    ]
     if readable is not None:
         dialect, levels = readable
         scope.append(visibility.readable_condition(dialect, "experiments", Run.experiment_id, levels, "grantees"))

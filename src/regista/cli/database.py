@@ -145,11 +145,11 @@ def admin_context(backend_store_uri: str | None, data_dir: str | None, *, create
         try:
             yield ctx
         except RegistaError as err:
-            uow.finish(commit=False)
+            ctx.finish(commit=False)
             raise fail(err.message) from None
         except BaseException:
-            uow.finish(commit=False)
+            ctx.finish(commit=False)
             raise
-        uow.finish(commit=True)
+        ctx.finish(commit=True)
     finally:
         engine.dispose()

@@ -42,8 +42,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.default_principal = builtins.admin
         if settings.auth_enabled:
             app.state.authenticator = Authenticator(engine, builtins.users_group_id, builtins.admins_group_id)
-        # Commits and rollbacks get their own thread budget, apart from handlers (see deps.py).
-        app.state.finish_limiter = anyio.CapacityLimiter(64)
         # Registry copies no version references (a crash, a failed commit) go at start-up, then hourly.
         await anyio.to_thread.run_sync(start_up_sweep, engine, app.state.artifacts)
         sweep = PeriodicSweep(engine, app.state.artifacts)

@@ -1,11 +1,10 @@
-"""Request dependencies: one transaction per request (committed here, in one place) and the caller."""
+"""Request dependencies: the request's Context (its transaction is ended by http/routing.py) and the caller."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import Depends
 from starlette.requests import Request
 
@@ -33,22 +32,11 @@ def request_context(request: Request, write: bool) -> Context:
     return Context(uow, current_principal(request), state.artifacts, state.settings, state.authenticator)
 
 
-def _context_dependency(write: bool) -> Callable[[Request], AsyncIterator[Context]]:
-    async def dependency(request: Request) -> AsyncIterator[Context]:
-        state = request.app.state
-        ctx = request_context(request, write)
-        uow = ctx.uow
-        # The transaction opens lazily inside the handler's worker thread (see UnitOfWork). Finishing runs
-        # on its own limiter so a commit never waits behind handlers that are waiting for a lock.
-        # scope="function" (below) runs this before the response is sent, so commit errors reach the client.
-        try:
-            yield ctx
-        except BaseException:
-            if uow.holds_resources:
-                await anyio.to_thread.run_sync(uow.finish, False, limiter=state.finish_limiter)
-            raise
-        if uow.holds_resources:
-            await anyio.to_thread.run_sync(uow.finish, True, limiter=state.finish_limiter)
+def _context_dependency(write: bool) -> Callable[[Request], Awaitable[Context]]:
+    async def dependency(request: Request) -> Context:
+        # Only the Context: TransactionalRoute (http/routing.py) ends its transaction, in the handler's
+        # worker thread, before the response is sent. The transaction itself opens on first use.
+        return request_context(request, write)
 
     return dependency
 

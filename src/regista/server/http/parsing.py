@@ -144,3 +144,25 @@ def message(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     dependency.message_model = model  # type: ignore[attr-defined]  # an attribute set on a function
     dependency.list_fields = list_fields  # type: ignore[attr-defined]  # an attribute set on a function
     return dependency
+
+
+def query_data(request: Request, list_fields: frozenset[str]) -> dict[str, Any]:
+    """The raw message from the query string alone, whatever the method (the body carries something else)."""
+    params = request.query_params
+    data: dict[str, Any] = {key: params.getlist(key) if key in list_fields else params[key] for key in params}
+    refuse_nul(data)
+    return data
+
+
+def query_message(model: type[M]) -> Callable[[Request], Awaitable[M]]:
+    """Like `message`, but the fields always travel in the query string (e.g. an upload whose body is the
+    file)."""
+    list_fields = _list_fields(model)
+
+    async def dependency(request: Request) -> M:
+        return parse_message(model, query_data(request, list_fields))
+
+    dependency.message_model = model  # type: ignore[attr-defined]
+    dependency.list_fields = list_fields  # type: ignore[attr-defined]
+    dependency.from_query = True  # type: ignore[attr-defined]
+    return dependency

@@ -6,6 +6,11 @@ path parameters as `str`). For such a handler the route does the work of those d
 FastAPI's generic dependency solving, the async-generator context and a second thread hop for the commit
 cost more per request than the handler's own queries. Handlers of any other shape run through FastAPI's
 normal path, with the commit still done in their worker thread.
+
+This module is the one place a request's transaction ends (`Context.finish`, called by `_run_and_finish`).
+A handler whose work continues outside the transaction (streaming a file in or out, deleting files)
+returns `outside_transaction(fn, *args)`: the route first finishes the transaction, then awaits
+`fn(request, *args)` for the response.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,23 +27,40 @@ from fastapi.datastructures import DefaultPlaceholder
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from starlette.requests import Request
+from starlette.responses import Response
 
 from regista.server.context import Context
 from regista.server.http.deps import WRITES, request_context
-from regista.server.http.parsing import parse_message, refuse_nul, request_data
+from regista.server.http.parsing import parse_message, query_data, refuse_nul, request_data
 
 
 def _run_and_finish(endpoint: Callable[..., Any], kwargs: dict[str, Any], contexts: list[Context]) -> Any:
-    """Run a sync handler, then commit (or roll back) its transactions, in the calling thread."""
+    """Run a sync handler, then commit (or roll back) its transactions and run their side effects, in the
+    calling thread. The only caller of Context.finish for requests."""
     try:
         result = endpoint(**kwargs)
     except BaseException:
         for ctx in contexts:
-            ctx.uow.finish(commit=False)
+            ctx.finish(commit=False)
         raise
     for ctx in contexts:
-        ctx.uow.finish(commit=True)
+        ctx.finish(commit=True)
     return result
+
+
+@dataclass(frozen=True)
+class OutsideTransaction:
+    """The rest of a handler's work, run once its transaction has ended (see `outside_transaction`)."""
+
+    fn: Callable[..., Awaitable[Response]]
+    args: tuple[Any, ...]
+
+
+def outside_transaction(fn: Callable[..., Awaitable[Response]], *args: Any) -> OutsideTransaction:
+    """Returned by a fast-path handler: the route ends the transaction, then answers with
+    `await fn(request, *args)`. For file I/O (streamed bodies, listings, deletes), which must never run
+    while a transaction is open; its errors reach the client like the handler's own."""
+    return OutsideTransaction(fn, args)
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,7 @@ class _Plan:
     message_param: str | None
     message_model: Any
     list_fields: frozenset[str]
+    from_query: bool
     path_params: tuple[str, ...]
 
 
@@ -62,6 +85,7 @@ def _plan(endpoint: Callable[..., Any], path: str) -> _Plan | None:
     write = False
     model = None
     list_fields: frozenset[str] = frozenset()
+    from_query = False
     path_params = []
     for name in inspect.signature(endpoint).parameters:
         hint = hints.get(name)
@@ -73,13 +97,14 @@ def _plan(endpoint: Callable[..., Any], path: str) -> _Plan | None:
             # message() (http/parsing.py) sets list_fields next to message_model.
             message_param, model = name, dep.message_model
             list_fields = dep.list_fields  # type: ignore[attr-defined]
+            from_query = getattr(dep, "from_query", False)
         elif hint is str and "{" + name in path:
             path_params.append(name)
         else:
             return None
     if context_param is None:
         return None
-    return _Plan(context_param, write, message_param, model, list_fields, tuple(path_params))
+    return _Plan(context_param, write, message_param, model, list_fields, from_query, tuple(path_params))
 
 
 def _request_message(endpoint: Callable[..., Any]) -> tuple[Any, bool] | None:
@@ -90,7 +115,7 @@ def _request_message(endpoint: Callable[..., Any]) -> tuple[Any, bool] | None:
         for meta in getattr(hint, "__metadata__", ()):
             dep: Any = getattr(meta, "dependency", None) if isinstance(meta, Depends) else None
             if hasattr(dep, "message_model"):
-                return dep.message_model, False
+                return dep.message_model, getattr(dep, "from_query", False)
             if hasattr(dep, "query_model"):
                 return dep.query_model, True
     return None
@@ -102,15 +127,22 @@ def _fast_endpoint(endpoint: Callable[..., Any], plan: _Plan) -> Callable[..., A
         if plan.path_params:
             refuse_nul(kwargs)
         if plan.message_param is not None:
-            data = await request_data(request, plan.list_fields)
+            if plan.from_query:
+                data = query_data(request, plan.list_fields)
+            else:
+                data = await request_data(request, plan.list_fields)
             kwargs[plan.message_param] = parse_message(plan.message_model, data)
         ctx = request_context(request, plan.write)
         kwargs[plan.context_param] = ctx
         if not plan.write and request.app.state.inline_reads:
             # SQLite reads answer from the page cache in microseconds and hold the GIL while they
             # run: a thread hop costs more than the read, and threads contending for the GIL waste CPU.
-            return _run_and_finish(endpoint, kwargs, [ctx])
-        return await anyio.to_thread.run_sync(_run_and_finish, endpoint, kwargs, [ctx])
+            result = _run_and_finish(endpoint, kwargs, [ctx])
+        else:
+            result = await anyio.to_thread.run_sync(_run_and_finish, endpoint, kwargs, [ctx])
+        if type(result) is OutsideTransaction:
+            return await result.fn(request, *result.args)
+        return result
 
     handle.__name__ = endpoint.__name__
     handle.__doc__ = endpoint.__doc__
@@ -128,6 +160,15 @@ def _finishing_in_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return handler
 
 
+def _declares_context(endpoint: Callable[..., Any]) -> bool:
+    hints = typing.get_type_hints(endpoint, include_extras=True)
+    return any(
+        isinstance(m, Depends) and m.dependency in WRITES
+        for hint in hints.values()
+        for m in getattr(hint, "__metadata__", ())
+    )
+
+
 class TransactionalRoute(APIRoute):
     """APIRoute whose sync handlers run, with their commit, in a single worker-thread hop."""
 
@@ -142,4 +183,7 @@ class TransactionalRoute(APIRoute):
             endpoint = _fast_endpoint(endpoint, plan)
         elif not inspect.iscoroutinefunction(endpoint):
             endpoint = _finishing_in_thread(endpoint)
+        elif _declares_context(endpoint):
+            # Nothing would end its transaction: services are sync, so a handler that uses one is too.
+            raise TypeError(f"{endpoint.__name__}: a handler taking ReadCtx/WriteCtx must be a plain def")
         super().__init__(path, endpoint, **kwargs)

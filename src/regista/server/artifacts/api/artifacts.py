@@ -2,9 +2,9 @@
 run-scoped listing, get-artifact, upload-artifact and the logged-model / model-version file reads.
 
 Uploads and downloads are streamed so memory does not grow with the artifact size (mlflow-rest.md §1.7).
-Every proxy route first checks the caller's permission on the path (services/artifact_access.authorize_path):
-admins pass without touching the database; anyone else costs one short read transaction, ended before
-any file I/O starts.
+Every route is a TransactionalRoute handler: a service checks the caller's permission and resolves the store
+path inside the request's transaction (admins pass without touching the database), then the handler returns
+`outside_transaction(...)` and the file I/O runs once that transaction has ended.
 """
 
 from __future__ import annotations
@@ -12,22 +12,30 @@ from __future__ import annotations
 import mimetypes
 import os
 import posixpath
-from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import IO, Annotated
 from urllib.parse import quote
 
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from regista.errors import BadRequest, InvalidParameter, NotImplementedFeature
 from regista.server.artifacts.schemas.listings import files_json
-from regista.server.artifacts.services import artifact_access
+from regista.server.artifacts.schemas.requests import (
+    GetLoggedModelArtifact,
+    GetModelVersionArtifact,
+    GetRunArtifact,
+    ListArtifacts,
+    ListRunArtifacts,
+    UploadRunArtifact,
+)
 from regista.server.artifacts.services import artifacts as artifact_service
-from regista.server.context import Context
-from regista.server.http.deps import ReadCtx, current_principal, request_context
+from regista.server.artifacts.services import proxy
+from regista.server.http.deps import ReadCtx, WriteCtx
+from regista.server.http.parsing import message, query_message
 from regista.server.http.responses import ok
+from regista.server.http.routing import OutsideTransaction, TransactionalRoute, outside_transaction
 from regista.server.registry.services import model_versions
 from regista.server.storage.repository import ArtifactRepository, validate_client_path
 
@@ -72,9 +80,7 @@ _TEXT_EXTENSIONS = frozenset(
     ]
 )
 
-router = APIRouter()
-
-T = TypeVar("T")
+router = APIRouter(route_class=TransactionalRoute)
 
 
 def _content_type(name: str) -> str:
@@ -104,51 +110,18 @@ def _repo(request: Request) -> ArtifactRepository:
     return repository
 
 
-def _finishing(ctx: Context, fn: Callable[..., T], *args: Any) -> T:
-    try:
-        return fn(ctx, *args)
-    finally:
-        ctx.uow.finish(commit=False)
-
-
-async def _in_read_context(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """`fn(ctx, *args)` in a short read transaction, ended before any file I/O starts (async routes)."""
-    ctx = request_context(request, write=False)
-    if request.app.state.inline_reads:
-        # SQLite reads are answered from the page cache faster than a thread hop (ADR 0001).
-        return _finishing(ctx, fn, *args)
-    return await anyio.to_thread.run_sync(_finishing, ctx, fn, *args)
-
-
-async def _authorize(request: Request, rel: str, write: bool) -> None:
-    """PERMISSION_DENIED unless the caller may read (write) `rel`; from the async routes."""
-    if not current_principal(request).is_admin:
-        await _in_read_context(request, artifact_access.authorize_path, rel, write)
-
-
-def _authorize_sync(request: Request, rel: str, write: bool) -> None:
-    """The same check from the sync routes (already in a worker thread)."""
-    if not current_principal(request).is_admin:
-        _finishing(request_context(request, write=False), artifact_access.authorize_path, rel, write)
-
-
-def _file_path(path: str) -> str:
-    rel = validate_client_path(path)
-    if not rel:
-        raise InvalidParameter("Artifact path must name a file.")
-    return rel
-
-
 # -- upload ----------------------------------------------------------------------------------------
 # Documentation only: the handler streams the raw body itself.
 _BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 @router.put(ARTIFACTS + "/{path:path}", openapi_extra={"requestBody": {"required": True, **_BINARY}})
-async def upload_artifact(path: str, request: Request) -> Response:
+def upload_artifact(ctx: ReadCtx, path: str) -> OutsideTransaction:
     """Stream the request body into a temporary sibling file, then move it into place atomically."""
-    rel = _file_path(path)
-    await _authorize(request, rel, write=True)
+    return outside_transaction(_receive_file, proxy.upload_path(ctx, path))
+
+
+async def _receive_file(request: Request, rel: str) -> Response:
     repo = _repo(request)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) <= WRITE_BUFFER:
@@ -199,10 +172,12 @@ def _close_and_discard(repo: ArtifactRepository, fh: IO[bytes], tmp: str) -> Non
     response_class=Response,
     responses={200: {"description": "The file's bytes.", **_BINARY}},
 )
-async def download_artifact(path: str, request: Request) -> Response:
+def download_artifact(ctx: ReadCtx, path: str) -> OutsideTransaction:
     """Send the file's bytes; missing => 404 RESOURCE_DOES_NOT_EXIST, a directory => 400."""
-    rel = _file_path(path)
-    await _authorize(request, rel, write=False)
+    return outside_transaction(_send, proxy.download_path(ctx, path))
+
+
+async def _send(request: Request, rel: str) -> Response:
     return await _send_file(_repo(request), rel)
 
 
@@ -231,22 +206,25 @@ def _read_if_small(repo: ArtifactRepository, rel: str) -> tuple[str, os.stat_res
 
 # -- list and delete -------------------------------------------------------------------------------
 @router.get(ARTIFACTS)
-def list_artifacts(request: Request, path: str = "") -> Response:
+def list_artifacts(ctx: ReadCtx, req: Annotated[ListArtifacts, Depends(message(ListArtifacts))]) -> OutsideTransaction:
     """Direct children of `path`, relative to it; a missing path or a file path lists as `{}`."""
-    rel = validate_client_path(path) if path else ""
-    _authorize_sync(request, rel, write=False)
-    entries = _repo(request).list_dir(rel)
+    return outside_transaction(_list, proxy.listing_path(ctx, req.path))
+
+
+async def _list(request: Request, rel: str) -> Response:
+    entries = await anyio.to_thread.run_sync(_repo(request).list_dir, rel)
     return ok({"files": files_json(entries)} if entries else None)
 
 
 @router.delete(ARTIFACTS + "/{path:path}")
-def delete_artifact(path: str, request: Request) -> Response:
-    """Remove a file or a whole directory; deleting what is not there succeeds."""
-    rel = validate_client_path(path)
-    if not rel:
-        raise InvalidParameter("Refusing to delete the artifact root.")
-    _authorize_sync(request, rel, write=True)
-    _repo(request).delete(rel)
+def delete_artifact(ctx: WriteCtx, path: str) -> OutsideTransaction:
+    """Remove a file or a whole directory (the deletion is recorded first); deleting what is not there
+    succeeds. The files go once the event is committed: a failure then reaches the client, who retries."""
+    return outside_transaction(_delete, proxy.delete_artifact(ctx, path))
+
+
+async def _delete(request: Request, rel: str) -> Response:
+    await anyio.to_thread.run_sync(_repo(request).delete, rel)
     return ok()
 
 
@@ -284,17 +262,22 @@ async def _read_capped(request: Request, limit: int) -> bytes:
 
 
 @router.post("/ajax-api/2.0/mlflow/upload-artifact")
-async def upload_run_artifact(request: Request, run_uuid: str = "", path: str = "") -> Response:
+def upload_run_artifact(
+    ctx: ReadCtx, req: Annotated[UploadRunArtifact, Depends(query_message(UploadRunArtifact))]
+) -> OutsideTransaction:
     """Write the body to `path` under the run's artifact root (CAN_EDIT on its experiment)."""
-    if not run_uuid:
+    if not req.run_uuid:
         raise InvalidParameter("Request must specify run_uuid.")
-    if not path:
+    if not req.path:
         raise InvalidParameter("Request must specify path.")
-    validate_client_path(path)
+    validate_client_path(req.path)
+    return outside_transaction(_receive_ui_file, artifact_service.run_artifact_file(ctx, req.run_uuid, req.path, True))
+
+
+async def _receive_ui_file(request: Request, rel: str) -> Response:
     data = await _read_capped(request, UI_UPLOAD_LIMIT)
     if not data:
         raise InvalidParameter("Request must specify data.")
-    rel = await _in_read_context(request, artifact_service.run_artifact_file, run_uuid, path, True)
     await anyio.to_thread.run_sync(_repo(request).write_bytes, rel, data)
     return ok()
 
@@ -306,55 +289,52 @@ def _required(value: str | None, name: str) -> str:
 
 
 @router.get("/get-artifact")
-async def get_run_artifact(
-    request: Request, path: str | None = None, run_id: str | None = None, run_uuid: str | None = None
-) -> Response:
+def get_run_artifact(ctx: ReadCtx, req: Annotated[GetRunArtifact, Depends(message(GetRunArtifact))]) -> OutsideTransaction:
     """A file under a run's artifact root (CAN_READ on its experiment)."""
-    file_path = _required(path, "path")
+    file_path = _required(req.path, "path")
     validate_client_path(file_path)
-    rid = _required(run_id or run_uuid, "run_id")
-    rel = await _in_read_context(request, artifact_service.run_artifact_file, rid, file_path, False)
-    return await _send_file(_repo(request), rel)
+    rid = _required(req.run_id or req.run_uuid, "run_id")
+    return outside_transaction(_send, artifact_service.run_artifact_file(ctx, rid, file_path, False))
 
 
 @router.get("/model-versions/get-artifact")
-async def get_model_version_artifact(
-    request: Request, name: str | None = None, version: str | None = None, path: str | None = None
-) -> Response:
+def get_model_version_artifact(
+    ctx: ReadCtx, req: Annotated[GetModelVersionArtifact, Depends(message(GetModelVersionArtifact))]
+) -> OutsideTransaction:
     """A file of a model version's model (CAN_READ on the registered model)."""
-    file_path = _required(path, "path")
+    file_path = _required(req.path, "path")
     validate_client_path(file_path)
-    args = (_required(name, "name"), _required(version, "version"), file_path)
-    rel = await _in_read_context(request, model_versions.model_version_artifact_file, *args)
-    return await _send_file(_repo(request), rel)
+    name, version = _required(req.name, "name"), _required(req.version, "version")
+    return outside_transaction(_send, model_versions.model_version_artifact_file(ctx, name, version, file_path))
 
 
 @router.get("/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files")
-async def get_logged_model_artifact(model_id: str, request: Request, artifact_file_path: str = "") -> Response:
+def get_logged_model_artifact(
+    ctx: ReadCtx, model_id: str, req: Annotated[GetLoggedModelArtifact, Depends(message(GetLoggedModelArtifact))]
+) -> OutsideTransaction:
     """A file of a logged model (CAN_READ on its experiment)."""
-    if not artifact_file_path:
+    if not req.artifact_file_path:
         raise BadRequest('Request must include the "artifact_file_path" query parameter.')
-    validate_client_path(artifact_file_path)
-    rel = await _in_read_context(
-        request, artifact_service.logged_model_artifact_file, model_id, artifact_file_path
-    )
-    return await _send_file(_repo(request), rel)
+    validate_client_path(req.artifact_file_path)
+    rel = artifact_service.logged_model_artifact_file(ctx, model_id, req.artifact_file_path)
+    return outside_transaction(_send, rel)
 
 
 # -- legacy run-scoped listing (web UI) ------------------------------------------------------------
 @router.get("/api/2.0/mlflow/artifacts/list")
 @router.get("/ajax-api/2.0/mlflow/artifacts/list", include_in_schema=False)
 def list_run_artifacts(
-    ctx: ReadCtx,
-    run_id: str | None = None,
-    run_uuid: str | None = None,
-    path: str | None = None,
-) -> Response:
+    ctx: ReadCtx, req: Annotated[ListRunArtifacts, Depends(message(ListRunArtifacts))]
+) -> OutsideTransaction:
     """Entries under `path` of a run's artifact root, paths relative to that root."""
-    rid = run_id or run_uuid
+    rid = req.run_id or req.run_uuid
     if not rid:
         raise InvalidParameter("Missing value for required parameter 'run_id'.")
-    root_uri, entries = artifact_service.list_run_artifacts(ctx, rid, path)
+    return outside_transaction(_list_run, *artifact_service.run_artifact_listing(ctx, rid, req.path))
+
+
+async def _list_run(request: Request, root_uri: str, where: str | None, rel: str) -> Response:
+    entries = await anyio.to_thread.run_sync(artifact_service.listed_entries, _repo(request), where, rel)
     body: dict[str, object] = {"root_uri": root_uri}
     if entries:
         body["files"] = files_json(entries)

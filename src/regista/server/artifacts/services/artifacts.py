@@ -11,7 +11,7 @@ from regista.errors import InvalidParameter
 from regista.server.artifacts.services.artifact_access import authorize_path
 from regista.server.context import Context
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
-from regista.server.storage.repository import ArtifactEntry, validate_client_path
+from regista.server.storage.repository import ArtifactEntry, ArtifactRepository, validate_client_path
 from regista.server.storage.uris import store_path
 from regista.server.tracking.services import runs
 from regista.server.tracking.services.logged_models import permitted_logged_model
@@ -39,9 +39,9 @@ def _require_stored(where: str | None, root_uri: str) -> str:
     return where
 
 
-def list_run_artifacts(ctx: Context, run_id: str, path: str | None) -> tuple[str, list[ArtifactEntry]]:
-    """The run's artifact root URI and the entries directly under `path` (paths relative to the run root);
-    CAN_READ on the run's experiment.
+def run_artifact_listing(ctx: Context, run_id: str, path: str | None) -> tuple[str, str | None, str]:
+    """(the run's artifact root URI, the store path to list or None, `path` made canonical) once the caller
+    holds CAN_READ on the run's experiment; `listed_entries` then lists it, outside the transaction.
 
     Runs whose artifacts live outside this server's store (a foreign artifact_location) list as empty:
     the server only serves what it stores.
@@ -49,9 +49,14 @@ def list_run_artifacts(ctx: Context, run_id: str, path: str | None) -> tuple[str
     rel = validate_client_path(path) if path else ""
     run = _permitted_run(ctx, run_id, write=False)
     where = _stored_location(ctx, run.experiment_id, run.artifact_uri, rel, write=False)
+    return run.artifact_uri, where, rel
+
+
+def listed_entries(artifacts: ArtifactRepository, where: str | None, rel: str) -> list[ArtifactEntry]:
+    """The entries directly under the store path `where`, named relative to the artifact root."""
     if where is None:
-        return run.artifact_uri, []
-    return run.artifact_uri, _relative_entries(ctx.artifacts.list_dir(where), rel)
+        return []
+    return _relative_entries(artifacts.list_dir(where), rel)
 
 
 def _relative_entries(entries: list[ArtifactEntry], rel: str) -> list[ArtifactEntry]:

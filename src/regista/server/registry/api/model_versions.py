@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from regista.server.http.deps import ReadCtx, WriteCtx
@@ -23,22 +22,8 @@ from regista.server.registry.schemas.model_versions import (
 )
 from regista.server.registry.services import model_versions as service
 from regista.server.registry.services import stages
-from regista.server.storage.repository import ArtifactRepository
 
 router = APIRouter(route_class=TransactionalRoute)
-
-
-def remove_after_commit(response: Response, artifacts: ArtifactRepository, paths: list[str]) -> Response:
-    """Delete registry copies once the response is on its way, i.e. after the transaction committed
-    (a failed commit raises before the response exists, so nothing is deleted then)."""
-    if paths:
-
-        def remove() -> None:
-            for path in paths:
-                artifacts.delete(path)
-
-        response.background = BackgroundTask(remove)
-    return response
 
 
 @router.post("/model-versions/create")
@@ -78,8 +63,8 @@ def transition_model_version_stage(
 def delete_model_version(
     ctx: WriteCtx, req: Annotated[ModelVersionRef, Depends(message(ModelVersionRef))]
 ) -> Response:
-    paths = service.delete_model_version(ctx, req.name, req.version)
-    return remove_after_commit(ok(), ctx.artifacts, paths)
+    service.delete_model_version(ctx, req.name, req.version)
+    return ok()
 
 
 @router.get("/model-versions/search")

@@ -11,7 +11,6 @@ from regista.server.http.deps import ReadCtx, WriteCtx
 from regista.server.http.parsing import message
 from regista.server.http.responses import ok
 from regista.server.http.routing import TransactionalRoute
-from regista.server.registry.api.model_versions import remove_after_commit
 from regista.server.registry.schemas.registered_models import (
     CreateRegisteredModel,
     DeleteRegisteredModel,
@@ -65,8 +64,8 @@ def update_registered_model(
 def delete_registered_model(
     ctx: WriteCtx, req: Annotated[DeleteRegisteredModel, Depends(message(DeleteRegisteredModel))]
 ) -> Response:
-    paths = service.delete_registered_model(ctx, req.name)
-    return remove_after_commit(ok(), ctx.artifacts, paths)
+    service.delete_registered_model(ctx, req.name)
+    return ok()
 
 
 @router.get("/registered-models/search")

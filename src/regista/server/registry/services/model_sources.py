@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -260,6 +261,14 @@ def _select_version(ctx: Context, rm: Any, name: str, selector: str, alias: str 
         raise NotFound(f"No versions of registered model {name} found for '{selector}'.")
     latest: int = max(r.version for r in rows)
     return latest
+
+
+def remove_copies_after_commit(ctx: Context, locations: Sequence[str | None]) -> None:
+    """Remove the registry copies among `locations` once the deletion that orphaned them has committed
+    (never if it rolls back: the versions, and their files, are still there). A removal that fails is
+    logged and left to the orphan sweep (registry_storage)."""
+    for rel in registry_copies(locations):
+        ctx.after_commit(partial(ctx.artifacts.delete, rel))
 
 
 def registry_copies(locations: Sequence[str | None]) -> list[str]:

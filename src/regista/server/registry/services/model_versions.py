@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from regista.errors import InvalidParameter
@@ -24,7 +25,7 @@ from regista.server.registry.schemas.model_versions import (
     SearchModelVersions,
     model_version_json,
 )
-from regista.server.registry.services.model_sources import registry_copies, resolve_source
+from regista.server.registry.services.model_sources import remove_copies_after_commit, resolve_source
 from regista.server.registry.services.registry_rules import (
     RESTING_STAGES,
     now_ms,
@@ -129,47 +130,44 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
             # allowed to read them where they are, by the owner of the path itself (their experiment, or
             # the registered model they were copied for), whatever run or model the request names.
             authorize_path(reader, resolved.store_path, write=False)
-    copy_rel = None
     storage = resolved.storage_location
-    try:
-        if resolved.copy_from is not None:
-            copy_rel = f"{REGISTRY_ROOT}/{uuid.uuid4().hex}"
-            ctx.artifacts.copy_tree(resolved.copy_from, copy_rel)
-            storage = to_uri(copy_rel)
-        now = now_ms()
-        allocated = rm_store.allocate_version(ctx.conn, req.name, now)
-        if allocated is None:
-            raise rm_store.not_found(req.name)
-        rm_id, version = allocated
-        if checked_rm_id is not None and rm_id != checked_rm_id:
-            # The name now belongs to another model (renamed in between): check that one instead.
-            authz.require_model_level(ctx, rm_id, CAN_EDIT, req.name)
-        values = {
-            "registered_model_id": rm_id, "version": version, "creation_time": now,
-            "last_updated_time": now, "description": req.description, "user_id": ctx.principal.name,
-            "current_stage": "None", "source": resolved.source, "run_id": resolved.run_id,
-            "run_link": req.run_link, "status": READY, "status_message": None,
-            "storage_location": storage, "model_id": resolved.model_id,
-        }
-        row = mv_store.insert_model_version(ctx.conn, values)
-        tag_store.insert_model_version_tags(ctx.conn, rm_id, version, tags)
-        if resolved.model_id and resolved.logged_model_known and _may_edit_logged_model(ctx, resolved.model_id):
-            mv_store.add_version_to_logged_model(ctx.conn, resolved.model_id, req.name, version)
-        ctx.record(
-            "model_version.created",
-            {"name": req.name, "version": str(version), "source": resolved.source, "run_id": resolved.run_id,
-             "model_id": resolved.model_id, "tags": tags, "description": req.description},
-        )
-    except BaseException:
-        # Whatever failed (the copy half-way, a check, an insert), the request removes its own copy. A
-        # failure of the commit itself, after this returns, is left to the orphan sweep (registry_storage).
-        if copy_rel is not None:
-            try:
-                ctx.artifacts.delete(copy_rel)
-            except OSError:
-                pass  # the original error matters more; the sweep removes what is left
-        raise
+    if resolved.copy_from is not None:
+        copy_rel = f"{REGISTRY_ROOT}/{uuid.uuid4().hex}"
+        # Registered before copying: whatever fails from here on (the copy half-way, a check, an insert,
+        # the commit itself), the request removes its own copy when its transaction rolls back.
+        ctx.on_rollback(partial(_discard_copy, ctx, copy_rel))
+        ctx.artifacts.copy_tree(resolved.copy_from, copy_rel)
+        storage = to_uri(copy_rel)
+    now = now_ms()
+    allocated = rm_store.allocate_version(ctx.conn, req.name, now)
+    if allocated is None:
+        raise rm_store.not_found(req.name)
+    rm_id, version = allocated
+    if checked_rm_id is not None and rm_id != checked_rm_id:
+        # The name now belongs to another model (renamed in between): check that one instead.
+        authz.require_model_level(ctx, rm_id, CAN_EDIT, req.name)
+    values = {
+        "registered_model_id": rm_id, "version": version, "creation_time": now,
+        "last_updated_time": now, "description": req.description, "user_id": ctx.principal.name,
+        "current_stage": "None", "source": resolved.source, "run_id": resolved.run_id,
+        "run_link": req.run_link, "status": READY, "status_message": None,
+        "storage_location": storage, "model_id": resolved.model_id,
+    }
+    row = mv_store.insert_model_version(ctx.conn, values)
+    tag_store.insert_model_version_tags(ctx.conn, rm_id, version, tags)
+    if resolved.model_id and resolved.logged_model_known and _may_edit_logged_model(ctx, resolved.model_id):
+        mv_store.add_version_to_logged_model(ctx.conn, resolved.model_id, req.name, version)
+    ctx.record(
+        "model_version.created",
+        {"name": req.name, "version": str(version), "source": resolved.source, "run_id": resolved.run_id,
+         "model_id": resolved.model_id, "tags": tags, "description": req.description},
+    )
     return version_views(ctx, [(req.name, row)], {})[0]
+
+
+def _discard_copy(ctx: Context, copy_rel: str) -> None:
+    # Whatever is left if this fails (the store unreachable) goes with the orphan sweep (registry_storage).
+    ctx.artifacts.delete(copy_rel)
 
 
 def get_model_version(ctx: Context, name: str, version: str) -> dict[str, Any]:
@@ -186,9 +184,9 @@ def update_model_version(ctx: Context, name: str, version: str, description: str
     return version_views(ctx, [(name, row)])[0]
 
 
-def delete_model_version(ctx: Context, name: str, version: str) -> list[str]:
+def delete_model_version(ctx: Context, name: str, version: str) -> None:
     """Delete a version in None or Archived, with its tags and aliases. Its number is never handed out
-    again. Returns the registry copy to remove once the deletion is committed."""
+    again. Its registry copy goes once the deletion is committed."""
     rm, row = get_version_row(ctx, name, version, for_update=True, level=CAN_MANAGE)
     if row.current_stage not in RESTING_STAGES:
         raise InvalidParameter(
@@ -201,7 +199,7 @@ def delete_model_version(ctx: Context, name: str, version: str) -> list[str]:
     for alias in removed_aliases:
         ctx.record("model_version_alias.deleted", {"name": name, "alias": alias})
     ctx.record("model_version.deleted", {"name": name, "version": str(row.version)})
-    return registry_copies([row.storage_location])
+    remove_copies_after_commit(ctx, [row.storage_location])
 
 
 def get_model_version_download_uri(ctx: Context, name: str, version: str) -> str:

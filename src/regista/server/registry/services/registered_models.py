@@ -17,7 +17,7 @@ from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.registry.schemas.registered_models import SearchRegisteredModels, registered_model_json
-from regista.server.registry.services.model_sources import registry_copies
+from regista.server.registry.services.model_sources import remove_copies_after_commit
 from regista.server.registry.services.model_versions import authorized_model, version_views
 from regista.server.registry.services.registry_rules import (
     RESTING_STAGES,
@@ -136,9 +136,9 @@ def update_registered_model(ctx: Context, name: str, description: str | None) ->
     return registered_model_views(ctx, [rm_store.get_registered_model(ctx.conn, name)])[0]
 
 
-def delete_registered_model(ctx: Context, name: str) -> list[str]:
+def delete_registered_model(ctx: Context, name: str) -> None:
     """Delete the model with its versions, tags and aliases, allowed only when every version is in None
-    or Archived. Returns the registry copies to remove once the deletion is committed."""
+    or Archived. Its versions' registry copies go once the deletion is committed."""
     rm = authorized_model(ctx, name, CAN_MANAGE, for_update=True)
     busy = rm_store.version_stages(ctx.conn, rm.id) - RESTING_STAGES
     if busy:
@@ -150,7 +150,7 @@ def delete_registered_model(ctx: Context, name: str) -> list[str]:
     rm_store.delete_registered_model(ctx.conn, rm.id)
     authz.forget_object(ctx, authz.REGISTERED_MODELS, rm.id)
     ctx.record("registered_model.deleted", {"name": name})
-    return registry_copies(locations)
+    remove_copies_after_commit(ctx, locations)
 
 
 def set_registered_model_tag(ctx: Context, name: str, key: str, value: str) -> None:

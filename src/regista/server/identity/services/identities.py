@@ -16,6 +16,7 @@ from typing import Any
 
 from regista.errors import AlreadyExists, InvalidParameter, NotFound
 from regista.schemas.numbers import int_or_none
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.identity.schemas.scim import (
     ComplexValue,
@@ -25,7 +26,7 @@ from regista.server.identity.schemas.scim import (
     ServicePrincipalBody,
     UserBody,
 )
-from regista.server.identity.services.authentication import ADMIN_USER, ADMINS_GROUP, USERS_GROUP, now_ms
+from regista.server.identity.services.authentication import ADMIN_USER, ADMINS_GROUP, USERS_GROUP
 from regista.server.identity.services.scim_views import LIST_SCHEMA, identity_view, me_view
 from regista.server.identity.stores import identities as store
 from regista.server.identity.stores.identities import GROUP, SERVICE_PRINCIPAL, USER

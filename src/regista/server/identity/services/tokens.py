@@ -13,8 +13,9 @@ from sqlalchemy import Connection
 
 from regista.errors import InvalidParameter, NotFound
 from regista.schemas.numbers import INT64_MAX
+from regista.server.clock import now_ms
 from regista.server.context import Context
-from regista.server.identity.services.authentication import hash_token, new_token_id, new_token_secret, now_ms
+from regista.server.identity.services.authentication import hash_token, new_token_id, new_token_secret
 from regista.server.identity.stores import identities, tokens
 from regista.server.identity.stores.identities import SERVICE_PRINCIPAL
 from regista.server.permissions.services import authz

@@ -16,6 +16,7 @@ from typing import Any
 
 from regista.errors import InvalidParameter
 from regista.server.artifacts.services.artifact_access import authorize_path
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
@@ -27,7 +28,6 @@ from regista.server.registry.schemas.model_versions import (
 from regista.server.registry.services.model_sources import registry_copies, resolve_source
 from regista.server.registry.services.registry_rules import (
     RESTING_STAGES,
-    now_ms,
     parse_version,
     validate_id_length,
     validate_max_results,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from regista.errors import AlreadyExists, InvalidParameter, PermissionDenied
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
@@ -22,7 +23,6 @@ from regista.server.registry.services.model_versions import authorized_model, ve
 from regista.server.registry.services.registry_rules import (
     RESTING_STAGES,
     canonical_stage,
-    now_ms,
     validate_max_results,
     validate_model_name,
     validate_tag,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from regista.errors import InvalidParameter
 from regista.schemas.numbers import INT32_MAX, IntegerValueError, to_int
 
@@ -11,10 +9,6 @@ STAGES = ("None", "Staging", "Production", "Archived")
 STAGE_BY_LOWER = {s.lower(): s for s in STAGES}
 # Stages in which a version may be deleted (and its model deleted or renamed).
 RESTING_STAGES = frozenset({"None", "Archived"})
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def validate_model_name(name: str, param: str = "name") -> None:

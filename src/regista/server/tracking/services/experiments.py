@@ -8,11 +8,11 @@ the operation reads anyway, so it costs one indexed grant lookup for non-admins 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from regista.errors import AlreadyExists, InvalidParameter, NotFound
 from regista.server.artifacts.services.artifact_access import experiment_location
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
@@ -31,10 +31,6 @@ from regista.server.tracking.stores.experiments_filter import experiment_order_b
 
 VIEW_TYPES = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
 _VIEW_TYPE_NUMBERS = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def find_experiment(ctx: Context, experiment_id: int) -> Any | None:

@@ -6,13 +6,13 @@ finalize, delete or tag it and log its params. Searches return only models of re
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from regista.errors import InvalidParameter, NotFound
 from regista.schemas.numbers import is_ascii_int
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
@@ -43,10 +43,6 @@ STATUSES = (
     "LOGGED_MODEL_UPLOAD_FAILED",
 )
 DEFAULT_MAX_RESULTS = 50
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _clip(value: str, limit: int) -> str:

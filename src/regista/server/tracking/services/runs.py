@@ -7,7 +7,6 @@ anyway, so the check is one indexed grant lookup for non-admins.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -17,6 +16,7 @@ import orjson
 
 from regista.errors import InvalidParameter, NotFound
 from regista.schemas.numbers import is_ascii_int
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
@@ -39,10 +39,6 @@ from regista.server.tracking.stores.runs import DATASET_INPUT, METRIC, PARAM, TA
 RUN_NAME_TAG = "mlflow.runName"
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 _INFINITIES = frozenset((float("inf"), float("-inf")))
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def find_run(ctx: Context, run_id: str) -> Any:

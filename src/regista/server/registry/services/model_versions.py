@@ -43,7 +43,7 @@ from regista.server.registry.stores.model_versions_filter import (
     model_versions_where,
     readable_versions,
 )
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import decode_cursor, encode_cursor
 from regista.server.storage.repository import validate_client_path
 from regista.server.storage.uris import REGISTRY_ROOT, is_registry_path, store_path, to_uri
 from regista.server.tracking.services import logged_models as tracking_models
@@ -229,7 +229,7 @@ def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[
     dialect = ctx.conn.dialect.name
     where = model_versions_where(req.filter, dialect)
     order_by = model_versions_order_by(req.order_by)
-    offset = decode_offset(req.page_token)
+    offset = decode_cursor(req.page_token)
     grantees = authz.visibility_filter(ctx, authz.REGISTERED_MODELS)
     visible = None
     if grantees is not None:
@@ -237,7 +237,7 @@ def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[
     rows = mv_store.search_model_versions(
         ctx.conn, where, order_by, offset, req.max_results + 1, visible, grantees
     )
-    token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
+    token = encode_cursor(offset + req.max_results) if len(rows) > req.max_results else None
     page = rows[: req.max_results]
     return version_views(ctx, [(r.rm_name, r) for r in page]), token
 

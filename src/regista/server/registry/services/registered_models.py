@@ -36,7 +36,7 @@ from regista.server.registry.stores.registered_models_filter import (
     registered_models_order_by,
     registered_models_where,
 )
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import decode_cursor, encode_cursor
 
 MAX_RESULTS_LIMIT = 1000
 
@@ -182,7 +182,7 @@ def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> tuple
     dialect = ctx.conn.dialect.name
     where = registered_models_where(req.filter, dialect)
     order_by = registered_models_order_by(req.order_by)
-    offset = decode_offset(req.page_token)
+    offset = decode_cursor(req.page_token)
     grantees = authz.visibility_filter(ctx, authz.REGISTERED_MODELS)
     visible = None
     if grantees is not None:
@@ -190,7 +190,7 @@ def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> tuple
     rows = rm_store.search_registered_models(
         ctx.conn, where, order_by, offset, req.max_results + 1, visible, grantees
     )
-    token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
+    token = encode_cursor(offset + req.max_results) if len(rows) > req.max_results else None
     return registered_model_views(ctx, rows[: req.max_results]), token
 
 

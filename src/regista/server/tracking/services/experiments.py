@@ -16,7 +16,7 @@ from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import decode_cursor, encode_cursor
 from regista.server.storage.uris import to_uri
 from regista.server.tracking.services.tracking_validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
@@ -153,7 +153,7 @@ def search_experiments(
     validate_max_results(limit)
     where = experiment_where(filter_string)
     order = experiment_order_by(order_by)
-    offset = decode_offset(page_token)
+    offset = decode_cursor(page_token)
     grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
     rows = store.search_experiments(
         ctx.conn,
@@ -169,7 +169,7 @@ def search_experiments(
     tags = store.tags_for(ctx.conn, [r.experiment_id for r in page])
     out: dict[str, Any] = {"experiments": [experiment_json(r, tags[r.experiment_id]) for r in page]}
     if len(rows) > limit:
-        out["next_page_token"] = encode_offset(offset + limit)
+        out["next_page_token"] = encode_cursor(offset + limit)
     return out
 
 

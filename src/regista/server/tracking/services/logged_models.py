@@ -16,7 +16,7 @@ from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import decode_cursor, encode_cursor
 from regista.server.tracking.services.experiments import active_experiment_location
 from regista.server.tracking.services.run_names import random_run_name
 from regista.server.tracking.services.tracking_validation import (
@@ -227,7 +227,7 @@ def search_logged_models(
     read (an unreadable experiment contributes nothing)."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
     validate_max_results(limit)
-    offset = decode_offset(page_token)
+    offset = decode_cursor(page_token)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
     for d in datasets:
         if not d.dataset_name:
@@ -252,5 +252,5 @@ def search_logged_models(
     page = rows[:limit]
     out: dict[str, Any] = {"models": models_json(ctx, page)}
     if len(rows) > limit:
-        out["next_page_token"] = encode_offset(offset + limit)
+        out["next_page_token"] = encode_cursor(offset + limit)
     return out

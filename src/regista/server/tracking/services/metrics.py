@@ -15,7 +15,7 @@ from regista.schemas.base import KeyValue
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import decode_cursor, encode_cursor
 from regista.server.tracking.schemas.metrics import MetricIn
 from regista.server.tracking.services.runs import active_run, clip, permitted_run, write_params, write_tags
 from regista.server.tracking.services.tracking_validation import (
@@ -135,7 +135,7 @@ def get_metric_history(
     if max_results is not None and max_results < 1:
         raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results' supplied.")
     run = permitted_run(ctx, run_id, CAN_READ)
-    offset = decode_offset(page_token)
+    offset = decode_cursor(page_token)
     rows = store.metric_history(ctx.conn, run.run_uuid, key, offset, max_results)
     page = rows if max_results is None else rows[:max_results]
     metrics = []
@@ -156,7 +156,7 @@ def get_metric_history(
         metrics.append(m)
     out: dict[str, Any] = {"metrics": metrics}
     if max_results is not None and len(rows) > max_results:
-        out["next_page_token"] = encode_offset(offset + max_results)
+        out["next_page_token"] = encode_cursor(offset + max_results)
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from regista.server.context import Context
 from regista.server.permissions.services import authz
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import decode_cursor, encode_cursor
 from regista.server.tracking.services.experiments import lifecycle_stages
 from regista.server.tracking.services.runs import runs_json
 from regista.server.tracking.services.tracking_validation import parse_experiment_id, validate_max_results
@@ -37,7 +37,7 @@ def search_runs(
     """One page of runs matching the filter in the given experiments, and the token of the next page."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
     validate_max_results(limit)
-    offset = decode_offset(page_token)
+    offset = decode_cursor(page_token)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
     grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
     readable = None
@@ -54,5 +54,5 @@ def search_runs(
         runs.extend(runs_json(ctx, page[start : start + _ID_CHUNK]))
     out: dict[str, Any] = {"runs": runs}
     if len(rows) > limit:
-        out["next_page_token"] = encode_offset(offset + limit)
+        out["next_page_token"] = encode_cursor(offset + limit)
     return out

@@ -43,7 +43,7 @@ from regista.server.registry.stores.model_versions_filter import (
     model_versions_where,
     readable_versions,
 )
-from regista.server.search.page_cursor import decode_cursor, encode_cursor
+from regista.server.search.page_cursor import Page, paginate
 from regista.server.storage.repository import validate_client_path
 from regista.server.storage.uris import REGISTRY_ROOT, is_registry_path, store_path, to_uri
 from regista.server.tracking.services import logged_models as tracking_models
@@ -223,23 +223,24 @@ def delete_model_version_tag(ctx: Context, name: str, version: str, key: str) ->
         ctx.record("model_version_tag.deleted", {"name": name, "version": str(row.version), "key": key})
 
 
-def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[dict[str, Any]], str | None]:
+def search_model_versions(ctx: Context, req: SearchModelVersions) -> Page[dict[str, Any]]:
     """A page of the versions of models the caller may read (filtered inside the query)."""
     validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
     dialect = ctx.conn.dialect.name
     where = model_versions_where(req.filter, dialect)
     order_by = model_versions_order_by(req.order_by)
-    offset = decode_cursor(req.page_token)
     grantees = authz.visibility_filter(ctx, authz.REGISTERED_MODELS)
     visible = None
     if grantees is not None:
         visible = readable_versions(dialect, authz.readable_levels(authz.REGISTERED_MODELS))
-    rows = mv_store.search_model_versions(
-        ctx.conn, where, order_by, offset, req.max_results + 1, visible, grantees
+    page = paginate(
+        req.page_token,
+        req.max_results,
+        lambda offset, limit: mv_store.search_model_versions(
+            ctx.conn, where, order_by, offset, limit, visible, grantees
+        ),
     )
-    token = encode_cursor(offset + req.max_results) if len(rows) > req.max_results else None
-    page = rows[: req.max_results]
-    return version_views(ctx, [(r.rm_name, r) for r in page]), token
+    return page.map(lambda rows: version_views(ctx, [(r.rm_name, r) for r in rows]))
 
 
 def model_version_artifact_file(ctx: Context, name: str, version: str, path: str) -> str:

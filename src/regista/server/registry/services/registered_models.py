@@ -36,7 +36,7 @@ from regista.server.registry.stores.registered_models_filter import (
     registered_models_order_by,
     registered_models_where,
 )
-from regista.server.search.page_cursor import decode_cursor, encode_cursor
+from regista.server.search.page_cursor import Page, paginate
 
 MAX_RESULTS_LIMIT = 1000
 
@@ -176,26 +176,26 @@ def get_latest_versions(ctx: Context, name: str, stages: list[str]) -> list[dict
     return version_views(ctx, [(name, r) for r in rows], aliases)
 
 
-def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> tuple[list[dict[str, Any]], str | None]:
+def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> Page[dict[str, Any]]:
     """A page of the models the caller may read (filtered inside the query, so paging stays right)."""
     validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
     dialect = ctx.conn.dialect.name
     where = registered_models_where(req.filter, dialect)
     order_by = registered_models_order_by(req.order_by)
-    offset = decode_cursor(req.page_token)
     grantees = authz.visibility_filter(ctx, authz.REGISTERED_MODELS)
     visible = None
     if grantees is not None:
         visible = readable_models(dialect, authz.readable_levels(authz.REGISTERED_MODELS))
-    rows = rm_store.search_registered_models(
-        ctx.conn, where, order_by, offset, req.max_results + 1, visible, grantees
+    page = paginate(
+        req.page_token,
+        req.max_results,
+        lambda offset, limit: rm_store.search_registered_models(
+            ctx.conn, where, order_by, offset, limit, visible, grantees
+        ),
     )
-    token = encode_cursor(offset + req.max_results) if len(rows) > req.max_results else None
-    return registered_model_views(ctx, rows[: req.max_results]), token
+    return page.map(lambda rows: registered_model_views(ctx, rows))
 
 
-def list_registered_models(
-    ctx: Context, max_results: int, page_token: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+def list_registered_models(ctx: Context, max_results: int, page_token: str | None) -> Page[dict[str, Any]]:
     """The Databricks / MLflow 1.x registered-models/list: a search without filter."""
     return search_registered_models(ctx, SearchRegisteredModels(max_results=max_results, page_token=page_token))

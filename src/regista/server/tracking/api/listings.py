@@ -20,4 +20,4 @@ router = APIRouter(route_class=TransactionalRoute)
 
 @router.get("/experiments/list")
 def list_experiments(ctx: ReadCtx, req: Annotated[ListExperiments, Depends(message(ListExperiments))]) -> Response:
-    return ok(experiments.list_experiments(ctx, req.view_type, req.max_results, req.page_token))
+    return ok(experiments.list_experiments(ctx, req.view_type, req.max_results, req.page_token).body("experiments"))

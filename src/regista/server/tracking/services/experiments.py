@@ -16,7 +16,7 @@ from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
-from regista.server.search.page_cursor import decode_cursor, encode_cursor
+from regista.server.search.page_cursor import Page, paginate
 from regista.server.storage.uris import to_uri
 from regista.server.tracking.services.tracking_validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
@@ -146,31 +146,27 @@ def search_experiments(
     view_type: str | int | None,
     max_results: int | None,
     page_token: str | None,
-) -> dict[str, Any]:
-    """One page of the experiments the caller may read, with their tags (two queries), plus next_page_token
-    when more follow. Visibility is part of the query, so pages are full and tokens stay right."""
+) -> Page[dict[str, Any]]:
+    """One page of the experiments the caller may read, with their tags (two queries). Visibility is part of
+    the query, so pages are full and page cursors stay right."""
     limit = 1000 if max_results is None else max_results
     validate_max_results(limit)
     where = experiment_where(filter_string)
     order = experiment_order_by(order_by)
-    offset = decode_cursor(page_token)
+    stages = lifecycle_stages(view_type)
     grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
-    rows = store.search_experiments(
-        ctx.conn,
-        lifecycle_stages(view_type),
-        where,
-        order,
-        offset,
+    levels = authz.readable_levels(authz.EXPERIMENTS)
+    page = paginate(
+        page_token,
         limit,
-        grantees,
-        authz.readable_levels(authz.EXPERIMENTS),
+        lambda offset, n: store.search_experiments(ctx.conn, stages, where, order, offset, n, grantees, levels),
     )
-    page = rows[:limit]
-    tags = store.tags_for(ctx.conn, [r.experiment_id for r in page])
-    out: dict[str, Any] = {"experiments": [experiment_json(r, tags[r.experiment_id]) for r in page]}
-    if len(rows) > limit:
-        out["next_page_token"] = encode_cursor(offset + limit)
-    return out
+    return page.map(lambda rows: _experiment_views(ctx, rows))
+
+
+def _experiment_views(ctx: Context, rows: list[Any]) -> list[dict[str, Any]]:
+    tags = store.tags_for(ctx.conn, [r.experiment_id for r in rows])
+    return [experiment_json(r, tags[r.experiment_id]) for r in rows]
 
 
 def delete_experiment(ctx: Context, experiment_id: str | None) -> None:
@@ -234,6 +230,6 @@ def delete_experiment_tag(ctx: Context, experiment_id: str | None, key: str | No
 
 def list_experiments(
     ctx: Context, view_type: str | int | None, max_results: int | None, page_token: str | None
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """The Databricks / MLflow 1.x experiments/list: a search without filter, in search's default order."""
     return search_experiments(ctx, None, [], view_type, max_results, page_token)

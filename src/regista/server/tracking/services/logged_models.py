@@ -16,7 +16,7 @@ from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
-from regista.server.search.page_cursor import decode_cursor, encode_cursor
+from regista.server.search.page_cursor import Page, paginate
 from regista.server.tracking.services.experiments import active_experiment_location
 from regista.server.tracking.services.run_names import random_run_name
 from regista.server.tracking.services.tracking_validation import (
@@ -222,12 +222,11 @@ def search_logged_models(
     max_results: int | None,
     order_by: Sequence[Any],
     page_token: str | None,
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """One page of active logged models matching the filter in those of the experiments the caller may
     read (an unreadable experiment contributes nothing)."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
     validate_max_results(limit)
-    offset = decode_cursor(page_token)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
     for d in datasets:
         if not d.dataset_name:
@@ -248,9 +247,5 @@ def search_logged_models(
             readable_logged_models(ctx.conn.dialect.name, authz.readable_levels(authz.EXPERIMENTS))
         )
     params = None if grantees is None else {"grantees": grantees}
-    rows = store.search_logged_models(ctx.conn, stmt, offset, limit, params)
-    page = rows[:limit]
-    out: dict[str, Any] = {"models": models_json(ctx, page)}
-    if len(rows) > limit:
-        out["next_page_token"] = encode_cursor(offset + limit)
-    return out
+    page = paginate(page_token, limit, lambda offset, n: store.search_logged_models(ctx.conn, stmt, offset, n, params))
+    return page.map(lambda rows: models_json(ctx, rows))

@@ -15,7 +15,7 @@ from regista.schemas.base import KeyValue
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
-from regista.server.search.page_cursor import decode_cursor, encode_cursor
+from regista.server.search.page_cursor import Page, paginate
 from regista.server.tracking.schemas.metrics import MetricIn
 from regista.server.tracking.services.runs import active_run, clip, permitted_run, write_params, write_tags
 from regista.server.tracking.services.tracking_validation import (
@@ -128,24 +128,28 @@ def log_batch(
 
 def get_metric_history(
     ctx: Context, run_id: str | None, key: str | None, max_results: int | None, page_token: str | None
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """History of one metric, ordered by step then timestamp; paged when max_results is given."""
     if not key:
         raise InvalidParameter("Missing value for required parameter 'metric_key'.")
     if max_results is not None and max_results < 1:
         raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results' supplied.")
     run = permitted_run(ctx, run_id, CAN_READ)
-    offset = decode_cursor(page_token)
-    rows = store.metric_history(ctx.conn, run.run_uuid, key, offset, max_results)
-    page = rows if max_results is None else rows[:max_results]
+    page = paginate(
+        page_token, max_results, lambda offset, n: store.metric_history(ctx.conn, run.run_uuid, key, offset, n)
+    )
+    return page.map(lambda rows: _history_views(run.run_uuid, rows))
+
+
+def _history_views(run_id: str, rows: list[Any]) -> list[dict[str, Any]]:
     metrics = []
-    for r in page:
+    for r in rows:
         m: dict[str, Any] = {
             "key": r.key,
             "value": metric_value_json(r.value, r.is_nan),
             "timestamp": r.timestamp,
             "step": r.step,
-            "run_id": run.run_uuid,
+            "run_id": run_id,
         }
         if r.model_id:
             m["model_id"] = r.model_id
@@ -154,10 +158,7 @@ def get_metric_history(
         if r.dataset_digest:
             m["dataset_digest"] = r.dataset_digest
         metrics.append(m)
-    out: dict[str, Any] = {"metrics": metrics}
-    if max_results is not None and len(rows) > max_results:
-        out["next_page_token"] = encode_cursor(offset + max_results)
-    return out
+    return metrics
 
 
 # The web UI's bulk reads (MLflow's limits and wording).

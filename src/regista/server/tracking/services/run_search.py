@@ -13,7 +13,7 @@ from typing import Any
 
 from regista.server.context import Context
 from regista.server.permissions.services import authz
-from regista.server.search.page_cursor import decode_cursor, encode_cursor
+from regista.server.search.page_cursor import Page, paginate
 from regista.server.tracking.services.experiments import lifecycle_stages
 from regista.server.tracking.services.runs import runs_json
 from regista.server.tracking.services.tracking_validation import parse_experiment_id, validate_max_results
@@ -33,11 +33,10 @@ def search_runs(
     max_results: int | None,
     order_by: Sequence[str],
     page_token: str | None,
-) -> dict[str, Any]:
-    """One page of runs matching the filter in the given experiments, and the token of the next page."""
+) -> Page[dict[str, Any]]:
+    """One page of runs matching the filter in the given experiments, and the cursor of the next page."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
     validate_max_results(limit)
-    offset = decode_cursor(page_token)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
     grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
     readable = None
@@ -45,14 +44,15 @@ def search_runs(
         readable = (ctx.conn.dialect.name, authz.readable_levels(authz.EXPERIMENTS))
     stmt = runs_search_statement(eids, lifecycle_stages(run_view_type), filter_string, order_by, readable)
     if not eids:
-        return {}
+        # Nothing to search, but a malformed page cursor is still refused.
+        return paginate(page_token, limit, lambda offset, n: [])
     params = None if grantees is None else {"grantees": grantees}
-    rows = store.search_runs(ctx.conn, stmt, offset, limit, params)
-    page = rows[:limit]
+    page = paginate(page_token, limit, lambda offset, n: store.search_runs(ctx.conn, stmt, offset, n, params))
+    return page.map(lambda rows: _run_views(ctx, rows))
+
+
+def _run_views(ctx: Context, rows: list[Any]) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
-    for start in range(0, len(page), _ID_CHUNK):
-        runs.extend(runs_json(ctx, page[start : start + _ID_CHUNK]))
-    out: dict[str, Any] = {"runs": runs}
-    if len(rows) > limit:
-        out["next_page_token"] = encode_cursor(offset + limit)
-    return out
+    for start in range(0, len(rows), _ID_CHUNK):
+        runs.extend(runs_json(ctx, rows[start : start + _ID_CHUNK]))
+    return runs

@@ -27,12 +27,11 @@ from regista.server.registry.schemas.model_versions import (
 )
 from regista.server.registry.services.model_sources import registry_copies, resolve_source
 from regista.server.registry.services.registry_rules import (
+    MAX_REGISTRY_TAG_VAL_LENGTH,
     RESTING_STAGES,
     parse_version,
     validate_id_length,
-    validate_max_results,
     validate_model_name,
-    validate_tag,
 )
 from regista.server.registry.stores import aliases as alias_store
 from regista.server.registry.stores import model_versions as mv_store
@@ -47,6 +46,7 @@ from regista.server.search.page_cursor import Page, paginate
 from regista.server.storage.repository import validate_client_path
 from regista.server.storage.uris import REGISTRY_ROOT, is_registry_path, store_path, to_uri
 from regista.server.tracking.services import logged_models as tracking_models
+from regista.server.validation import REGISTRY_MAX_RESULTS, validate_max_results, validate_tag
 
 MAX_RESULTS_LIMIT = 200_000
 READY = "READY"
@@ -115,7 +115,7 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
     validate_id_length(req.model_id, "model_id", 64)
     tags = {t.key: t.value for t in req.tags}
     for key, value in tags.items():
-        validate_tag(key, value)
+        validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     # Resolve the source in a short read transaction and copy its files before this request's write
     # transaction opens: on an object store the copy is network I/O, which must not hold the write lock.
     # The permission check happens there too, so a denied caller never causes a copy.
@@ -210,7 +210,7 @@ def get_model_version_download_uri(ctx: Context, name: str, version: str) -> str
 
 
 def set_model_version_tag(ctx: Context, name: str, version: str, key: str, value: str) -> None:
-    validate_tag(key, value)
+    validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     rm, row = get_version_row(ctx, name, version, level=CAN_EDIT)
     tag_store.set_model_version_tag(ctx.conn, rm.id, row.version, key, value)
     ctx.record("model_version_tag.set", {"name": name, "version": str(row.version), "key": key, "value": value})
@@ -225,7 +225,7 @@ def delete_model_version_tag(ctx: Context, name: str, version: str, key: str) ->
 
 def search_model_versions(ctx: Context, req: SearchModelVersions) -> Page[dict[str, Any]]:
     """A page of the versions of models the caller may read (filtered inside the query)."""
-    validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
+    validate_max_results(req.max_results, MAX_RESULTS_LIMIT, REGISTRY_MAX_RESULTS)
     dialect = ctx.conn.dialect.name
     where = model_versions_where(req.filter, dialect)
     order_by = model_versions_order_by(req.order_by)

@@ -21,11 +21,10 @@ from regista.server.registry.schemas.registered_models import SearchRegisteredMo
 from regista.server.registry.services.model_sources import registry_copies
 from regista.server.registry.services.model_versions import authorized_model, version_views
 from regista.server.registry.services.registry_rules import (
+    MAX_REGISTRY_TAG_VAL_LENGTH,
     RESTING_STAGES,
     canonical_stage,
-    validate_max_results,
     validate_model_name,
-    validate_tag,
 )
 from regista.server.registry.stores import aliases as alias_store
 from regista.server.registry.stores import model_versions as mv_store
@@ -37,6 +36,7 @@ from regista.server.registry.stores.registered_models_filter import (
     registered_models_where,
 )
 from regista.server.search.page_cursor import Page, paginate
+from regista.server.validation import REGISTRY_MAX_RESULTS, validate_max_results, validate_tag
 
 MAX_RESULTS_LIMIT = 1000
 
@@ -71,7 +71,7 @@ def create_registered_model(
     """Create a model; a taken name is RESOURCE_ALREADY_EXISTS (the client relies on that code)."""
     validate_model_name(name)
     for key, value in tags.items():
-        validate_tag(key, value)
+        validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     try:
         authz.require_create_registered_model(ctx)
     except PermissionDenied:
@@ -154,7 +154,7 @@ def delete_registered_model(ctx: Context, name: str) -> list[str]:
 
 
 def set_registered_model_tag(ctx: Context, name: str, key: str, value: str) -> None:
-    validate_tag(key, value)
+    validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     rm = authorized_model(ctx, name, CAN_EDIT)
     tag_store.set_registered_model_tags(ctx.conn, rm.id, {key: value})
     ctx.record("registered_model_tag.set", {"name": name, "key": key, "value": value})
@@ -178,7 +178,7 @@ def get_latest_versions(ctx: Context, name: str, stages: list[str]) -> list[dict
 
 def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> Page[dict[str, Any]]:
     """A page of the models the caller may read (filtered inside the query, so paging stays right)."""
-    validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
+    validate_max_results(req.max_results, MAX_RESULTS_LIMIT, REGISTRY_MAX_RESULTS)
     dialect = ctx.conn.dialect.name
     where = registered_models_where(req.filter, dialect)
     order_by = registered_models_order_by(req.order_by)

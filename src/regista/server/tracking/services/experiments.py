@@ -21,13 +21,13 @@ from regista.server.storage.uris import to_uri
 from regista.server.tracking.services.tracking_validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
+    MAX_RESULTS_SEARCH,
     parse_experiment_id,
     validate_artifact_location_length,
-    validate_max_results,
-    validate_tag,
 )
 from regista.server.tracking.stores import experiments as store
 from regista.server.tracking.stores.experiments_filter import experiment_order_by, experiment_where
+from regista.server.validation import validate_max_results, validate_tag
 
 VIEW_TYPES = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
 _VIEW_TYPE_NUMBERS = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
@@ -150,7 +150,7 @@ def search_experiments(
     """One page of the experiments the caller may read, with their tags (two queries). Visibility is part of
     the query, so pages are full and page cursors stay right."""
     limit = 1000 if max_results is None else max_results
-    validate_max_results(limit)
+    validate_max_results(limit, MAX_RESULTS_SEARCH)
     where = experiment_where(filter_string)
     order = experiment_order_by(order_by)
     stages = lifecycle_stages(view_type)

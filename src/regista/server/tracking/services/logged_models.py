@@ -22,19 +22,17 @@ from regista.server.tracking.services.run_names import random_run_name
 from regista.server.tracking.services.tracking_validation import (
     MAX_LOGGED_MODEL_NAME_LENGTH,
     MAX_PARAM_VAL_LENGTH,
-    MAX_TAG_VAL_LENGTH,
+    MAX_RESULTS_SEARCH,
     metric_value_json,
     parse_experiment_id,
-    validate_length,
-    validate_max_results,
     validate_param,
-    validate_tag,
 )
 from regista.server.tracking.stores import logged_models as store
 from regista.server.tracking.stores.logged_models_filter import (
     logged_models_statement,
     readable_logged_models,
 )
+from regista.server.validation import MAX_TAG_VAL_LENGTH, validate_length, validate_max_results, validate_tag
 
 STATUSES = (
     "LOGGED_MODEL_STATUS_UNSPECIFIED",
@@ -226,7 +224,7 @@ def search_logged_models(
     """One page of active logged models matching the filter in those of the experiments the caller may
     read (an unreadable experiment contributes nothing)."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
-    validate_max_results(limit)
+    validate_max_results(limit, MAX_RESULTS_SEARCH)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
     for d in datasets:
         if not d.dataset_name:

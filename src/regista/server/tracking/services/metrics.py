@@ -20,17 +20,15 @@ from regista.server.tracking.schemas.metrics import MetricIn
 from regista.server.tracking.services.runs import active_run, clip, permitted_run, write_params, write_tags
 from regista.server.tracking.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
-    MAX_TAG_VAL_LENGTH,
-    is_known_name,
     metric_value_json,
     validate_batch_limits,
     validate_metric,
     validate_param,
-    validate_tag,
 )
 from regista.server.tracking.stores import metric_sampling as sampling_store
 from regista.server.tracking.stores import metrics as store
 from regista.server.tracking.stores import runs as run_store
+from regista.server.validation import MAX_TAG_VAL_LENGTH, is_known_name, validate_tag
 
 
 def _metric_rows(run_id: str, metrics: Sequence[MetricIn]) -> list[tuple[Any, ...]]:

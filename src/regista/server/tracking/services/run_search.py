@@ -16,9 +16,10 @@ from regista.server.permissions.services import authz
 from regista.server.search.page_cursor import Page, paginate
 from regista.server.tracking.services.experiments import lifecycle_stages
 from regista.server.tracking.services.runs import runs_json
-from regista.server.tracking.services.tracking_validation import parse_experiment_id, validate_max_results
+from regista.server.tracking.services.tracking_validation import MAX_RESULTS_SEARCH, parse_experiment_id
 from regista.server.tracking.stores import runs as store
 from regista.server.tracking.stores.runs_filter import runs_search_statement
+from regista.server.validation import validate_max_results
 
 DEFAULT_MAX_RESULTS = 1000
 # Batched reads bind one parameter per run id; stay well under SQLite's host-parameter limit.
@@ -36,7 +37,7 @@ def search_runs(
 ) -> Page[dict[str, Any]]:
     """One page of runs matching the filter in the given experiments, and the cursor of the next page."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
-    validate_max_results(limit)
+    validate_max_results(limit, MAX_RESULTS_SEARCH)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
     grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
     readable = None

@@ -26,15 +26,13 @@ from regista.server.tracking.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
     MAX_RUN_NAME_LENGTH,
     MAX_RUN_USER_ID_LENGTH,
-    MAX_TAG_VAL_LENGTH,
     metric_value_json,
     parse_experiment_id,
-    validate_length,
     validate_param,
-    validate_tag,
 )
 from regista.server.tracking.stores import runs as store
 from regista.server.tracking.stores.runs import DATASET_INPUT, METRIC, PARAM, TAG
+from regista.server.validation import MAX_TAG_VAL_LENGTH, validate_length, validate_tag
 
 RUN_NAME_TAG = "mlflow.runName"
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")

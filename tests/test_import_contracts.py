@@ -49,7 +49,7 @@ BREAKS = [
     Break("registry-through-services", "regista.server.registry.services.model_versions",
           "regista.server.tracking.stores.runs"),
     Break("identity-through-services", "regista.server.identity.services.tokens",
-          "regista.server.permissions.stores.acl"),
+          "regista.server.permissions.stores.grants"),
     Break("permissions-through-services", "regista.server.permissions.services.permissions",
           "regista.server.governance.stores.governance"),
     Break("governance-through-services", "regista.server.governance.services.comments",

@@ -1,5 +1,5 @@
 """Databricks REST handler: the MLflow 1.x registered-models/list endpoint that databricks-sdk's
-`w.model_registry.list_models()` calls; a search without a filter (same pages, tokens and visibility)."""
+`w.model_registry.list_models()` calls; a search without a filter (same pages, page cursors and visibility)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Databricks REST handler: the MLflow 1.x experiments/list endpoint that databricks-sdk's
-`w.experiments.list_experiments()` calls; a search without a filter (same pages, tokens and visibility)."""
+`w.experiments.list_experiments()` calls; a search without a filter (same pages, page cursors and visibility)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""search_runs: MLflow's filter grammar, order_by and offset page tokens, in one SQL query plus a fixed
+"""search_runs: MLflow's filter grammar, order_by and offset page cursors, in one SQL query plus a fixed
 number of batched reads for the page's params, tags, latest metrics and inputs.
 
 Only runs of experiments the caller may read are returned: a requested experiment the caller cannot read

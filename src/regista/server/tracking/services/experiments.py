@@ -18,6 +18,7 @@ from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.search.page_cursor import Page, paginate
 from regista.server.storage.uris import to_uri
+from regista.server.tracking.schemas.experiments import experiment_json
 from regista.server.tracking.services.tracking_validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
@@ -47,18 +48,6 @@ def lifecycle_stages(view_type: str | int | None) -> tuple[str, ...]:
     if name not in VIEW_TYPES:
         raise InvalidParameter(f"Invalid view_type '{view_type}'. Valid values are {sorted(VIEW_TYPES)}.")
     return VIEW_TYPES[name]
-
-
-def experiment_json(row: Any, tags: list[tuple[str, str]]) -> dict[str, Any]:
-    return {
-        "experiment_id": str(row.experiment_id),
-        "name": row.name,
-        "artifact_location": row.artifact_location,
-        "lifecycle_stage": row.lifecycle_stage,
-        "last_update_time": row.last_update_time,
-        "creation_time": row.creation_time,
-        "tags": [{"key": k, "value": v} for k, v in tags],
-    }
 
 
 def _validate_name(name: str | None, param: str = "name") -> str:

@@ -17,13 +17,13 @@ from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
 from regista.server.search.page_cursor import Page, paginate
+from regista.server.tracking.schemas.logged_models import logged_model_json
 from regista.server.tracking.services.experiments import active_experiment_location
 from regista.server.tracking.services.run_names import random_run_name
 from regista.server.tracking.services.tracking_validation import (
     MAX_LOGGED_MODEL_NAME_LENGTH,
     MAX_PARAM_VAL_LENGTH,
     MAX_RESULTS_SEARCH,
-    metric_value_json,
     parse_experiment_id,
     validate_param,
 )
@@ -50,46 +50,10 @@ def _clip(value: str, limit: int) -> str:
 def models_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """LoggedModel objects for `rows` with params, tags and metrics in three queries."""
     params, tags, metrics = store.details_for(ctx.conn, [r.model_id for r in rows])
-    out = []
-    for r in rows:
-        info: dict[str, Any] = {
-            "model_id": r.model_id,
-            "experiment_id": str(r.experiment_id),
-            "name": r.name,
-            "creation_timestamp_ms": r.creation_timestamp_ms,
-            "last_updated_timestamp_ms": r.last_updated_timestamp_ms,
-            "artifact_uri": r.artifact_location,
-            "status": r.status,
-            "tags": [{"key": t[1], "value": t[2]} for t in tags.get(r.model_id, ())],
-        }
-        for field in ("model_type", "source_run_id", "status_message"):
-            if getattr(r, field):
-                info[field] = getattr(r, field)
-        metric_list = []
-        for m in metrics.get(r.model_id, ()):
-            entry: dict[str, Any] = {
-                "key": m[1],
-                "value": metric_value_json(m[2], m[3]),
-                "timestamp": m[4],
-                "step": m[5],
-                "run_id": m[6],
-                "model_id": r.model_id,
-            }
-            if m[7]:
-                entry["dataset_name"] = m[7]
-            if m[8]:
-                entry["dataset_digest"] = m[8]
-            metric_list.append(entry)
-        out.append(
-            {
-                "info": info,
-                "data": {
-                    "params": [{"key": p[1], "value": p[2]} for p in params.get(r.model_id, ())],
-                    "metrics": metric_list,
-                },
-            }
-        )
-    return out
+    return [
+        logged_model_json(r, params.get(r.model_id, ()), tags.get(r.model_id, ()), metrics.get(r.model_id, ()))
+        for r in rows
+    ]
 
 
 def find_logged_model(ctx: Context, model_id: str) -> Any:

@@ -16,11 +16,10 @@ from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
 from regista.server.search.page_cursor import Page, paginate
-from regista.server.tracking.schemas.metrics import MetricIn
+from regista.server.tracking.schemas.metrics import MetricIn, metric_history_json, metric_point_json
 from regista.server.tracking.services.runs import active_run, clip, permitted_run, write_params, write_tags
 from regista.server.tracking.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
-    metric_value_json,
     validate_batch_limits,
     validate_metric,
     validate_param,
@@ -136,27 +135,7 @@ def get_metric_history(
     page = paginate(
         page_token, max_results, lambda offset, n: store.metric_history(ctx.conn, run.run_uuid, key, offset, n)
     )
-    return page.map(lambda rows: _history_views(run.run_uuid, rows))
-
-
-def _history_views(run_id: str, rows: list[Any]) -> list[dict[str, Any]]:
-    metrics = []
-    for r in rows:
-        m: dict[str, Any] = {
-            "key": r.key,
-            "value": metric_value_json(r.value, r.is_nan),
-            "timestamp": r.timestamp,
-            "step": r.step,
-            "run_id": run_id,
-        }
-        if r.model_id:
-            m["model_id"] = r.model_id
-        if r.dataset_name:
-            m["dataset_name"] = r.dataset_name
-        if r.dataset_digest:
-            m["dataset_digest"] = r.dataset_digest
-        metrics.append(m)
-    return metrics
+    return page.map(lambda rows: metric_history_json(run.run_uuid, rows))
 
 
 # The web UI's bulk reads (MLflow's limits and wording).
@@ -172,16 +151,6 @@ def _require_readable_runs(ctx: Context, run_ids: Sequence[str]) -> None:
     runs = run_store.runs_by_ids(ctx.conn, list(dict.fromkeys(run_ids)))
     for experiment_id in sorted({r.experiment_id for r in runs.values()}):
         authz.require_experiment_level(ctx, experiment_id, CAN_READ, str(experiment_id))
-
-
-def _point_json(run_id: str, key: str, r: Any) -> dict[str, Any]:
-    return {
-        "key": key,
-        "value": metric_value_json(r.value, r.is_nan),
-        "timestamp": r.timestamp,
-        "step": r.step,
-        "run_id": run_id,
-    }
 
 
 def get_metric_history_bulk(
@@ -202,7 +171,7 @@ def get_metric_history_bulk(
         raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results' supplied.")
     _require_readable_runs(ctx, run_ids)
     rows = store.metric_history_bulk(ctx.conn, list(dict.fromkeys(run_ids)), key, limit)
-    return {"metrics": [_point_json(r.run_uuid, key, r) for r in rows]}
+    return {"metrics": [metric_point_json(r.run_uuid, key, r) for r in rows]}
 
 
 def _step_range(start_step: int | None, end_step: int | None) -> tuple[int, int] | None:
@@ -244,4 +213,4 @@ def get_metric_history_bulk_interval(
     unique = list(dict.fromkeys(run_ids))
     _require_readable_runs(ctx, unique)
     sampled = sampling_store.sampled_history(ctx.conn, unique, key, limit, steps)
-    return {"metrics": [_point_json(run_id, key, r) for run_id in unique for r in sampled.get(run_id, ())]}
+    return {"metrics": [metric_point_json(run_id, key, r) for run_id in unique for r in sampled.get(run_id, ())]}

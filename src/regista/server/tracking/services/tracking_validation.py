@@ -98,14 +98,3 @@ def split_metric_value(value: float) -> tuple[float, bool]:
     if math.isnan(value):
         return 0.0, True
     return value, False
-
-
-def metric_value_json(value: float, is_nan: bool) -> float | str:
-    """MLflow's JSON for doubles: non-finite values are the strings NaN / Infinity / -Infinity."""
-    if is_nan or math.isnan(value):
-        return "NaN"
-    if value == math.inf:
-        return "Infinity"
-    if value == -math.inf:
-        return "-Infinity"
-    return value

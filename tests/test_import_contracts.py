@@ -51,7 +51,7 @@ BREAKS = [
     Break("identity-through-services", "regista.server.identity.services.tokens",
           "regista.server.permissions.stores.grants"),
     Break("permissions-through-services", "regista.server.permissions.services.permissions",
-          "regista.server.governance.stores.governance"),
+          "regista.server.governance.stores.comments"),
     Break("governance-through-services", "regista.server.governance.services.comments",
           "regista.server.registry.api.model_versions"),
     Break("shared-base-knows-no-domain", "regista.server.http.parsing",

@@ -21,7 +21,7 @@ from regista.server.governance.schemas.model_registry import (
     comment_json,
 )
 from regista.server.governance.services import activities
-from regista.server.governance.stores import governance as store
+from regista.server.governance.stores import comments as store
 from regista.server.permissions.services import authz
 from regista.server.registry.services.stages import validate_comment
 from regista.server.registry.services.version_access import governed_version

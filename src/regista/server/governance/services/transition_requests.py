@@ -31,7 +31,7 @@ from regista.server.governance.schemas.model_registry import (
     transition_request_json,
 )
 from regista.server.governance.services import activities
-from regista.server.governance.stores import governance as store
+from regista.server.governance.stores import transition_requests as store
 from regista.server.permissions.services import authz
 from regista.server.registry.services.registry_rules import canonical_stage
 from regista.server.registry.services.stages import apply_transition, check_may_move, validate_comment

@@ -15,7 +15,7 @@ from databricks.sdk.service.ml import (
 )
 from mlflow.exceptions import MlflowException
 
-from regista.server.permissions.stores import acl
+from regista.server.permissions.stores import grants as grant_store
 from tests.fixtures.identities import ADMIN_TOKEN, workspace_client
 from tests.fixtures.wire import assert_error
 from tests.server.registry.registry_permission_helpers import Api, acl_of, admin_api, create_model
@@ -248,7 +248,7 @@ class TestInvalidRequests:
 def revoke(identities, object_type: str, object_id: str, caller) -> None:
     """Undo a test's grant (root grants would leak into later tests on the shared server)."""
     with identities.engine.begin() as conn:
-        acl.revoke_identities(conn, object_type, str(object_id), [caller.identity_id])
+        grant_store.revoke_identities(conn, object_type, str(object_id), [caller.identity_id])
 
 
 class TestRootPermissions:

@@ -174,6 +174,20 @@ class TestModelVersionTags:
         resp = call(server_url, "POST", "/model-versions/set-tag", {"name": model, "version": "9", "key": "a", "value": "b"})
         assert error(resp)[:2] == (404, "RESOURCE_DOES_NOT_EXIST")
 
+    @pytest.mark.parametrize(
+        ("key", "message"),
+        [
+            ("a!b", "Invalid value 'a!b' for parameter 'key' supplied: Names may only contain"),
+            ("k" * 251, "'key' exceeds the maximum length of 250 characters"),
+        ],
+    )
+    def test_set_tag_follows_mlflows_tag_rules_and_changes_nothing(self, mlflow_client, server_url, model, key, message):
+        mlflow_client.create_model_version(model, "s3://b/x")
+        resp = call(server_url, "POST", "/model-versions/set-tag", {"name": model, "version": "1", "key": key, "value": "v"})
+        status, code, text = error(resp)
+        assert (status, code) == (400, "INVALID_PARAMETER_VALUE") and text.startswith(message)
+        assert mlflow_client.get_model_version(model, "1").tags == {}
+
 
 class TestLoggedModelBackReference:
     def test_model_versions_tag_is_formatted_as_mlflow_formats_it(self, mlflow_client, unique) -> None:

@@ -160,6 +160,36 @@ class TestRegisteredModelTags:
         resp = call(server_url, "POST", "/registered-models/set-tag", {"name": f"no-{unique}", "key": "a", "value": "b"})
         assert error(resp)[:2] == (404, "RESOURCE_DOES_NOT_EXIST")
 
+    @pytest.mark.parametrize(
+        ("key", "value", "message"),
+        [
+            ("a!b", "v", "Invalid value 'a!b' for parameter 'key' supplied: Names may only contain"),
+            ("a/../b", "v", "Invalid value 'a/../b' for parameter 'key' supplied: Names may be treated as files"),
+            ("k" * 251, "v", "'key' exceeds the maximum length of 250 characters"),
+            ("k", "v" * 100_001, "'value' exceeds the maximum length of 100000 characters"),
+        ],
+    )
+    def test_set_tag_follows_mlflows_tag_rules_and_changes_nothing(self, server_url, unique, key, value, message):
+        name = f"rm-{unique}"
+        call(server_url, "POST", "/registered-models/create", {"name": name})
+        resp = call(server_url, "POST", "/registered-models/set-tag", {"name": name, "key": key, "value": value})
+        status, code, text = error(resp)
+        assert (status, code) == (400, "INVALID_PARAMETER_VALUE") and text.startswith(message)
+        body = call(server_url, "GET", "/registered-models/get", params={"name": name}).json()
+        assert "tags" not in body["registered_model"]
+
+    def test_create_refuses_a_bad_tag_key_and_creates_nothing(self, server_url, unique):
+        name = f"rm-{unique}"
+        resp = call(server_url, "POST", "/registered-models/create", {"name": name, "tags": [{"key": "a!b", "value": "v"}]})
+        assert error(resp)[:2] == (400, "INVALID_PARAMETER_VALUE")
+        assert error(call(server_url, "GET", "/registered-models/get", params={"name": name}))[0] == 404
+
+    def test_longest_allowed_tag_is_stored(self, mlflow_client, unique):
+        name = f"rm-{unique}"
+        mlflow_client.create_registered_model(name)
+        mlflow_client.set_registered_model_tag(name, "k" * 250, "v" * 100_000)
+        assert mlflow_client.get_registered_model(name).tags == {"k" * 250: "v" * 100_000}
+
 
 class TestGetLatestVersions:
     def test_post_and_get_with_stage_filter_case_insensitive(self, server_url, mlflow_client, unique):

@@ -18,7 +18,7 @@ from mlflow.exceptions import MlflowException
 from sklearn.linear_model import LinearRegression
 
 from regista.server.identity.stores import identities as identity_store
-from regista.server.permissions.stores import acl
+from regista.server.permissions.stores import grants as grant_store
 from tests.fixtures.identities import workspace_client
 from tests.fixtures.wire import assert_error
 from tests.server.registry.registry_permission_helpers import admin_api, caller_api, create_model
@@ -42,12 +42,12 @@ def users_cannot_create(identities) -> Iterator[None]:
     """Remove the default users -> CAN_CREATE_REGISTERED_MODEL grant on root for one test."""
     with identities.engine.begin() as conn:
         users_id = identity_store.find_by_name(conn, identity_store.GROUP, "users").id
-        acl.revoke(conn, "registered-models", "root", users_id, CREATE)
+        grant_store.revoke(conn, "registered-models", "root", users_id, CREATE)
     try:
         yield
     finally:
         with identities.engine.begin() as conn:
-            acl.grant(conn, "registered-models", "root", users_id, CREATE)
+            grant_store.grant(conn, "registered-models", "root", users_id, CREATE)
 
 
 class TestWithTheDefaultRootGrant:
@@ -96,7 +96,7 @@ class TestWithoutTheDefaultRootGrant:
             client.rename_registered_model(name, f"{name}-renamed")  # the creator manages it
         finally:
             with identities.engine.begin() as conn:
-                acl.revoke_identities(conn, "registered-models", "root", [group.identity_id])
+                grant_store.revoke_identities(conn, "registered-models", "root", [group.identity_id])
 
     def test_an_existing_name_is_already_exists_not_403(self, auth_server, identities, users_cannot_create) -> None:
         name = fresh_name()

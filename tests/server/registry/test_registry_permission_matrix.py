@@ -22,7 +22,7 @@ from databricks.sdk.errors import DatabricksError
 from databricks.sdk.service.ml import RegisteredModelAccessControlRequest, RegisteredModelPermissionLevel
 from mlflow.exceptions import MlflowException
 
-from regista.server.permissions.stores import acl
+from regista.server.permissions.stores import grants as grant_store
 from tests.fixtures.identities import Caller, workspace_client
 from tests.server.registry.registry_helpers import latest
 from tests.server.registry.registry_permission_helpers import (
@@ -88,7 +88,7 @@ def subject(request, auth_server, identities):
     yield Subject(request.param, caller, grantee, level, identities, auth_server.url)
     if how == "root":
         with identities.engine.begin() as conn:
-            acl.revoke_identities(conn, "registered-models", "root", [caller.identity_id])
+            grant_store.revoke_identities(conn, "registered-models", "root", [caller.identity_id])
 
 
 @dataclass
@@ -232,7 +232,7 @@ def test_delete_model(subject, as_caller, identities) -> None:
     if subject.may(MANAGE):
         # Its grants went with it.
         with identities.engine.connect() as conn:
-            assert acl.grants_on(conn, "registered-models", [model.id]) == []
+            assert grant_store.grants_on(conn, "registered-models", [model.id]) == []
 
 
 def test_search_shows_only_readable_models(subject, shared, as_caller) -> None:

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from regista.server.permissions.stores import acl
+from regista.server.permissions.stores import grants as grant_store
 from tests.server.registry.registry_permission_helpers import admin_api, caller_api, create_model
 
 SET_SIZE = 7
@@ -77,7 +77,7 @@ class TestSearchRegisteredModels:
             assert [m["name"] for m in found] == names
         finally:
             with identities.engine.begin() as conn:
-                acl.revoke_identities(conn, "registered-models", "root", [root_reader.identity_id])
+                grant_store.revoke_identities(conn, "registered-models", "root", [root_reader.identity_id])
 
     def test_a_caller_without_grants_sees_nothing(self, auth_server, identities, model_set) -> None:
         prefix, _, _ = model_set

@@ -15,7 +15,6 @@ from regista.server.search.filter_parser import (
     in_column_range,
     parse_filter,
 )
-from regista.server.search.page_token import decode_offset, encode_offset
 
 
 class TestParseFilter:
@@ -75,19 +74,6 @@ class TestParseFilter:
     def test_bad_filters_raise_invalid_parameter(self, text: str) -> None:
         with pytest.raises(InvalidParameter):
             parse_filter(text)
-
-
-class TestPageToken:
-    def test_round_trip(self) -> None:
-        assert decode_offset(encode_offset(1234)) == 1234
-
-    def test_missing_token_is_offset_zero(self) -> None:
-        assert decode_offset(None) == 0 and decode_offset("") == 0
-
-    @pytest.mark.parametrize("token", ["not-base64!!", "eyJmb28iOiAxfQ==", "eyJvZmZzZXQiOiAtMX0="])
-    def test_bad_tokens_raise(self, token: str) -> None:
-        with pytest.raises(InvalidParameter):
-            decode_offset(token)
 
 
 class TestFilterLimits:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import Engine, insert, select
 
+from regista.server.clock import now_ms
 from regista.server.db.base import Base
 from regista.server.db.models import Experiment
 
@@ -28,7 +27,7 @@ def prepare_database(
             select(Experiment.experiment_id).where(Experiment.experiment_id == DEFAULT_EXPERIMENT_ID)
         ).first()
         if exists is None:
-            now = int(time.time() * 1000)
+            now = now_ms()
             conn.execute(
                 insert(Experiment),
                 {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, insert
 
+from regista.server.clock import now_ms
 from regista.server.db.models import OutboxEvent
 from regista.server.principal import Principal
 
@@ -27,6 +27,6 @@ def record_event(conn: Connection, principal: Principal, event_type: str, payloa
             "event_type": event_type,
             "principal": principal.name,
             "payload": orjson.dumps(payload).decode(),
-            "created_at": int(time.time() * 1000),
+            "created_at": now_ms(),
         },
     )

@@ -1,1 +1,1 @@
-"""The MLflow filter grammar shared by every search: parser, LIKE translation, order_by, page tokens."""
+"""The MLflow filter grammar shared by every search: parser, LIKE translation, order_by, page cursors and paginate()."""

@@ -5,6 +5,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from regista.server.db.base import Base
 
+# The values of Identity.kind.
+USER, SERVICE_PRINCIPAL, GROUP = "user", "service_principal", "group"
+
 
 class Identity(Base):
     """A user, a service principal or a group: one table, so grants and memberships have one foreign key."""
@@ -12,7 +15,7 @@ class Identity(Base):
     __tablename__ = "identities"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # "user", "service_principal" or "group".
+    # USER, SERVICE_PRINCIPAL or GROUP.
     kind: Mapped[str] = mapped_column(String(20))
     # The name grants and responses use: a user's userName, a service principal's applicationId,
     # a group's displayName.

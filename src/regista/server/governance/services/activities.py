@@ -1,7 +1,7 @@
 """The append-only activity log of a model version: entries for every applied, requested, approved,
 rejected, cancelled and system transition and every new comment, and the feed the Databricks UI reads.
 
-Entries are only ever appended; nothing here (or in stores/governance.py) updates or deletes them. They
+Entries are only ever appended; nothing here (or in stores/activities.py) updates or deletes them. They
 disappear only with their version (foreign-key cascade).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from regista.server.context import Context
 from regista.server.governance.schemas.model_registry import SYSTEM_TRANSITION, activity_json
-from regista.server.governance.stores import governance as store
+from regista.server.governance.stores import activities as store
 from regista.server.registry.services.version_access import governed_version
 
 

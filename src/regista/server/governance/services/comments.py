@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from regista.errors import PermissionDenied
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.governance.schemas.model_registry import (
     DELETE_COMMENT,
@@ -20,9 +21,8 @@ from regista.server.governance.schemas.model_registry import (
     comment_json,
 )
 from regista.server.governance.services import activities
-from regista.server.governance.stores import governance as store
+from regista.server.governance.stores import comments as store
 from regista.server.permissions.services import authz
-from regista.server.registry.services.registry_rules import now_ms
 from regista.server.registry.services.stages import validate_comment
 from regista.server.registry.services.version_access import governed_version
 

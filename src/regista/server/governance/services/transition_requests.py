@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from regista.errors import AlreadyExists, InvalidParameter, NotFound, PermissionDenied
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.governance.schemas.model_registry import (
     APPROVE_TRANSITION_REQUEST,
@@ -30,9 +31,9 @@ from regista.server.governance.schemas.model_registry import (
     transition_request_json,
 )
 from regista.server.governance.services import activities
-from regista.server.governance.stores import governance as store
+from regista.server.governance.stores import transition_requests as store
 from regista.server.permissions.services import authz
-from regista.server.registry.services.registry_rules import canonical_stage, now_ms
+from regista.server.registry.services.registry_rules import canonical_stage
 from regista.server.registry.services.stages import apply_transition, check_may_move, validate_comment
 from regista.server.registry.services.version_access import governed_version
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from regista.errors import Unauthenticated
+from regista.server.clock import now_ms
 from regista.server.identity.stores import identities, tokens
 from regista.server.principal import Principal
 
@@ -40,10 +41,6 @@ def new_token_id() -> str:
 
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def token_from_header(authorization: str | None) -> tuple[str, str | None]:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
+from regista.server.clock import now_ms
 from regista.server.identity.services.authentication import (
     ADMIN_USER,
     ADMINS_GROUP,
     USERS_GROUP,
     hash_token,
     new_token_id,
-    now_ms,
 )
 from regista.server.identity.stores import identities, tokens
 from regista.server.permissions.services import permissions

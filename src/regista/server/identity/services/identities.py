@@ -16,22 +16,25 @@ from typing import Any
 
 from regista.errors import AlreadyExists, InvalidParameter, NotFound
 from regista.schemas.numbers import int_or_none
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.identity.schemas.scim import (
+    LIST_SCHEMA,
     ComplexValue,
     GroupBody,
     ListQuery,
     PatchOperation,
     ServicePrincipalBody,
     UserBody,
+    identity_view,
+    me_view,
 )
-from regista.server.identity.services.authentication import ADMIN_USER, ADMINS_GROUP, USERS_GROUP, now_ms
-from regista.server.identity.services.scim_views import LIST_SCHEMA, identity_view, me_view
+from regista.server.identity.services.authentication import ADMIN_USER, ADMINS_GROUP, USERS_GROUP
 from regista.server.identity.stores import identities as store
 from regista.server.identity.stores.identities import GROUP as GROUP  # re-exported for handlers
 from regista.server.identity.stores.identities import SERVICE_PRINCIPAL as SERVICE_PRINCIPAL
 from regista.server.identity.stores.identities import USER as USER
-from regista.server.identity.stores.scim_filter import filter_condition, sort_columns
+from regista.server.identity.stores.identities_filter import filter_condition, sort_columns
 from regista.server.permissions.services import authz
 
 # The SDK asks for 10000 per page; more than that in one response is never needed.

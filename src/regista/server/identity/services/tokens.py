@@ -13,8 +13,10 @@ from sqlalchemy import Connection
 
 from regista.errors import InvalidParameter, NotFound
 from regista.schemas.numbers import INT64_MAX
+from regista.server.clock import now_ms
 from regista.server.context import Context
-from regista.server.identity.services.authentication import hash_token, new_token_id, new_token_secret, now_ms
+from regista.server.identity.schemas.tokens import public_token_info_json, token_info_json
+from regista.server.identity.services.authentication import hash_token, new_token_id, new_token_secret
 from regista.server.identity.stores import identities, tokens
 from regista.server.identity.stores.identities import SERVICE_PRINCIPAL
 from regista.server.permissions.services import authz
@@ -52,26 +54,6 @@ def issue_token(
     return secret, info
 
 
-def _public_info(row: Any) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "token_id": row.token_id,
-        "creation_time": int(row.creation_time),
-        "expiry_time": int(row.expiry_time),
-    }
-    if row.comment is not None:
-        info["comment"] = row.comment
-    return info
-
-
-def _full_info(row: Any) -> dict[str, Any]:
-    info = _public_info(row)
-    info["owner_id"] = int(row.owner_id)
-    info["created_by_id"] = int(row.created_by_id)
-    if row.created_by_name is not None:
-        info["created_by_username"] = row.created_by_name
-    return info
-
-
 def _caller_id(ctx: Context) -> int:
     principal = ctx.principal
     if principal.identity_id is not None:
@@ -96,7 +78,7 @@ def create_token(ctx: Context, lifetime_seconds: int | None, comment: str | None
 def list_tokens(ctx: Context) -> list[dict[str, Any]]:
     """The caller's tokens that are still valid."""
     rows = tokens.list_token_infos(ctx.conn, owner_id=_caller_id(ctx), unexpired_at=now_ms())
-    return [_public_info(r) for r in rows]
+    return [public_token_info_json(r) for r in rows]
 
 
 def delete_token(ctx: Context, token_id: str) -> None:
@@ -129,13 +111,13 @@ def create_obo_token(
                             created_by_id=issuer)
     ctx.record("token.created", {"token_id": info["token_id"], "owner_id": int(sp.id), "created_by_id": issuer})
     row = tokens.get_token_info(ctx.conn, info["token_id"])
-    return {"token_value": secret, "token_info": _full_info(row)}
+    return {"token_value": secret, "token_info": token_info_json(row)}
 
 
 def manage_list(ctx: Context, created_by_id: int | None, created_by_username: str | None) -> list[dict[str, Any]]:
     _require_admin(ctx)
     rows = tokens.list_token_infos(ctx.conn, created_by_id=created_by_id, created_by_name=created_by_username)
-    return [_full_info(r) for r in rows]
+    return [token_info_json(r) for r in rows]
 
 
 def _named_owner(ctx: Context, name: str) -> Any:
@@ -166,7 +148,7 @@ def list_for(ctx: Context, owner_name: str | None) -> list[dict[str, Any]]:
     _require_admin(ctx)
     owner_id = None if owner_name is None else int(_named_owner(ctx, owner_name).id)
     rows = tokens.list_token_infos(ctx.conn, owner_id=owner_id)
-    return [{**_full_info(r), "owner_name": r.owner_name} for r in rows]
+    return [{**token_info_json(r), "owner_name": r.owner_name} for r in rows]
 
 
 def manage_get(ctx: Context, token_id: str) -> dict[str, Any]:
@@ -174,7 +156,7 @@ def manage_get(ctx: Context, token_id: str) -> dict[str, Any]:
     row = tokens.get_token_info(ctx.conn, token_id)
     if row is None:
         raise tokens.not_found(token_id)
-    return _full_info(row)
+    return token_info_json(row)
 
 
 def manage_delete(ctx: Context, token_id: str) -> None:

@@ -10,9 +10,8 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from regista.server.db.dialect import insert_ignore
 from regista.server.db.models import GroupMember, Identity
+from regista.server.db.models.identity import GROUP, SERVICE_PRINCIPAL, USER
 from regista.server.db.prepared import Prepared
-
-USER, SERVICE_PRINCIPAL, GROUP = "user", "service_principal", "group"
 
 _COLUMNS = (
     Identity.id,

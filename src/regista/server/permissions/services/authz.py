@@ -14,11 +14,11 @@ from typing import Any
 
 from regista.errors import PermissionDenied
 from regista.server.context import Context
-from regista.server.permissions.stores import acl
+from regista.server.permissions.stores import grants as grant_store
 
 REGISTERED_MODELS = "registered-models"
 EXPERIMENTS = "experiments"
-ROOT = acl.ROOT
+ROOT = grant_store.ROOT
 
 CAN_READ = "CAN_READ"
 CAN_EDIT = "CAN_EDIT"
@@ -55,7 +55,7 @@ def model_level(ctx: Context, registered_model_id: int | str) -> str | None:
     principal = ctx.principal
     if principal.is_admin:
         return CAN_MANAGE
-    levels = acl.levels_on(ctx.conn, REGISTERED_MODELS, str(registered_model_id), principal.grantee_ids)
+    levels = grant_store.levels_on(ctx.conn, REGISTERED_MODELS, str(registered_model_id), principal.grantee_ids)
     return _highest(levels, MODEL_LEVEL_RANK)
 
 
@@ -65,7 +65,7 @@ def experiment_level(ctx: Context, experiment_id: int | str) -> str | None:
     if principal.is_admin:
         return CAN_MANAGE
     # Experiments have no registry-wide parent; "root" is simply never granted for them.
-    levels = acl.levels_on(ctx.conn, EXPERIMENTS, str(experiment_id), principal.grantee_ids)
+    levels = grant_store.levels_on(ctx.conn, EXPERIMENTS, str(experiment_id), principal.grantee_ids)
     return _highest(levels, EXPERIMENT_LEVEL_RANK)
 
 
@@ -98,7 +98,7 @@ def root_levels(ctx: Context) -> list[str]:
     principal = ctx.principal
     if principal.is_admin:
         return [CAN_MANAGE, CAN_CREATE_REGISTERED_MODEL]
-    return acl.levels_on(ctx.conn, REGISTERED_MODELS, ROOT, principal.grantee_ids)
+    return grant_store.levels_on(ctx.conn, REGISTERED_MODELS, ROOT, principal.grantee_ids)
 
 
 def require_admin(ctx: Context, action: str) -> None:
@@ -130,17 +130,17 @@ def may_move_versions(level: str | None, from_stage: str, to_stage: str) -> bool
 
 def visibility_filter(ctx: Context, object_type: str) -> Any | None:
     """None when the caller may read every object of the type (admin, or a read grant on root);
-    otherwise the grantee-id bind value for acl.readable_condition in the search query."""
+    otherwise the grantee-id bind value for grant_store.readable_condition in the search query."""
     principal = ctx.principal
     if principal.is_admin:
         return None
     if object_type == REGISTERED_MODELS and _highest(root_levels(ctx), MODEL_LEVEL_RANK) is not None:
         return None
-    return acl.grantees_value(ctx.conn.dialect.name, principal.grantee_ids)
+    return grant_store.grantees_value(ctx.conn.dialect.name, principal.grantee_ids)
 
 
 def readable_levels(object_type: str) -> tuple[str, ...]:
-    """Levels that include read access on objects of the type (for acl.readable_condition)."""
+    """Levels that include read access on objects of the type (for grant_store.readable_condition)."""
     return tuple(MODEL_LEVEL_RANK if object_type == REGISTERED_MODELS else EXPERIMENT_LEVEL_RANK)
 
 
@@ -149,9 +149,9 @@ def grant_creator(ctx: Context, object_type: str, object_id: int | str) -> None:
     identity_id = ctx.principal.identity_id
     # With authentication off every caller is the admin, who manages everything anyway: no grant needed.
     if identity_id is not None and ctx.authenticator is not None:
-        acl.grant(ctx.conn, object_type, str(object_id), identity_id, CAN_MANAGE)
+        grant_store.grant(ctx.conn, object_type, str(object_id), identity_id, CAN_MANAGE)
 
 
 def forget_object(ctx: Context, object_type: str, object_id: int | str) -> None:
     """Drop the grants of a deleted object (ids are never reused, but the rows would be dead weight)."""
-    acl.revoke_object(ctx.conn, object_type, str(object_id))
+    grant_store.revoke_object(ctx.conn, object_type, str(object_id))

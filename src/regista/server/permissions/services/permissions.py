@@ -24,7 +24,7 @@ from regista.server.identity.services import identities
 from regista.server.identity.services.authentication import ADMINS_GROUP
 from regista.server.permissions.schemas.permissions import AccessControlRequest
 from regista.server.permissions.services import authz
-from regista.server.permissions.stores import acl
+from regista.server.permissions.stores import grants as grant_store
 from regista.server.registry.services import registered_models
 from regista.server.tracking.services import experiments
 
@@ -134,7 +134,7 @@ def _describe(ctx: Context, target: _Target) -> dict[str, Any]:
     inherits_root = target.object_type == authz.REGISTERED_MODELS and not target.is_root
     object_ids = [target.object_id, authz.ROOT] if inherits_root else [target.object_id]
     entries: dict[int, dict[str, Any]] = {}
-    for row in acl.grants_on(ctx.conn, target.object_type, object_ids):
+    for row in grant_store.grants_on(ctx.conn, target.object_type, object_ids):
         direct = row.object_id == target.object_id
         if not direct and row.permission_level not in MODEL_LEVEL_DESCRIPTIONS:
             continue  # root-only levels (CAN_CREATE_REGISTERED_MODEL) mean nothing on a model
@@ -234,10 +234,10 @@ def set_permissions(
     _require(ctx, target, authz.CAN_MANAGE)
     grants = _requested_grants(ctx, target, requests)
     if replace:
-        acl.revoke_object(ctx.conn, target.object_type, target.object_id)
+        grant_store.revoke_object(ctx.conn, target.object_type, target.object_id)
     else:
-        acl.revoke_identities(ctx.conn, target.object_type, target.object_id, sorted({i for i, _ in grants}))
-    acl.grant_many(ctx.conn, target.object_type, target.object_id, grants)
+        grant_store.revoke_identities(ctx.conn, target.object_type, target.object_id, sorted({i for i, _ in grants}))
+    grant_store.grant_many(ctx.conn, target.object_type, target.object_id, grants)
     ctx.record(
         "permissions.replaced" if replace else "permissions.updated",
         {"object_type": target.object_type, "object_id": target.object_id,
@@ -250,6 +250,6 @@ def grant_first_start_defaults(conn: Any, users_group_id: int, admins_group_id: 
     """The grants of a new server (bootstrap, before any request): everyone may create registered models
     (Databricks' default for the root ACL), admins manage the whole registry, and the Default experiment
     is shared by all users."""
-    acl.grant(conn, authz.REGISTERED_MODELS, authz.ROOT, users_group_id, "CAN_CREATE_REGISTERED_MODEL")
-    acl.grant(conn, authz.REGISTERED_MODELS, authz.ROOT, admins_group_id, authz.CAN_MANAGE)
-    acl.grant(conn, authz.EXPERIMENTS, DEFAULT_EXPERIMENT_ID, users_group_id, authz.CAN_EDIT)
+    grant_store.grant(conn, authz.REGISTERED_MODELS, authz.ROOT, users_group_id, "CAN_CREATE_REGISTERED_MODEL")
+    grant_store.grant(conn, authz.REGISTERED_MODELS, authz.ROOT, admins_group_id, authz.CAN_MANAGE)
+    grant_store.grant(conn, authz.EXPERIMENTS, DEFAULT_EXPERIMENT_ID, users_group_id, authz.CAN_EDIT)

@@ -1,5 +1,5 @@
 """Databricks REST handler: the MLflow 1.x registered-models/list endpoint that databricks-sdk's
-`w.model_registry.list_models()` calls; a search without a filter (same pages, tokens and visibility)."""
+`w.model_registry.list_models()` calls; a search without a filter (same pages, page cursors and visibility)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,4 @@ router = APIRouter(route_class=TransactionalRoute)
 def list_registered_models(
     ctx: ReadCtx, req: Annotated[ListRegisteredModels, Depends(message(ListRegisteredModels))]
 ) -> Response:
-    views, token = registered_models.list_registered_models(ctx, req.max_results, req.page_token)
-    body: dict[str, object] = {"registered_models": views}
-    if token:
-        body["next_page_token"] = token
-    return ok(body)
+    return ok(registered_models.list_registered_models(ctx, req.max_results, req.page_token).body("registered_models"))

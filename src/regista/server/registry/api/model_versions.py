@@ -71,11 +71,7 @@ def delete_model_version(
 def search_model_versions(
     ctx: ReadCtx, req: Annotated[SearchModelVersions, Depends(message(SearchModelVersions))]
 ) -> Response:
-    views, token = service.search_model_versions(ctx, req)
-    body: dict[str, object] = {"model_versions": views}
-    if token:
-        body["next_page_token"] = token
-    return ok(body)
+    return ok(service.search_model_versions(ctx, req).body("model_versions"))
 
 
 @router.get("/model-versions/get-download-uri")

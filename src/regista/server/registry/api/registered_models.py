@@ -72,11 +72,7 @@ def delete_registered_model(
 def search_registered_models(
     ctx: ReadCtx, req: Annotated[SearchRegisteredModels, Depends(message(SearchRegisteredModels))]
 ) -> Response:
-    views, token = service.search_registered_models(ctx, req)
-    body: dict[str, object] = {"registered_models": views}
-    if token:
-        body["next_page_token"] = token
-    return ok(body)
+    return ok(service.search_registered_models(ctx, req).body("registered_models"))
 
 
 @router.post("/registered-models/get-latest-versions")

@@ -17,6 +17,7 @@ from typing import Any
 
 from regista.errors import InvalidParameter
 from regista.server.artifacts.services.artifact_access import authorize_path
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
@@ -27,13 +28,11 @@ from regista.server.registry.schemas.model_versions import (
 )
 from regista.server.registry.services.model_sources import remove_copies_after_commit, resolve_source
 from regista.server.registry.services.registry_rules import (
+    MAX_REGISTRY_TAG_VAL_LENGTH,
     RESTING_STAGES,
-    now_ms,
     parse_version,
     validate_id_length,
-    validate_max_results,
     validate_model_name,
-    validate_tag,
 )
 from regista.server.registry.stores import aliases as alias_store
 from regista.server.registry.stores import model_versions as mv_store
@@ -44,10 +43,11 @@ from regista.server.registry.stores.model_versions_filter import (
     model_versions_where,
     readable_versions,
 )
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import Page, paginate
 from regista.server.storage.repository import validate_client_path
 from regista.server.storage.uris import REGISTRY_ROOT, is_registry_path, store_path, to_uri
 from regista.server.tracking.services import logged_models as tracking_models
+from regista.server.validation import REGISTRY_MAX_RESULTS, validate_max_results, validate_tag
 
 MAX_RESULTS_LIMIT = 200_000
 READY = "READY"
@@ -116,7 +116,7 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
     validate_id_length(req.model_id, "model_id", 64)
     tags = {t.key: t.value for t in req.tags}
     for key, value in tags.items():
-        validate_tag(key, value)
+        validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     # Resolve the source in a short read transaction and copy its files before this request's write
     # transaction opens: on an object store the copy is network I/O, which must not hold the write lock.
     # The permission check happens there too, so a denied caller never causes a copy.
@@ -208,7 +208,7 @@ def get_model_version_download_uri(ctx: Context, name: str, version: str) -> str
 
 
 def set_model_version_tag(ctx: Context, name: str, version: str, key: str, value: str) -> None:
-    validate_tag(key, value)
+    validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     rm, row = get_version_row(ctx, name, version, level=CAN_EDIT)
     tag_store.set_model_version_tag(ctx.conn, rm.id, row.version, key, value)
     ctx.record("model_version_tag.set", {"name": name, "version": str(row.version), "key": key, "value": value})
@@ -221,23 +221,24 @@ def delete_model_version_tag(ctx: Context, name: str, version: str, key: str) ->
         ctx.record("model_version_tag.deleted", {"name": name, "version": str(row.version), "key": key})
 
 
-def search_model_versions(ctx: Context, req: SearchModelVersions) -> tuple[list[dict[str, Any]], str | None]:
+def search_model_versions(ctx: Context, req: SearchModelVersions) -> Page[dict[str, Any]]:
     """A page of the versions of models the caller may read (filtered inside the query)."""
-    validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
+    validate_max_results(req.max_results, MAX_RESULTS_LIMIT, REGISTRY_MAX_RESULTS)
     dialect = ctx.conn.dialect.name
     where = model_versions_where(req.filter, dialect)
     order_by = model_versions_order_by(req.order_by)
-    offset = decode_offset(req.page_token)
     grantees = authz.visibility_filter(ctx, authz.REGISTERED_MODELS)
     visible = None
     if grantees is not None:
         visible = readable_versions(dialect, authz.readable_levels(authz.REGISTERED_MODELS))
-    rows = mv_store.search_model_versions(
-        ctx.conn, where, order_by, offset, req.max_results + 1, visible, grantees
+    page = paginate(
+        req.page_token,
+        req.max_results,
+        lambda offset, limit: mv_store.search_model_versions(
+            ctx.conn, where, order_by, offset, limit, visible, grantees
+        ),
     )
-    token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
-    page = rows[: req.max_results]
-    return version_views(ctx, [(r.rm_name, r) for r in page]), token
+    return page.map(lambda rows: version_views(ctx, [(r.rm_name, r) for r in rows]))
 
 
 def model_version_artifact_file(ctx: Context, name: str, version: str, path: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from regista.errors import AlreadyExists, InvalidParameter, PermissionDenied
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
@@ -20,12 +21,10 @@ from regista.server.registry.schemas.registered_models import SearchRegisteredMo
 from regista.server.registry.services.model_sources import remove_copies_after_commit
 from regista.server.registry.services.model_versions import authorized_model, version_views
 from regista.server.registry.services.registry_rules import (
+    MAX_REGISTRY_TAG_VAL_LENGTH,
     RESTING_STAGES,
     canonical_stage,
-    now_ms,
-    validate_max_results,
     validate_model_name,
-    validate_tag,
 )
 from regista.server.registry.stores import aliases as alias_store
 from regista.server.registry.stores import model_versions as mv_store
@@ -36,7 +35,8 @@ from regista.server.registry.stores.registered_models_filter import (
     registered_models_order_by,
     registered_models_where,
 )
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import Page, paginate
+from regista.server.validation import REGISTRY_MAX_RESULTS, validate_max_results, validate_tag
 
 MAX_RESULTS_LIMIT = 1000
 
@@ -71,7 +71,7 @@ def create_registered_model(
     """Create a model; a taken name is RESOURCE_ALREADY_EXISTS (the client relies on that code)."""
     validate_model_name(name)
     for key, value in tags.items():
-        validate_tag(key, value)
+        validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     try:
         authz.require_create_registered_model(ctx)
     except PermissionDenied:
@@ -154,7 +154,7 @@ def delete_registered_model(ctx: Context, name: str) -> None:
 
 
 def set_registered_model_tag(ctx: Context, name: str, key: str, value: str) -> None:
-    validate_tag(key, value)
+    validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     rm = authorized_model(ctx, name, CAN_EDIT)
     tag_store.set_registered_model_tags(ctx.conn, rm.id, {key: value})
     ctx.record("registered_model_tag.set", {"name": name, "key": key, "value": value})
@@ -176,26 +176,26 @@ def get_latest_versions(ctx: Context, name: str, stages: list[str]) -> list[dict
     return version_views(ctx, [(name, r) for r in rows], aliases)
 
 
-def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> tuple[list[dict[str, Any]], str | None]:
+def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> Page[dict[str, Any]]:
     """A page of the models the caller may read (filtered inside the query, so paging stays right)."""
-    validate_max_results(req.max_results, MAX_RESULTS_LIMIT)
+    validate_max_results(req.max_results, MAX_RESULTS_LIMIT, REGISTRY_MAX_RESULTS)
     dialect = ctx.conn.dialect.name
     where = registered_models_where(req.filter, dialect)
     order_by = registered_models_order_by(req.order_by)
-    offset = decode_offset(req.page_token)
     grantees = authz.visibility_filter(ctx, authz.REGISTERED_MODELS)
     visible = None
     if grantees is not None:
         visible = readable_models(dialect, authz.readable_levels(authz.REGISTERED_MODELS))
-    rows = rm_store.search_registered_models(
-        ctx.conn, where, order_by, offset, req.max_results + 1, visible, grantees
+    page = paginate(
+        req.page_token,
+        req.max_results,
+        lambda offset, limit: rm_store.search_registered_models(
+            ctx.conn, where, order_by, offset, limit, visible, grantees
+        ),
     )
-    token = encode_offset(offset + req.max_results) if len(rows) > req.max_results else None
-    return registered_model_views(ctx, rows[: req.max_results]), token
+    return page.map(lambda rows: registered_model_views(ctx, rows))
 
 
-def list_registered_models(
-    ctx: Context, max_results: int, page_token: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+def list_registered_models(ctx: Context, max_results: int, page_token: str | None) -> Page[dict[str, Any]]:
     """The Databricks / MLflow 1.x registered-models/list: a search without filter."""
     return search_registered_models(ctx, SearchRegisteredModels(max_results=max_results, page_token=page_token))

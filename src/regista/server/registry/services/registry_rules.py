@@ -1,8 +1,6 @@
-"""Validation rules shared by the registry services: names, versions, tags, stages and the clock."""
+"""Validation rules of the registry services: names, versions, stages, id lengths (tags: server/validation.py)."""
 
 from __future__ import annotations
-
-import time
 
 from regista.errors import InvalidParameter
 from regista.schemas.numbers import INT32_MAX, IntegerValueError, to_int
@@ -11,10 +9,8 @@ STAGES = ("None", "Staging", "Production", "Archived")
 STAGE_BY_LOWER = {s.lower(): s for s in STAGES}
 # Stages in which a version may be deleted (and its model deleted or renamed).
 RESTING_STAGES = frozenset({"None", "Archived"})
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
+# MLflow's limit on registered model and model version tag values.
+MAX_REGISTRY_TAG_VAL_LENGTH = 100_000
 
 
 def validate_model_name(name: str, param: str = "name") -> None:
@@ -35,15 +31,6 @@ def parse_version(version: str | int) -> int:
         raise InvalidParameter(f"Parameter 'version' must be an integer, got '{version}'.") from None
 
 
-def validate_tag(key: str, value: str | None) -> None:
-    if not key or not key.strip():
-        raise InvalidParameter("Tag key cannot be empty.")
-    if len(key) > 250:
-        raise InvalidParameter(f"Tag key '{key[:40]}...' is longer than 250 characters.")
-    if value is not None and len(value) > 100_000:
-        raise InvalidParameter(f"Value of tag '{key}' is longer than 100000 characters.")
-
-
 def canonical_stage(stage: str) -> str:
     """`staging`, `STAGING` ... -> `Staging`; unknown stages are a 400."""
     canonical = STAGE_BY_LOWER.get((stage or "").strip().lower())
@@ -57,11 +44,3 @@ def canonical_stage(stage: str) -> str:
 def validate_id_length(value: str | None, param: str, limit: int) -> None:
     if value is not None and len(value) > limit:
         raise InvalidParameter(f"Invalid value for parameter '{param}': longer than {limit} characters.")
-
-
-def validate_max_results(value: int, limit: int) -> None:
-    if value < 1 or value > limit:
-        raise InvalidParameter(
-            "Invalid value for request parameter max_results. It must be at most "
-            f"{limit} and at least 1, but got value {value}"
-        )

@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from regista.errors import InvalidParameter, PermissionDenied
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.governance.schemas.model_registry import APPLIED_TRANSITION
 from regista.server.governance.services import activities
 from regista.server.permissions.services import authz
 from regista.server.registry.services.model_versions import version_views
-from regista.server.registry.services.registry_rules import canonical_stage, now_ms
+from regista.server.registry.services.registry_rules import canonical_stage
 from regista.server.registry.services.version_access import governed_version
 from regista.server.registry.stores import model_versions as mv_store
 from regista.server.registry.stores import registered_models as rm_store

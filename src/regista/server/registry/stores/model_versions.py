@@ -96,7 +96,7 @@ def search_model_versions(
 ) -> list[Row[Any]]:
     """A page of versions, each row carrying its model's name as `rm_name`. `visible`
     (model_versions_filter.readable_versions) keeps only versions of models the grantees may read, inside
-    the query so that offsets (page tokens) stay right; it binds `grantees` (visibility.grantees_value)."""
+    the query so that offsets (page cursors) stay right; it binds `grantees` (visibility.grantees_value)."""
     stmt = select(ModelVersion, RegisteredModel.name.label("rm_name")).join(
         RegisteredModel, RegisteredModel.id == ModelVersion.registered_model_id
     )

@@ -199,7 +199,7 @@ def search_registered_models(
     grantees: Any = None,
 ) -> list[Row[Any]]:
     """A page of models. `visible` (registered_models_filter.readable_models) restricts it to the models
-    the grantees may read, inside the query so that offsets (page tokens) count only visible rows; it
+    the grantees may read, inside the query so that offsets (page cursors) count only visible rows; it
     binds `grantees` (visibility.grantees_value)."""
     stmt = select(RegisteredModel)
     if where is not None:

@@ -53,11 +53,8 @@ def get_experiment_by_name(
 def search_experiments(
     ctx: ReadCtx, req: Annotated[SearchExperiments, Depends(message(SearchExperiments))]
 ) -> Response:
-    return ok(
-        service.search_experiments(
-            ctx, req.filter, req.order_by, req.view_type, req.max_results, req.page_token
-        )
-    )
+    page = service.search_experiments(ctx, req.filter, req.order_by, req.view_type, req.max_results, req.page_token)
+    return ok(page.body("experiments"))
 
 
 @router.post("/experiments/delete")

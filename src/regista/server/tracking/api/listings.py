@@ -1,5 +1,5 @@
 """Databricks REST handler: the MLflow 1.x experiments/list endpoint that databricks-sdk's
-`w.experiments.list_experiments()` calls; a search without a filter (same pages, tokens and visibility)."""
+`w.experiments.list_experiments()` calls; a search without a filter (same pages, page cursors and visibility)."""
 
 from __future__ import annotations
 
@@ -20,4 +20,4 @@ router = APIRouter(route_class=TransactionalRoute)
 
 @router.get("/experiments/list")
 def list_experiments(ctx: ReadCtx, req: Annotated[ListExperiments, Depends(message(ListExperiments))]) -> Response:
-    return ok(experiments.list_experiments(ctx, req.view_type, req.max_results, req.page_token))
+    return ok(experiments.list_experiments(ctx, req.view_type, req.max_results, req.page_token).body("experiments"))

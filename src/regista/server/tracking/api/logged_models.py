@@ -41,11 +41,10 @@ def create_logged_model(
 def search_logged_models(
     ctx: ReadCtx, req: Annotated[SearchLoggedModels, Depends(message(SearchLoggedModels))]
 ) -> Response:
-    return ok(
-        service.search_logged_models(
-            ctx, req.experiment_ids, req.filter, req.datasets, req.max_results, req.order_by, req.page_token
-        )
+    page = service.search_logged_models(
+        ctx, req.experiment_ids, req.filter, req.datasets, req.max_results, req.order_by, req.page_token
     )
+    return ok(page.body("models"))
 
 
 @router.get("/logged-models/{model_id}")

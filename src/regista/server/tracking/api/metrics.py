@@ -25,10 +25,8 @@ router = APIRouter(route_class=TransactionalRoute)
 def get_metric_history(
     ctx: ReadCtx, req: Annotated[GetMetricHistory, Depends(message(GetMetricHistory))]
 ) -> Response:
-    result = service.get_metric_history(
-        ctx, req.run_id or req.run_uuid, req.metric_key, req.max_results, req.page_token
-    )
-    return ok(result)
+    page = service.get_metric_history(ctx, req.run_id or req.run_uuid, req.metric_key, req.max_results, req.page_token)
+    return ok(page.body("metrics"))
 
 
 @router.get("/metrics/get-history-bulk")

@@ -115,14 +115,7 @@ def log_outputs(ctx: WriteCtx, req: Annotated[LogOutputs, Depends(message(LogOut
 @router.post("/runs/search")
 @router.get("/runs/search")
 def search_runs(ctx: ReadCtx, req: Annotated[SearchRuns, Depends(message(SearchRuns))]) -> Response:
-    return ok(
-        search_service.search_runs(
-            ctx,
-            req.experiment_ids,
-            req.filter,
-            req.run_view_type,
-            req.max_results,
-            req.order_by,
-            req.page_token,
-        )
+    page = search_service.search_runs(
+        ctx, req.experiment_ids, req.filter, req.run_view_type, req.max_results, req.order_by, req.page_token
     )
+    return ok(page.body("runs"))

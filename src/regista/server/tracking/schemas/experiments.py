@@ -1,6 +1,8 @@
-"""Request bodies of the MLflow experiments API (/api/2.0/mlflow/experiments/...)."""
+"""Request bodies and response shapes of the MLflow experiments API (/api/2.0/mlflow/experiments/...)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from regista.schemas.base import KeyValue, Message
 from regista.schemas.numbers import Int32
@@ -52,3 +54,15 @@ class DeleteExperimentTag(Message):
 
 class SearchDatasets(Message):
     experiment_ids: list[str] = []
+
+
+def experiment_json(row: Any, tags: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "experiment_id": str(row.experiment_id),
+        "name": row.name,
+        "artifact_location": row.artifact_location,
+        "lifecycle_stage": row.lifecycle_stage,
+        "last_update_time": row.last_update_time,
+        "creation_time": row.creation_time,
+        "tags": [{"key": k, "value": v} for k, v in tags],
+    }

@@ -1,6 +1,9 @@
-"""Request bodies of the MLflow metrics API and the metric entity clients send."""
+"""Request bodies of the MLflow metrics API, the metric entity clients send, and metric points on the wire."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 from regista.schemas.base import Message
 from regista.schemas.numbers import Int32, Int64
@@ -40,3 +43,48 @@ class GetMetricHistoryBulkInterval(Message):
     start_step: Int64 | None = None
     end_step: Int64 | None = None
     max_results: Int32 | None = None
+
+
+# Response shapes.
+
+
+def metric_value_json(value: float, is_nan: bool) -> float | str:
+    """MLflow's JSON for doubles: non-finite values are the strings NaN / Infinity / -Infinity."""
+    if is_nan or math.isnan(value):
+        return "NaN"
+    if value == math.inf:
+        return "Infinity"
+    if value == -math.inf:
+        return "-Infinity"
+    return value
+
+
+def metric_point_json(run_id: str, key: str, r: Any) -> dict[str, Any]:
+    return {
+        "key": key,
+        "value": metric_value_json(r.value, r.is_nan),
+        "timestamp": r.timestamp,
+        "step": r.step,
+        "run_id": run_id,
+    }
+
+
+def metric_history_json(run_id: str, rows: list[Any]) -> list[dict[str, Any]]:
+    """Points of one run's metric history, with the model and dataset they were logged against if any."""
+    metrics = []
+    for r in rows:
+        m: dict[str, Any] = {
+            "key": r.key,
+            "value": metric_value_json(r.value, r.is_nan),
+            "timestamp": r.timestamp,
+            "step": r.step,
+            "run_id": run_id,
+        }
+        if r.model_id:
+            m["model_id"] = r.model_id
+        if r.dataset_name:
+            m["dataset_name"] = r.dataset_name
+        if r.dataset_digest:
+            m["dataset_digest"] = r.dataset_digest
+        metrics.append(m)
+    return metrics

@@ -1,7 +1,11 @@
-"""Request bodies of the MLflow runs API (/api/2.0/mlflow/runs/...)."""
+"""Request bodies and response shapes of the MLflow runs API (/api/2.0/mlflow/runs/...)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
 from pydantic import Field
 
 from regista.schemas.base import KeyValue, Message
@@ -115,3 +119,60 @@ class CreatePromptlabRun(Message):
     mlflow_version: str | None = None
     user_id: str | None = None
     start_time: Int64 | None = None
+
+
+# Response shapes.
+
+
+def run_info_json(row: Any) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "run_id": row.run_uuid,
+        "run_uuid": row.run_uuid,
+        "run_name": row.name,
+        "experiment_id": str(row.experiment_id),
+        "user_id": row.user_id,
+        "status": row.status,
+        "start_time": row.start_time,
+        "artifact_uri": row.artifact_uri,
+        "lifecycle_stage": row.lifecycle_stage,
+    }
+    if row.end_time is not None:
+        info["end_time"] = row.end_time
+    return info
+
+
+def dataset_input_json(text: str) -> dict[str, Any]:
+    """A dataset input from the JSON object the database builds for it (stores/runs.py)."""
+    fields = orjson.loads(text)
+    dataset: dict[str, Any] = {
+        "name": fields["name"],
+        "digest": fields["digest"],
+        "source_type": fields["source_type"],
+        "source": fields["source"],
+    }
+    if fields["schema"] is not None:
+        dataset["schema"] = fields["schema"]
+    if fields["profile"] is not None:
+        dataset["profile"] = fields["profile"]
+    return {"tags": orjson.loads(fields["tags"] or "[]"), "dataset": dataset}
+
+
+def run_json(
+    row: Any,
+    metrics: list[dict[str, Any]],
+    params: list[dict[str, Any]],
+    tags: list[dict[str, Any]],
+    model_inputs: Sequence[tuple[int, str]],
+    model_outputs: Sequence[tuple[int, str]],
+    datasets: Sequence[tuple[int, str]],
+) -> dict[str, Any]:
+    """A full Run object; inputs and outputs arrive as sorted (position or step, id or dataset JSON) pairs."""
+    return {
+        "info": run_info_json(row),
+        "data": {"metrics": metrics, "params": params, "tags": tags},
+        "inputs": {
+            "dataset_inputs": [dataset_input_json(d) for _, d in datasets],
+            "model_inputs": [{"model_id": m} for _, m in model_inputs],
+        },
+        "outputs": {"model_outputs": [{"model_id": m, "step": s} for s, m in model_outputs]},
+    }

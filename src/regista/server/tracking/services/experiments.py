@@ -8,33 +8,30 @@ the operation reads anyway, so it costs one indexed grant lookup for non-admins 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from regista.errors import AlreadyExists, InvalidParameter
 from regista.server.artifacts.services.artifact_access import experiment_location
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import Page, paginate
 from regista.server.storage.uris import to_uri
+from regista.server.tracking.schemas.experiments import experiment_json
 from regista.server.tracking.services.tracking_validation import (
     MAX_EXPERIMENT_NAME_LENGTH,
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
+    MAX_RESULTS_SEARCH,
     parse_experiment_id,
     validate_artifact_location_length,
-    validate_max_results,
-    validate_tag,
 )
 from regista.server.tracking.stores import experiments as store
 from regista.server.tracking.stores.experiments_filter import experiment_order_by, experiment_where
+from regista.server.validation import validate_max_results, validate_tag
 
 VIEW_TYPES = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
 _VIEW_TYPE_NUMBERS = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def find_experiment(ctx: Context, experiment_id: int) -> Any | None:
@@ -51,18 +48,6 @@ def lifecycle_stages(view_type: str | int | None) -> tuple[str, ...]:
     if name not in VIEW_TYPES:
         raise InvalidParameter(f"Invalid view_type '{view_type}'. Valid values are {sorted(VIEW_TYPES)}.")
     return VIEW_TYPES[name]
-
-
-def experiment_json(row: Any, tags: list[tuple[str, str]]) -> dict[str, Any]:
-    return {
-        "experiment_id": str(row.experiment_id),
-        "name": row.name,
-        "artifact_location": row.artifact_location,
-        "lifecycle_stage": row.lifecycle_stage,
-        "last_update_time": row.last_update_time,
-        "creation_time": row.creation_time,
-        "tags": [{"key": k, "value": v} for k, v in tags],
-    }
 
 
 def _validate_name(name: str | None, param: str = "name") -> str:
@@ -150,31 +135,27 @@ def search_experiments(
     view_type: str | int | None,
     max_results: int | None,
     page_token: str | None,
-) -> dict[str, Any]:
-    """One page of the experiments the caller may read, with their tags (two queries), plus next_page_token
-    when more follow. Visibility is part of the query, so pages are full and tokens stay right."""
+) -> Page[dict[str, Any]]:
+    """One page of the experiments the caller may read, with their tags (two queries). Visibility is part of
+    the query, so pages are full and page cursors stay right."""
     limit = 1000 if max_results is None else max_results
-    validate_max_results(limit)
+    validate_max_results(limit, MAX_RESULTS_SEARCH)
     where = experiment_where(filter_string)
     order = experiment_order_by(order_by)
-    offset = decode_offset(page_token)
+    stages = lifecycle_stages(view_type)
     grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
-    rows = store.search_experiments(
-        ctx.conn,
-        lifecycle_stages(view_type),
-        where,
-        order,
-        offset,
+    levels = authz.readable_levels(authz.EXPERIMENTS)
+    page = paginate(
+        page_token,
         limit,
-        grantees,
-        authz.readable_levels(authz.EXPERIMENTS),
+        lambda offset, n: store.search_experiments(ctx.conn, stages, where, order, offset, n, grantees, levels),
     )
-    page = rows[:limit]
-    tags = store.tags_for(ctx.conn, [r.experiment_id for r in page])
-    out: dict[str, Any] = {"experiments": [experiment_json(r, tags[r.experiment_id]) for r in page]}
-    if len(rows) > limit:
-        out["next_page_token"] = encode_offset(offset + limit)
-    return out
+    return page.map(lambda rows: _experiment_views(ctx, rows))
+
+
+def _experiment_views(ctx: Context, rows: list[Any]) -> list[dict[str, Any]]:
+    tags = store.tags_for(ctx.conn, [r.experiment_id for r in rows])
+    return [experiment_json(r, tags[r.experiment_id]) for r in rows]
 
 
 def delete_experiment(ctx: Context, experiment_id: str | None) -> None:
@@ -238,6 +219,6 @@ def delete_experiment_tag(ctx: Context, experiment_id: str | None, key: str | No
 
 def list_experiments(
     ctx: Context, view_type: str | int | None, max_results: int | None, page_token: str | None
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """The Databricks / MLflow 1.x experiments/list: a search without filter, in search's default order."""
     return search_experiments(ctx, None, [], view_type, max_results, page_token)

@@ -6,35 +6,33 @@ finalize, delete or tag it and log its params. Searches return only models of re
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from regista.errors import InvalidParameter
 from regista.schemas.numbers import is_ascii_int
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import Page, paginate
+from regista.server.tracking.schemas.logged_models import logged_model_json
 from regista.server.tracking.services.experiments import active_experiment_location
 from regista.server.tracking.services.run_names import random_run_name
 from regista.server.tracking.services.tracking_validation import (
     MAX_LOGGED_MODEL_NAME_LENGTH,
     MAX_PARAM_VAL_LENGTH,
-    MAX_TAG_VAL_LENGTH,
-    metric_value_json,
+    MAX_RESULTS_SEARCH,
     parse_experiment_id,
-    validate_length,
-    validate_max_results,
     validate_param,
-    validate_tag,
 )
 from regista.server.tracking.stores import logged_models as store
 from regista.server.tracking.stores.logged_models_filter import (
     logged_models_statement,
     readable_logged_models,
 )
+from regista.server.validation import MAX_TAG_VAL_LENGTH, validate_length, validate_max_results, validate_tag
 
 STATUSES = (
     "LOGGED_MODEL_STATUS_UNSPECIFIED",
@@ -45,10 +43,6 @@ STATUSES = (
 DEFAULT_MAX_RESULTS = 50
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _clip(value: str, limit: int) -> str:
     return value[:limit]
 
@@ -56,46 +50,10 @@ def _clip(value: str, limit: int) -> str:
 def models_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """LoggedModel objects for `rows` with params, tags and metrics in three queries."""
     params, tags, metrics = store.details_for(ctx.conn, [r.model_id for r in rows])
-    out = []
-    for r in rows:
-        info: dict[str, Any] = {
-            "model_id": r.model_id,
-            "experiment_id": str(r.experiment_id),
-            "name": r.name,
-            "creation_timestamp_ms": r.creation_timestamp_ms,
-            "last_updated_timestamp_ms": r.last_updated_timestamp_ms,
-            "artifact_uri": r.artifact_location,
-            "status": r.status,
-            "tags": [{"key": t[1], "value": t[2]} for t in tags.get(r.model_id, ())],
-        }
-        for field in ("model_type", "source_run_id", "status_message"):
-            if getattr(r, field):
-                info[field] = getattr(r, field)
-        metric_list = []
-        for m in metrics.get(r.model_id, ()):
-            entry: dict[str, Any] = {
-                "key": m[1],
-                "value": metric_value_json(m[2], m[3]),
-                "timestamp": m[4],
-                "step": m[5],
-                "run_id": m[6],
-                "model_id": r.model_id,
-            }
-            if m[7]:
-                entry["dataset_name"] = m[7]
-            if m[8]:
-                entry["dataset_digest"] = m[8]
-            metric_list.append(entry)
-        out.append(
-            {
-                "info": info,
-                "data": {
-                    "params": [{"key": p[1], "value": p[2]} for p in params.get(r.model_id, ())],
-                    "metrics": metric_list,
-                },
-            }
-        )
-    return out
+    return [
+        logged_model_json(r, params.get(r.model_id, ()), tags.get(r.model_id, ()), metrics.get(r.model_id, ()))
+        for r in rows
+    ]
 
 
 def find_logged_model(ctx: Context, model_id: str) -> Any:
@@ -226,12 +184,11 @@ def search_logged_models(
     max_results: int | None,
     order_by: Sequence[Any],
     page_token: str | None,
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """One page of active logged models matching the filter in those of the experiments the caller may
     read (an unreadable experiment contributes nothing)."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
-    validate_max_results(limit)
-    offset = decode_offset(page_token)
+    validate_max_results(limit, MAX_RESULTS_SEARCH)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
     for d in datasets:
         if not d.dataset_name:
@@ -252,9 +209,5 @@ def search_logged_models(
             readable_logged_models(ctx.conn.dialect.name, authz.readable_levels(authz.EXPERIMENTS))
         )
     params = None if grantees is None else {"grantees": grantees}
-    rows = store.search_logged_models(ctx.conn, stmt, offset, limit, params)
-    page = rows[:limit]
-    out: dict[str, Any] = {"models": models_json(ctx, page)}
-    if len(rows) > limit:
-        out["next_page_token"] = encode_offset(offset + limit)
-    return out
+    page = paginate(page_token, limit, lambda offset, n: store.search_logged_models(ctx.conn, stmt, offset, n, params))
+    return page.map(lambda rows: models_json(ctx, rows))

@@ -15,22 +15,19 @@ from regista.schemas.base import KeyValue
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
-from regista.server.search.page_token import decode_offset, encode_offset
-from regista.server.tracking.schemas.metrics import MetricIn
+from regista.server.search.page_cursor import Page, paginate
+from regista.server.tracking.schemas.metrics import MetricIn, metric_history_json, metric_point_json
 from regista.server.tracking.services.runs import active_run, clip, permitted_run, write_params, write_tags
 from regista.server.tracking.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
-    MAX_TAG_VAL_LENGTH,
-    is_known_name,
-    metric_value_json,
     validate_batch_limits,
     validate_metric,
     validate_param,
-    validate_tag,
 )
 from regista.server.tracking.stores import metric_sampling as sampling_store
 from regista.server.tracking.stores import metrics as store
 from regista.server.tracking.stores import runs as run_store
+from regista.server.validation import MAX_TAG_VAL_LENGTH, is_known_name, validate_tag
 
 
 def _metric_rows(run_id: str, metrics: Sequence[MetricIn]) -> list[tuple[Any, ...]]:
@@ -129,36 +126,17 @@ def log_batch(
 
 def get_metric_history(
     ctx: Context, run_id: str | None, key: str | None, max_results: int | None, page_token: str | None
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """History of one metric, ordered by step then timestamp; paged when max_results is given."""
     if not key:
         raise InvalidParameter("Missing value for required parameter 'metric_key'.")
     if max_results is not None and max_results < 1:
         raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results' supplied.")
     run = permitted_run(ctx, run_id, CAN_READ)
-    offset = decode_offset(page_token)
-    rows = store.metric_history(ctx.conn, run.run_uuid, key, offset, max_results)
-    page = rows if max_results is None else rows[:max_results]
-    metrics = []
-    for r in page:
-        m: dict[str, Any] = {
-            "key": r.key,
-            "value": metric_value_json(r.value, r.is_nan),
-            "timestamp": r.timestamp,
-            "step": r.step,
-            "run_id": run.run_uuid,
-        }
-        if r.model_id:
-            m["model_id"] = r.model_id
-        if r.dataset_name:
-            m["dataset_name"] = r.dataset_name
-        if r.dataset_digest:
-            m["dataset_digest"] = r.dataset_digest
-        metrics.append(m)
-    out: dict[str, Any] = {"metrics": metrics}
-    if max_results is not None and len(rows) > max_results:
-        out["next_page_token"] = encode_offset(offset + max_results)
-    return out
+    page = paginate(
+        page_token, max_results, lambda offset, n: store.metric_history(ctx.conn, run.run_uuid, key, offset, n)
+    )
+    return page.map(lambda rows: metric_history_json(run.run_uuid, rows))
 
 
 # The web UI's bulk reads (MLflow's limits and wording).
@@ -174,16 +152,6 @@ def _require_readable_runs(ctx: Context, run_ids: Sequence[str]) -> None:
     runs = run_store.runs_by_ids(ctx.conn, list(dict.fromkeys(run_ids)))
     for experiment_id in sorted({r.experiment_id for r in runs.values()}):
         authz.require_experiment_level(ctx, experiment_id, CAN_READ, str(experiment_id))
-
-
-def _point_json(run_id: str, key: str, r: Any) -> dict[str, Any]:
-    return {
-        "key": key,
-        "value": metric_value_json(r.value, r.is_nan),
-        "timestamp": r.timestamp,
-        "step": r.step,
-        "run_id": run_id,
-    }
 
 
 def get_metric_history_bulk(
@@ -204,7 +172,7 @@ def get_metric_history_bulk(
         raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results' supplied.")
     _require_readable_runs(ctx, run_ids)
     rows = store.metric_history_bulk(ctx.conn, list(dict.fromkeys(run_ids)), key, limit)
-    return {"metrics": [_point_json(r.run_uuid, key, r) for r in rows]}
+    return {"metrics": [metric_point_json(r.run_uuid, key, r) for r in rows]}
 
 
 def _step_range(start_step: int | None, end_step: int | None) -> tuple[int, int] | None:
@@ -246,4 +214,4 @@ def get_metric_history_bulk_interval(
     unique = list(dict.fromkeys(run_ids))
     _require_readable_runs(ctx, unique)
     sampled = sampling_store.sampled_history(ctx.conn, unique, key, limit, steps)
-    return {"metrics": [_point_json(run_id, key, r) for run_id in unique for r in sampled.get(run_id, ())]}
+    return {"metrics": [metric_point_json(run_id, key, r) for run_id in unique for r in sampled.get(run_id, ())]}

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from regista.errors import InvalidParameter
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.storage.uris import store_path
 from regista.server.tracking.schemas.runs import CreatePromptlabRun
@@ -56,7 +57,7 @@ def create_promptlab_run(ctx: Context, req: CreatePromptlabRun) -> dict[str, Any
     except OSError:
         # As MLflow: the run stays, marked FAILED, when its files cannot be written.
         status = "FAILED"
-    runs.update_run(ctx, run_id, status, runs.now_ms(), None)
+    runs.update_run(ctx, run_id, status, now_ms(), None)
     ctx.record("run.promptlab_created", {"run_id": run_id, "status": status})
     return runs.get_run(ctx, run_id)
 

@@ -22,10 +22,10 @@ from regista.server.tracking.services.tracking_validation import (
     MAX_INPUT_TAG_KEY_SIZE,
     MAX_INPUT_TAG_VALUE_SIZE,
     parse_experiment_id,
-    validate_length,
 )
 from regista.server.tracking.stores import datasets as datasets_store
 from regista.server.tracking.stores import run_inputs as store
+from regista.server.validation import validate_length
 
 MAX_DATASETS_PER_BATCH = 1000
 CONTEXT_TAG = "mlflow.data.context"

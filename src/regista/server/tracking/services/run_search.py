@@ -1,4 +1,4 @@
-"""search_runs: MLflow's filter grammar, order_by and offset page tokens, in one SQL query plus a fixed
+"""search_runs: MLflow's filter grammar, order_by and offset page cursors, in one SQL query plus a fixed
 number of batched reads for the page's params, tags, latest metrics and inputs.
 
 Only runs of experiments the caller may read are returned: a requested experiment the caller cannot read
@@ -13,12 +13,13 @@ from typing import Any
 
 from regista.server.context import Context
 from regista.server.permissions.services import authz
-from regista.server.search.page_token import decode_offset, encode_offset
+from regista.server.search.page_cursor import Page, paginate
 from regista.server.tracking.services.experiments import lifecycle_stages
 from regista.server.tracking.services.runs import runs_json
-from regista.server.tracking.services.tracking_validation import parse_experiment_id, validate_max_results
+from regista.server.tracking.services.tracking_validation import MAX_RESULTS_SEARCH, parse_experiment_id
 from regista.server.tracking.stores import runs as store
 from regista.server.tracking.stores.runs_filter import runs_search_statement
+from regista.server.validation import validate_max_results
 
 DEFAULT_MAX_RESULTS = 1000
 # Batched reads bind one parameter per run id; stay well under SQLite's host-parameter limit.
@@ -33,11 +34,10 @@ def search_runs(
     max_results: int | None,
     order_by: Sequence[str],
     page_token: str | None,
-) -> dict[str, Any]:
-    """One page of runs matching the filter in the given experiments, and the token of the next page."""
+) -> Page[dict[str, Any]]:
+    """One page of runs matching the filter in the given experiments, and the cursor of the next page."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
-    validate_max_results(limit)
-    offset = decode_offset(page_token)
+    validate_max_results(limit, MAX_RESULTS_SEARCH)
     eids = [parse_experiment_id(e, "experiment_ids") for e in experiment_ids]
     grantees = authz.visibility_filter(ctx, authz.EXPERIMENTS)
     readable = None
@@ -45,14 +45,15 @@ def search_runs(
         readable = (ctx.conn.dialect.name, authz.readable_levels(authz.EXPERIMENTS))
     stmt = runs_search_statement(eids, lifecycle_stages(run_view_type), filter_string, order_by, readable)
     if not eids:
-        return {}
+        # Nothing to search, but a malformed page cursor is still refused.
+        return paginate(page_token, limit, lambda offset, n: [])
     params = None if grantees is None else {"grantees": grantees}
-    rows = store.search_runs(ctx.conn, stmt, offset, limit, params)
-    page = rows[:limit]
+    page = paginate(page_token, limit, lambda offset, n: store.search_runs(ctx.conn, stmt, offset, n, params))
+    return page.map(lambda rows: _run_views(ctx, rows))
+
+
+def _run_views(ctx: Context, rows: list[Any]) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
-    for start in range(0, len(page), _ID_CHUNK):
-        runs.extend(runs_json(ctx, page[start : start + _ID_CHUNK]))
-    out: dict[str, Any] = {"runs": runs}
-    if len(rows) > limit:
-        out["next_page_token"] = encode_offset(offset + limit)
-    return out
+    for start in range(0, len(rows), _ID_CHUNK):
+        runs.extend(runs_json(ctx, rows[start : start + _ID_CHUNK]))
+    return runs

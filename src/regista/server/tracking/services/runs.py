@@ -7,42 +7,35 @@ anyway, so the check is one indexed grant lookup for non-admins.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-import orjson
-
 from regista.errors import InvalidParameter
 from regista.schemas.numbers import is_ascii_int
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
+from regista.server.tracking.schemas.metrics import metric_value_json
+from regista.server.tracking.schemas.runs import run_info_json, run_json
 from regista.server.tracking.services.experiments import active_experiment_location
 from regista.server.tracking.services.run_names import random_run_name
 from regista.server.tracking.services.tracking_validation import (
     MAX_PARAM_VAL_LENGTH,
     MAX_RUN_NAME_LENGTH,
     MAX_RUN_USER_ID_LENGTH,
-    MAX_TAG_VAL_LENGTH,
-    metric_value_json,
     parse_experiment_id,
-    validate_length,
     validate_param,
-    validate_tag,
 )
 from regista.server.tracking.stores import runs as store
 from regista.server.tracking.stores.runs import DATASET_INPUT, METRIC, PARAM, TAG
+from regista.server.validation import MAX_TAG_VAL_LENGTH, validate_length, validate_tag
 
 RUN_NAME_TAG = "mlflow.runName"
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 _INFINITIES = frozenset((float("inf"), float("-inf")))
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def find_run(ctx: Context, run_id: str) -> Any:
@@ -83,23 +76,6 @@ def clip(value: str, limit: int) -> str:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def run_info_json(row: Any) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "run_id": row.run_uuid,
-        "run_uuid": row.run_uuid,
-        "run_name": row.name,
-        "experiment_id": str(row.experiment_id),
-        "user_id": row.user_id,
-        "status": row.status,
-        "start_time": row.start_time,
-        "artifact_uri": row.artifact_uri,
-        "lifecycle_stage": row.lifecycle_stage,
-    }
-    if row.end_time is not None:
-        info["end_time"] = row.end_time
-    return info
-
-
 def runs_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """Full Run objects for `rows` in one query whatever their number (no per-run queries)."""
     ids = [r.run_uuid for r in rows]
@@ -125,33 +101,8 @@ def runs_json(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
         for extra in (model_inputs, model_outputs, datasets):
             if len(extra) > 1:
                 extra.sort()
-        out.append(
-            {
-                "info": run_info_json(row),
-                "data": {"metrics": _metrics, "params": params, "tags": tags},
-                "inputs": {
-                    "dataset_inputs": [_dataset_input_json(d) for _, d in datasets],
-                    "model_inputs": [{"model_id": m} for _, m in model_inputs],
-                },
-                "outputs": {"model_outputs": [{"model_id": m, "step": s} for s, m in model_outputs]},
-            }
-        )
+        out.append(run_json(row, _metrics, params, tags, model_inputs, model_outputs, datasets))
     return out
-
-
-def _dataset_input_json(text: str) -> dict[str, Any]:
-    fields = orjson.loads(text)
-    dataset: dict[str, Any] = {
-        "name": fields["name"],
-        "digest": fields["digest"],
-        "source_type": fields["source_type"],
-        "source": fields["source"],
-    }
-    if fields["schema"] is not None:
-        dataset["schema"] = fields["schema"]
-    if fields["profile"] is not None:
-        dataset["profile"] = fields["profile"]
-    return {"tags": orjson.loads(fields["tags"] or "[]"), "dataset": dataset}
 
 
 def get_run(ctx: Context, run_id: str | None) -> dict[str, Any]:

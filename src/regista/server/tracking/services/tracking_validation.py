@@ -1,17 +1,14 @@
-"""Validation rules shared by the tracking services (MLflow's mlflow/utils/validation.py limits and wording)."""
+"""Validation rules of the tracking services (MLflow's limits and wording); the shared ones are server/validation.py."""
 
 from __future__ import annotations
 
 import math
-import posixpath
-import re
 
 from regista.errors import InvalidParameter
 from regista.schemas.numbers import INT32_MAX, INT32_MIN, IntegerValueError, to_int
+from regista.server.validation import MAX_ENTITY_KEY_LENGTH, invalid_value, validate_length, validate_name
 
-MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VAL_LENGTH = 6000
-MAX_TAG_VAL_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
 MAX_PARAMS_TAGS_PER_BATCH = 100
@@ -24,59 +21,6 @@ MAX_DATASET_SOURCE_SIZE = 65535
 MAX_DATASET_SCHEMA_SIZE = 1048575
 MAX_INPUT_TAG_KEY_SIZE = 255
 MAX_INPUT_TAG_VALUE_SIZE = 500
-
-_NAME_CHARS = re.compile(r"^[/\w.\- :]*$")
-_BAD_CHARS = (
-    "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), "
-    "colon(:) and slashes (/)."
-)
-
-
-def _invalid_value(path: str, value: object, detail: str | None = None) -> str:
-    shown = repr(value) if isinstance(value, str) else str(value)
-    if detail:
-        return f"Invalid value {shown} for parameter '{path}' supplied: {detail}"
-    return f"Invalid value {shown} for parameter '{path}' supplied."
-
-
-# Keys that passed validate_name and are at most MAX_ENTITY_KEY_LENGTH long: the same metric, param and tag
-# keys arrive with every batch, so they are checked once. Bounded so hostile input cannot grow it for ever.
-_KNOWN_NAMES: set[str] = set()
-_KNOWN_NAMES_MAX = 10_000
-
-
-def is_known_name(name: str | None) -> bool:
-    """True when `name` is a valid key of at most MAX_ENTITY_KEY_LENGTH characters already seen."""
-    return name in _KNOWN_NAMES
-
-
-def validate_name(name: str | None, path: str = "key") -> str:
-    """A metric, param or tag key: required, MLflow's character set, and not a path that normalises away."""
-    if name in _KNOWN_NAMES:
-        return name
-    if name is None or name == "":
-        raise InvalidParameter(f"Missing value for required parameter '{path}'.")
-    if not _NAME_CHARS.match(name):
-        raise InvalidParameter(_invalid_value(path, name, _BAD_CHARS))
-    norm = posixpath.normpath(name)
-    if norm != name or norm == "." or norm.startswith(("..", "/")):
-        raise InvalidParameter(
-            _invalid_value(
-                path,
-                name,
-                "Names may be treated as files in certain cases, and must not resolve to other names "
-                f"when treated as such. This name would resolve to {norm!r}",
-            )
-        )
-    if len(name) <= MAX_ENTITY_KEY_LENGTH and len(_KNOWN_NAMES) < _KNOWN_NAMES_MAX:
-        _KNOWN_NAMES.add(name)
-    return name
-
-
-def validate_length(entity: str, limit: int, value: str | None) -> None:
-    if value is not None and len(value) > limit:
-        raise InvalidParameter(f"'{entity}' exceeds the maximum length of {limit} characters")
-
 
 # Lengths of the columns these values land in, checked here so that SQLite (which would store anything)
 # and PostgreSQL (which would refuse) answer the same 400.
@@ -103,17 +47,6 @@ def validate_param(key: str | None, value: str | None, path: str = "") -> None:
     # Over-long values are truncated by the caller (MLflow's MLFLOW_TRUNCATE_LONG_VALUES default), not refused.
 
 
-def validate_tag(
-    key: str | None, value: str | None, path: str = "", value_limit: int = MAX_TAG_VAL_LENGTH
-) -> None:
-    prefix = f"{path}." if path else ""
-    validate_name(key, f"{prefix}key")
-    validate_length(f"{prefix}key", MAX_ENTITY_KEY_LENGTH, key)
-    if value is None:
-        raise InvalidParameter(f"Missing value for required parameter '{prefix}value'.")
-    validate_length(f"{prefix}value", value_limit, value)
-
-
 def validate_metric(key: str | None, value: float | None, timestamp: int | None, path: str = "") -> None:
     prefix = f"{path}." if path else ""
     validate_name(key, f"{prefix}key")
@@ -123,7 +56,7 @@ def validate_metric(key: str | None, value: float | None, timestamp: int | None,
         raise InvalidParameter(f"Missing value for required parameter '{prefix}timestamp'.")
     if timestamp < 0:
         raise InvalidParameter(
-            _invalid_value(
+            invalid_value(
                 f"{prefix}timestamp",
                 timestamp,
                 f"metric '{key}' (value={value}). Timestamp must be a nonnegative long (64-bit integer) ",
@@ -146,14 +79,6 @@ def validate_batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
             )
 
 
-def validate_max_results(max_results: int | None, limit: int = MAX_RESULTS_SEARCH) -> None:
-    if max_results is not None and (max_results < 1 or max_results > limit):
-        raise InvalidParameter(
-            f"Invalid value {max_results} for parameter 'max_results' supplied. "
-            f"It must be a positive integer at most {limit}"
-        )
-
-
 def parse_experiment_id(experiment_id: str | int | None, path: str = "experiment_id") -> int:
     """Experiment ids are strings on the wire and integers here; anything else is a 400 (or not found)."""
     if experiment_id is None or experiment_id == "":
@@ -173,14 +98,3 @@ def split_metric_value(value: float) -> tuple[float, bool]:
     if math.isnan(value):
         return 0.0, True
     return value, False
-
-
-def metric_value_json(value: float, is_nan: bool) -> float | str:
-    """MLflow's JSON for doubles: non-finite values are the strings NaN / Infinity / -Infinity."""
-    if is_nan or math.isnan(value):
-        return "NaN"
-    if value == math.inf:
-        return "Infinity"
-    if value == -math.inf:
-        return "-Infinity"
-    return value

@@ -187,7 +187,7 @@ def search_experiments(
     grantees: Any | None = None,
     readable_levels: tuple[str, ...] = (),
 ) -> list[Row[Any]]:
-    """One page (limit+1 rows so the caller knows whether another page follows). With `grantees` (see
+    """`limit` rows from `offset` (paginate asks for one more than a page). With `grantees` (see
     visibility.grantees_value) only experiments they hold one of `readable_levels` on are selected, inside the
     query."""
     clauses = list(where)
@@ -200,7 +200,7 @@ def search_experiments(
         .where(Experiment.lifecycle_stage.in_(stages), *clauses)
         .order_by(*order_by)
         .offset(offset)
-        .limit(limit + 1)
+        .limit(limit)
     )
     return list(conn.execute(stmt, params))
 

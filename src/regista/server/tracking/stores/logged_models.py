@@ -145,5 +145,6 @@ def details_for(conn: Connection, model_ids: Sequence[str]) -> tuple[dict[str, l
 def search_logged_models(
     conn: Connection, stmt: Any, offset: int, limit: int, params: dict[str, Any] | None = None
 ) -> list[Row[Any]]:
-    """One page (limit+1 rows); `params` binds the grantees of a visibility-restricted search."""
-    return list(conn.execute(stmt.offset(offset).limit(limit + 1), params or {}))
+    """`limit` rows from `offset` (paginate asks for one more than a page); `params` binds the grantees of a
+    visibility-restricted search."""
+    return list(conn.execute(stmt.offset(offset).limit(limit), params or {}))

@@ -112,10 +112,10 @@ def _metric_history(limited: bool) -> Any:
 
 
 def metric_history(conn: Connection, run_id: str, key: str, offset: int, limit: int | None) -> list[Row[Any]]:
-    """History of one metric ordered by (step, timestamp); limit+1 rows when a limit is given."""
+    """History of one metric ordered by (step, timestamp): `limit` rows from `offset`, or all without a limit."""
     params: dict[str, Any] = {"run_id": run_id, "key": key, "offset": offset}
     if limit is not None:
-        params["limit"] = limit + 1
+        params["limit"] = limit
     return list(conn.execute(_metric_history(limit is not None), params))
 
 

@@ -267,6 +267,6 @@ def details_for(conn: Connection, run_ids: Sequence[str]) -> list[tuple[Any, ...
 def search_runs(
     conn: Connection, stmt: Any, offset: int, limit: int, params: dict[str, Any] | None = None
 ) -> list[Row[Any]]:
-    """Execute a search statement for one page; limit+1 rows tell the caller whether more follow.
-    `params` binds what the statement leaves open (the grantees of a visibility-restricted search)."""
-    return list(conn.execute(stmt.offset(offset).limit(limit + 1), params or {}))
+    """Execute a search statement for `limit` rows from `offset` (search/page_cursor.paginate asks for one
+    more than a page). `params` binds what the statement leaves open (the grantees of a restricted search)."""
+    return list(conn.execute(stmt.offset(offset).limit(limit), params or {}))

@@ -1,6 +1,6 @@
-"""SQL for direct permission grants: the levels a caller holds on an object, grants, an object's access
-control list with its grantees, and the "readable by the caller" condition that search queries embed (so
-filtering happens inside the query)."""
+"""SQL for direct permission grants (access control entries): the levels a caller holds on an object,
+granting and revoking, an object's grants with their grantees, and the "readable by the caller" condition
+that search queries embed (so filtering happens inside the query)."""
 
 from __future__ import annotations
 

@@ -180,6 +180,18 @@ class TestPaging:
         assert len(body["runs"]) == 2 and "next_page_token" not in body
 
 
+class TestWithoutExperiments:
+    def test_no_experiment_ids_is_an_empty_message(self, server_url: str) -> None:
+        # MLflow answers the empty proto message: no "runs" key at all.
+        r = httpx.post(f"{server_url}{API}/runs/search", json={"experiment_ids": []})
+        assert r.status_code == 200
+        assert r.json() == {}
+
+    def test_a_malformed_cursor_is_still_refused(self, server_url: str) -> None:
+        r = httpx.post(f"{server_url}{API}/runs/search", json={"experiment_ids": [], "page_token": "bm90LWpzb24="})
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
 class TestErrors:
     @pytest.mark.parametrize(
         "body",

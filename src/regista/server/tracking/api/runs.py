@@ -118,4 +118,4 @@ def search_runs(ctx: ReadCtx, req: Annotated[SearchRuns, Depends(message(SearchR
     page = search_service.search_runs(
         ctx, req.experiment_ids, req.filter, req.run_view_type, req.max_results, req.order_by, req.page_token
     )
-    return ok(page.body("runs"))
+    return ok({} if page is None else page.body("runs"))

@@ -13,7 +13,7 @@ from typing import Any
 
 from regista.server.context import Context
 from regista.server.permissions.services import authz
-from regista.server.search.page_cursor import Page, paginate
+from regista.server.search.page_cursor import Page, decode_cursor, paginate
 from regista.server.tracking.services.experiments import lifecycle_stages
 from regista.server.tracking.services.runs import runs_json
 from regista.server.tracking.services.tracking_validation import MAX_RESULTS_SEARCH, parse_experiment_id
@@ -34,7 +34,7 @@ def search_runs(
     max_results: int | None,
     order_by: Sequence[str],
     page_token: str | None,
-) -> Page[dict[str, Any]]:
+) -> Page[dict[str, Any]] | None:
     """One page of runs matching the filter in the given experiments, and the cursor of the next page."""
     limit = DEFAULT_MAX_RESULTS if max_results is None else max_results
     validate_max_results(limit, MAX_RESULTS_SEARCH)
@@ -45,8 +45,9 @@ def search_runs(
         readable = (ctx.conn.dialect.name, authz.readable_levels(authz.EXPERIMENTS))
     stmt = runs_search_statement(eids, lifecycle_stages(run_view_type), filter_string, order_by, readable)
     if not eids:
-        # Nothing to search, but a malformed page cursor is still refused.
-        return paginate(page_token, limit, lambda offset, n: [])
+        # Nothing to search (MLflow answers an empty message, {}), but a malformed cursor is still refused.
+        decode_cursor(page_token)
+        return None
     params = None if grantees is None else {"grantees": grantees}
     page = paginate(page_token, limit, lambda offset, n: store.search_runs(ctx.conn, stmt, offset, n, params))
     return page.map(lambda rows: _run_views(ctx, rows))

@@ -61,19 +61,24 @@ def parse_message(model: type[M], data: dict[str, Any]) -> M:
 
 
 async def read_body(request: Request) -> bytes:
-    """The whole body of a JSON request, refused (413) as soon as it is known to exceed the server's limit:
-    from Content-Length before reading, or while a chunked body streams in. Never more than the limit is
-    held in memory."""
+    """The whole body of a JSON request, refused (413) beyond the server's limit (read_capped)."""
     limit: int = request.app.state.settings.max_request_body_bytes
+    return await read_capped(request, limit, _too_large(limit))
+
+
+async def read_capped(request: Request, limit: int, too_large: Exception) -> bytes:
+    """The whole body, refused with `too_large` as soon as it is known to exceed `limit` bytes: from
+    Content-Length before reading, or while a chunked body streams in. Never more than the limit is held
+    in memory."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise too_large
     chunks = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
 

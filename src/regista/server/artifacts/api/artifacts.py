@@ -33,7 +33,7 @@ from regista.server.artifacts.schemas.requests import (
 from regista.server.artifacts.services import artifacts as artifact_service
 from regista.server.artifacts.services import proxy
 from regista.server.http.deps import ReadCtx, WriteCtx
-from regista.server.http.parsing import message, query_message
+from regista.server.http.parsing import message, query_message, read_capped
 from regista.server.http.responses import ok
 from regista.server.http.routing import OutsideTransaction, TransactionalRoute, outside_transaction
 from regista.server.registry.services import model_versions
@@ -247,20 +247,6 @@ UI_UPLOAD_LIMIT = 10 << 20
 _TOO_LARGE = "Artifact size is too large. Max size is 10MB."
 
 
-async def _read_capped(request: Request, limit: int) -> bytes:
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise InvalidParameter(_TOO_LARGE)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise InvalidParameter(_TOO_LARGE)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post("/ajax-api/2.0/mlflow/upload-artifact")
 def upload_run_artifact(
     ctx: ReadCtx, req: Annotated[UploadRunArtifact, Depends(query_message(UploadRunArtifact))]
@@ -275,7 +261,7 @@ def upload_run_artifact(
 
 
 async def _receive_ui_file(request: Request, rel: str) -> Response:
-    data = await _read_capped(request, UI_UPLOAD_LIMIT)
+    data = await read_capped(request, UI_UPLOAD_LIMIT, InvalidParameter(_TOO_LARGE))
     if not data:
         raise InvalidParameter("Request must specify data.")
     await anyio.to_thread.run_sync(_repo(request).write_bytes, rel, data)

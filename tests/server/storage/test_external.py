@@ -46,3 +46,13 @@ class TestLocalPaths:
         assert path_within("/runs/1/artifacts", "/runs/1/artifacts/")
         assert not path_within("/runs/1/artifactsX", "/runs/1/artifacts")
         assert not path_within("runs/1/artifacts/m", "runs/1/artifacts")
+
+
+class TestParentReferences:
+    def test_decoded_until_stable(self) -> None:
+        from regista.server.storage.external import fully_decoded, has_parent_reference
+
+        assert fully_decoded("a/%252e%252e/b") == "a/../b"
+        assert has_parent_reference("a/%252e%252e/b")
+        assert has_parent_reference("a\\..\\b")
+        assert not has_parent_reference("a/..b/c")

@@ -24,6 +24,19 @@ _METADATA_ADDRESSES = frozenset({
 })
 
 
+def fully_decoded(text: str) -> str:
+    """`text` with percent-encoding undone until nothing changes (`%252e` -> `%2e` -> `.`), so that a check on
+    the result cannot be bypassed by encoding twice."""
+    while (step := unquote(text)) != text:
+        text = step
+    return text
+
+
+def has_parent_reference(text: str) -> bool:
+    """Whether a location, once fully decoded, holds a `..` segment (either slash counts)."""
+    return ".." in fully_decoded(text).replace("\\", "/").split("/")
+
+
 def is_local(uri: str) -> bool:
     """A path on some machine's disk: no scheme, `file:`, or a Windows drive letter (`C:\\models`)."""
     try:

@@ -16,14 +16,14 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 from regista.errors import InvalidParameter, PermissionDenied
 from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
 from regista.server.registry.services.registry_storage import registry_copy_owner
-from regista.server.storage.external import forbidden_host, is_local
+from regista.server.storage.external import forbidden_host, fully_decoded, has_parent_reference, is_local
 from regista.server.storage.uris import REGISTRY_ROOT, is_registry_path, store_path, to_uri
 
 
@@ -113,10 +113,7 @@ def _external_location(location: str) -> str:
         raise InvalidParameter(f"Invalid artifact_location '{location}': not a valid URI.") from None
     if "#" in location or urlparse(location).params:
         raise InvalidParameter("'artifact_location' URL can't include fragments or params.")
-    decoded = location
-    while (step := unquote(decoded)) != decoded:
-        decoded = step
-    if ".." in decoded.replace("\\", "/").split("/") or ".." in urlsplit(decoded).query:
+    if has_parent_reference(location) or ".." in urlsplit(fully_decoded(location)).query:
         raise InvalidParameter(f"Invalid artifact_location '{location}': '..' is not allowed.")
     if parts.scheme.lower() == "runs":
         raise InvalidParameter(f"Artifact location cannot be a runs:/ URI. Given: '{location}'")

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from regista.errors import InvalidParameter, NotFound
 from regista.schemas.numbers import is_ascii_int
@@ -28,7 +28,14 @@ from regista.server.registry.services.registry_rules import STAGE_BY_LOWER, pars
 from regista.server.registry.stores import aliases as alias_store
 from regista.server.registry.stores import model_versions as mv_store
 from regista.server.registry.stores import registered_models as rm_store
-from regista.server.storage.external import forbidden_host, is_local, local_path, path_within
+from regista.server.storage.external import (
+    forbidden_host,
+    fully_decoded,
+    has_parent_reference,
+    is_local,
+    local_path,
+    path_within,
+)
 from regista.server.storage.uris import is_registry_path, store_path, within
 from regista.server.tracking.services import logged_models as tracking_models
 from regista.server.tracking.services import runs as tracking_runs
@@ -64,10 +71,7 @@ def invalid_source(source: str, why: str = "") -> InvalidParameter:
 
 
 def _reject_traversal(source: str) -> None:
-    text = source
-    while (unquoted := unquote(text)) != text:
-        text = unquoted
-    if "\x00" in text or any(part == ".." for part in text.replace("\\", "/").split("/")):
+    if "\x00" in fully_decoded(source) or has_parent_reference(source):
         raise invalid_source(
             source, "An absolute path without relative path references ('..') must be provided."
         )

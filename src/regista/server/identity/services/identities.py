@@ -440,8 +440,3 @@ def delete_identity(ctx: Context, kind: str, identity_id: str) -> None:
     store.delete_identity(ctx.conn, row.id)
     ctx.record("identity.deleted", {"kind": kind, "id": row.id, "name": row.name})
     ctx.identities_changed()
-
-
-def find_principal(conn: Any, name: str) -> Any | None:
-    """The user named `name`, else the service principal whose application id is `name` (or None)."""
-    return store.find_by_name(conn, USER, name) or store.find_by_name(conn, SERVICE_PRINCIPAL, name)

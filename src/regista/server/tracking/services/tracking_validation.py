@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from regista.errors import InvalidParameter
 from regista.schemas.numbers import INT32_MAX, INT32_MIN, IntegerValueError, to_int
 from regista.server.validation import MAX_ENTITY_KEY_LENGTH, invalid_value, validate_length, validate_name
@@ -91,10 +89,3 @@ def parse_experiment_id(experiment_id: str | int | None, path: str = "experiment
         raise InvalidParameter(
             f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer: {err.reason}"
         ) from None
-
-
-def split_metric_value(value: float) -> tuple[float, bool]:
-    """(stored value, is_nan): NaN is stored as 0 with a flag so it orders and compares predictably."""
-    if math.isnan(value):
-        return 0.0, True
-    return value, False

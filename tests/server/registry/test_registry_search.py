@@ -3,7 +3,10 @@ and the prompt-exclusion clause the client appends."""
 
 from __future__ import annotations
 
+import base64
+
 import mlflow
+import orjson
 import pytest
 
 from tests.server.registry.registry_helpers import call, error
@@ -191,3 +194,50 @@ class TestSearchModelVersions:
     def test_invalid_requests_are_400(self, server_url, params):
         resp = call(server_url, "GET", "/model-versions/search", params=params)
         assert error(resp)[:2] == (400, "INVALID_PARAMETER_VALUE")
+
+
+class TestSeekPaging:
+    """Pages continue after the last row seen (search/keyset.py), so a deep page costs what the first does
+    and rows created meanwhile do not shift a walk already under way."""
+
+    def test_versions_created_during_a_walk_neither_repeat_nor_skip_rows(self, mlflow_client, models, unique):
+        filt = f"name LIKE 's-{unique}%'"
+        before = mv_ids(mlflow_client, filt)
+        first = mlflow_client.search_model_versions(filt, max_results=2)
+        # Newest first (last_updated_timestamp DESC): a new version sorts before the rows already seen,
+        # and with an offset cursor it would push one of them onto the next page again.
+        mlflow_client.create_model_version(models["gamma"], f"s3://b/{unique}/gamma/0")
+        rest, token = [], first.token
+        while token:
+            page = mlflow_client.search_model_versions(filt, max_results=2, page_token=token)
+            rest.extend((m.name, m.version) for m in page)
+            token = page.token
+        assert [(m.name, m.version) for m in first] + rest == before
+
+    def test_models_created_during_a_walk_do_not_repeat_rows(self, mlflow_client, models, unique):
+        filt = f"name LIKE 's-{unique}%'"
+        first = mlflow_client.search_registered_models(filt, max_results=2)
+        mlflow_client.create_registered_model(f"s-{unique}-aardvark")  # sorts before every row seen
+        rest, token = [], first.token
+        while token:
+            page = mlflow_client.search_registered_models(filt, max_results=2, page_token=token)
+            rest.extend(m.name for m in page)
+            token = page.token
+        assert [m.name for m in first] + rest == sorted(models.values())
+
+    @pytest.mark.parametrize("path", ["/registered-models/search", "/model-versions/search"])
+    def test_crafted_position_is_400_and_offset_cursor_still_works(self, server_url, models, unique, path):
+        filt = f"name LIKE 's-{unique}%'"
+        page = call(server_url, "GET", path, params={"filter": filt, "max_results": 1}).json()
+        data = orjson.loads(base64.b64decode(page["next_page_token"]))
+        data["after"] = [{"$gt": ""}] * len(data["after"])
+        forged = base64.b64encode(orjson.dumps(data)).decode()
+        resp = call(server_url, "GET", path, params={"filter": filt, "max_results": 1, "page_token": forged})
+        assert error(resp)[:2] == (400, "INVALID_PARAMETER_VALUE")
+        # The official server's cursor shape, {"offset": N}, is still understood.
+        plain = base64.b64encode(orjson.dumps({"offset": 1})).decode()
+        resp = call(server_url, "GET", path, params={"filter": filt, "max_results": 1, "page_token": plain})
+        assert resp.status_code == 200
+        second = call(server_url, "GET", path, params={"filter": filt, "max_results": 1,
+                                                       "page_token": page["next_page_token"]}).json()
+        assert resp.json() == second

@@ -11,19 +11,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Text, any_, bindparam, func, select
+from sqlalchemy import BigInteger, Connection, Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
-def in_ids(column: Any, dialect: str, name: str = "ids") -> Any:
-    """`column IN (:name)` for the statement built for `dialect` (bind the value with ids_value)."""
+def in_ids(column: Any, dialect: str, name: str = "ids", *, integers: bool = False) -> Any:
+    """`column IN (:name)` for the statement built for `dialect` (bind the value with ids_value);
+    `integers` for an integer column (PostgreSQL compares an integer with a bigint[], not a text[])."""
     if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(Text)))
+        return column == any_(bindparam(name, type_=ARRAY(BigInteger if integers else Text)))
     values = func.json_each(bindparam(name, type_=Text)).table_valued("value")
     return column.in_(select(values.c.value))
 
 
-def ids_value(conn: Connection, ids: Sequence[str]) -> Any:
+def ids_value(conn: Connection, ids: Sequence[str] | Sequence[int]) -> Any:
     """The bind value of an in_ids parameter."""
     if conn.dialect.name == "postgresql":
         return list(ids)

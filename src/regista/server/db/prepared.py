@@ -5,12 +5,14 @@ a statement here, while SQLite answers an indexed lookup in under 10 µs. A Prep
 compiled once per dialect to SQL text with named parameters (`:name` for sqlite3, `%(name)s` for
 psycopg) and executed by the driver inside the request's transaction; rows come back as named tuples.
 Use it for fixed-shape statements whose columns need no SQLAlchemy type processing (ints, strings,
-floats; not booleans on SQLite, not expanding IN lists).
+floats; not booleans on SQLite, not expanding IN lists: pass lists with db/id_lists.py, whose form differs
+by dialect, so such a statement is given as a function of the dialect name).
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -21,12 +23,14 @@ _SQLITE_NAMED = SQLiteDialect_pysqlite(paramstyle="named")
 
 
 class Prepared:
-    """One statement, compiled lazily per dialect; run it with `rows`, `first` or `execute`."""
+    """One statement, compiled lazily per dialect; run it with `rows`, `first` or `execute`. `statement`
+    is a SQLAlchemy statement, or a function building it for a dialect name (for dialect-specific forms
+    such as db/id_lists.in_ids)."""
 
-    __slots__ = ("_compiled", "_row_types", "statement")
+    __slots__ = ("_build", "_compiled", "_row_types")
 
-    def __init__(self, statement: Any) -> None:
-        self.statement = statement
+    def __init__(self, statement: Any | Callable[[str], Any]) -> None:
+        self._build: Callable[[str], Any] = statement if callable(statement) else (lambda _dialect: statement)
         self._compiled: dict[str, tuple[str, dict[str, Any]]] = {}
         # Named tuple classes made at run time from the cursor's column names: typed Any.
         self._row_types: dict[tuple[str, ...], Any] = {}
@@ -36,7 +40,7 @@ class Prepared:
         compiled = self._compiled.get(name)
         if compiled is None:
             dialect = _SQLITE_NAMED if name == "sqlite" else conn.dialect
-            c = self.statement.compile(dialect=dialect)
+            c = self._build(name).compile(dialect=dialect)
             # Literal values inside the statement (LIMIT 1, constants) are anonymous bind parameters whose
             # values the compiled form carries; callers' parameters are merged over them.
             compiled = (c.string, dict(c.params))

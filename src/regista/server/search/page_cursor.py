@@ -21,14 +21,16 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.b64encode(orjson.dumps({"offset": offset})).decode()
+def encode_cursor(offset: int, **extra: Any) -> str:
+    """The cursor of the page at `offset`; `extra` fields ride along (search/keyset.py adds the position)."""
+    return base64.b64encode(orjson.dumps({"offset": offset, **extra})).decode()
 
 
-def decode_cursor(cursor: str | None) -> int:
-    """Offset encoded in `cursor` (0 when there is none); a malformed cursor is a 400."""
+def read_cursor(cursor: str | None) -> tuple[int, dict[str, Any]]:
+    """The offset encoded in `cursor` (0 when there is none) and the cursor's whole JSON object; a malformed
+    cursor is a 400."""
     if not cursor:
-        return 0
+        return 0, {}
     try:
         data = orjson.loads(base64.b64decode(cursor, validate=True))
         offset = data["offset"]
@@ -40,7 +42,12 @@ def decode_cursor(cursor: str | None) -> int:
         raise InvalidParameter(
             f"Invalid page token: offset must be an integer between 0 and {INT32_MAX}, got {offset!r}"
         )
-    return offset
+    return offset, data
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """Offset encoded in `cursor` (0 when there is none); a malformed cursor is a 400."""
+    return read_cursor(cursor)[0]
 
 
 @dataclass(frozen=True, slots=True)

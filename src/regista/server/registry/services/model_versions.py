@@ -43,7 +43,8 @@ from regista.server.registry.stores.model_versions_filter import (
     model_versions_where,
     readable_versions,
 )
-from regista.server.search.page_cursor import Page, paginate
+from regista.server.search.keyset import seek_paginate
+from regista.server.search.page_cursor import Page
 from regista.server.storage.repository import validate_client_path
 from regista.server.storage.uris import REGISTRY_ROOT, is_registry_path, store_path, to_uri
 from regista.server.tracking.services import logged_models as tracking_models
@@ -231,11 +232,12 @@ def search_model_versions(ctx: Context, req: SearchModelVersions) -> Page[dict[s
     visible = None
     if grantees is not None:
         visible = readable_versions(dialect, authz.readable_levels(authz.REGISTERED_MODELS))
-    page = paginate(
+    page = seek_paginate(
         req.page_token,
         req.max_results,
-        lambda offset, limit: mv_store.search_model_versions(
-            ctx.conn, where, order_by, offset, limit, visible, grantees
+        order_by,
+        lambda offset, seek, limit: mv_store.search_model_versions(
+            ctx.conn, where, order_by, offset, limit, visible, grantees, seek
         ),
     )
     return page.map(lambda rows: version_views(ctx, [(r.rm_name, r) for r in rows]))

@@ -35,7 +35,8 @@ from regista.server.registry.stores.registered_models_filter import (
     registered_models_order_by,
     registered_models_where,
 )
-from regista.server.search.page_cursor import Page, paginate
+from regista.server.search.keyset import seek_paginate
+from regista.server.search.page_cursor import Page
 from regista.server.validation import REGISTRY_MAX_RESULTS, validate_max_results, validate_tag
 
 MAX_RESULTS_LIMIT = 1000
@@ -186,11 +187,12 @@ def search_registered_models(ctx: Context, req: SearchRegisteredModels) -> Page[
     visible = None
     if grantees is not None:
         visible = readable_models(dialect, authz.readable_levels(authz.REGISTERED_MODELS))
-    page = paginate(
+    page = seek_paginate(
         req.page_token,
         req.max_results,
-        lambda offset, limit: rm_store.search_registered_models(
-            ctx.conn, where, order_by, offset, limit, visible, grantees
+        order_by,
+        lambda offset, seek, limit: rm_store.search_registered_models(
+            ctx.conn, where, order_by, offset, limit, visible, grantees, seek
         ),
     )
     return page.map(lambda rows: registered_model_views(ctx, rows))

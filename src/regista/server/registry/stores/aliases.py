@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, delete, select
 
 from regista.errors import InvalidParameter
 from regista.server.db.dialect import upsert
+from regista.server.db.id_lists import ids_value, in_ids
 from regista.server.db.models import RegisteredModelAlias as Alias
 from regista.server.db.prepared import Prepared
 
@@ -26,13 +27,11 @@ _OF_ONE_MODEL = Prepared(
 )
 
 
-@cache
-def _of_models() -> Any:
-    return (
-        select(Alias.registered_model_id, Alias.alias, Alias.version)
-        .where(Alias.registered_model_id.in_(bindparam("rm_ids", expanding=True)))
-        .order_by(Alias.registered_model_id, Alias.alias)
-    )
+_OF_MODELS = Prepared(
+    lambda dialect: select(Alias.registered_model_id, Alias.alias, Alias.version)
+    .where(in_ids(Alias.registered_model_id, dialect, "rm_ids", integers=True))
+    .order_by(Alias.registered_model_id, Alias.alias)
+)
 
 
 def aliases_of_models(conn: Connection, rm_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
@@ -43,7 +42,7 @@ def aliases_of_models(conn: Connection, rm_ids: Sequence[int]) -> dict[int, list
     if len(rm_ids) == 1:
         rows = _OF_ONE_MODEL.execute(conn, {"rm_id": rm_ids[0]}).fetchall()
     else:
-        rows = conn.execute(_of_models(), {"rm_ids": list(rm_ids)}).all()
+        rows = _OF_MODELS.execute(conn, {"rm_ids": ids_value(conn, rm_ids)}).fetchall()
     for rm_id, alias, version in rows:
         out.setdefault(rm_id, []).append((alias, version))
     return out

@@ -13,6 +13,7 @@ from regista.errors import NotFound
 from regista.server.db.dialect import upsert
 from regista.server.db.models import LoggedModel, LoggedModelTag, ModelVersion, RegisteredModel
 from regista.server.db.prepared import Prepared
+from regista.server.search.keyset import key_columns
 
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
@@ -93,6 +94,7 @@ def search_model_versions(
     limit: int,
     visible: ColumnElement[bool] | None = None,
     grantees: Any = None,
+    seek: ColumnElement[bool] | None = None,
 ) -> list[Row[Any]]:
     """A page of versions, each row carrying its model's name as `rm_name`. `visible`
     (model_versions_filter.readable_versions) keeps only versions of models the grantees may read, inside
@@ -106,7 +108,9 @@ def search_model_versions(
     if visible is not None:
         stmt = stmt.where(visible)
         params["grantees"] = grantees
-    stmt = stmt.order_by(*order_by).offset(offset).limit(limit)
+    if seek is not None:
+        stmt = stmt.where(seek)
+    stmt = stmt.add_columns(*key_columns(order_by)).order_by(*order_by).offset(offset).limit(limit)
     return list(conn.execute(stmt, params))
 
 

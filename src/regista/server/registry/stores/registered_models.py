@@ -27,8 +27,10 @@ from sqlalchemy import (
 
 from regista.errors import NotFound
 from regista.server.db.dialect import insert_ignore
+from regista.server.db.id_lists import ids_value, in_ids
 from regista.server.db.models import ModelVersion, RegisteredModel
 from regista.server.db.prepared import Prepared
+from regista.server.search.keyset import key_columns
 
 # Every stage a version can be in (the registry stores no internal tombstone stage).
 ALL_STAGES = ("None", "Staging", "Production", "Archived")
@@ -132,11 +134,10 @@ def version_stages(conn: Connection, rm_id: int) -> set[str]:
     return {r[0] for r in conn.execute(_stages(), {"rm_id": rm_id})}
 
 
-@cache
-def _latest_of_many(with_stages: bool) -> Any:
-    conds = [ModelVersion.registered_model_id.in_(bindparam("rm_ids", expanding=True))]
+def _latest_of_many_statement(dialect: str, with_stages: bool) -> Any:
+    conds = [in_ids(ModelVersion.registered_model_id, dialect, "rm_ids", integers=True)]
     if with_stages:
-        conds.append(ModelVersion.current_stage.in_(bindparam("stages", expanding=True)))
+        conds.append(in_ids(ModelVersion.current_stage, dialect, "stages"))
     top = (
         select(
             ModelVersion.registered_model_id.label("rm_id"),
@@ -149,6 +150,12 @@ def _latest_of_many(with_stages: bool) -> Any:
     return select(ModelVersion).join(
         top, and_(ModelVersion.registered_model_id == top.c.rm_id, ModelVersion.version == top.c.version)
     )
+
+
+_LATEST_OF_MANY = {
+    False: Prepared(lambda dialect: _latest_of_many_statement(dialect, False)),
+    True: Prepared(lambda dialect: _latest_of_many_statement(dialect, True)),
+}
 
 
 @cache
@@ -183,10 +190,10 @@ def latest_versions(conn: Connection, rm_ids: Sequence[int], stages: Sequence[st
         if not wanted:
             return []
         return _latest_of_one(wanted).rows(conn, {"rm_id": rm_ids[0]})
-    params: dict[str, Any] = {"rm_ids": list(rm_ids)}
+    params: dict[str, Any] = {"rm_ids": ids_value(conn, rm_ids)}
     if stages is not None:
-        params["stages"] = list(stages)
-    return list(conn.execute(_latest_of_many(stages is not None), params))
+        params["stages"] = ids_value(conn, list(stages))
+    return _LATEST_OF_MANY[stages is not None].rows(conn, params)
 
 
 def search_registered_models(
@@ -197,10 +204,12 @@ def search_registered_models(
     limit: int,
     visible: ColumnElement[bool] | None = None,
     grantees: Any = None,
+    seek: ColumnElement[bool] | None = None,
 ) -> list[Row[Any]]:
     """A page of models. `visible` (registered_models_filter.readable_models) restricts it to the models
     the grantees may read, inside the query so that offsets (page cursors) count only visible rows; it
-    binds `grantees` (visibility.grantees_value)."""
+    binds `grantees` (visibility.grantees_value). Rows carry their sort keys and `seek` starts the page
+    after a position (search/keyset.py)."""
     stmt = select(RegisteredModel)
     if where is not None:
         stmt = stmt.where(where)
@@ -208,5 +217,7 @@ def search_registered_models(
     if visible is not None:
         stmt = stmt.where(visible)
         params["grantees"] = grantees
-    stmt = stmt.order_by(*order_by).offset(offset).limit(limit)
+    if seek is not None:
+        stmt = stmt.where(seek)
+    stmt = stmt.add_columns(*key_columns(order_by)).order_by(*order_by).offset(offset).limit(limit)
     return list(conn.execute(stmt, params))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from regista.server.db.dialect import upsert
+from regista.server.db.id_lists import ids_value, in_ids
 from regista.server.db.models import ModelVersionTag as MVTag
 from regista.server.db.models import RegisteredModelTag as RMTag
 from regista.server.db.prepared import Prepared
@@ -25,13 +26,11 @@ _MV_TAGS_OF_ONE = Prepared(
 )
 
 
-@cache
-def _rm_tags() -> Any:
-    return (
-        select(RMTag.registered_model_id, RMTag.key, RMTag.value)
-        .where(RMTag.registered_model_id.in_(bindparam("rm_ids", expanding=True)))
-        .order_by(RMTag.registered_model_id, RMTag.key)
-    )
+_RM_TAGS_OF_MANY = Prepared(
+    lambda dialect: select(RMTag.registered_model_id, RMTag.key, RMTag.value)
+    .where(in_ids(RMTag.registered_model_id, dialect, "rm_ids", integers=True))
+    .order_by(RMTag.registered_model_id, RMTag.key)
+)
 
 
 def registered_model_tags(conn: Connection, rm_ids: Sequence[int]) -> dict[int, dict[str, str | None]]:
@@ -41,7 +40,7 @@ def registered_model_tags(conn: Connection, rm_ids: Sequence[int]) -> dict[int, 
     if len(rm_ids) == 1:
         rows = _RM_TAGS_OF_ONE.execute(conn, {"rm_id": rm_ids[0]}).fetchall()
     else:
-        rows = conn.execute(_rm_tags(), {"rm_ids": list(rm_ids)}).all()
+        rows = _RM_TAGS_OF_MANY.execute(conn, {"rm_ids": ids_value(conn, rm_ids)}).fetchall()
     for rm_id, key, value in rows:
         out.setdefault(rm_id, {})[key] = value
     return out
@@ -64,18 +63,16 @@ def delete_registered_model_tag(conn: Connection, rm_id: int, key: str) -> bool:
     return bool(conn.execute(_delete_rm_tag(), {"rm_id": rm_id, "key": key}).rowcount)
 
 
-@cache
-def _mv_tags() -> Any:
-    # Tags of every version of the given models, narrowed to the wanted versions in Python: one cached
-    # statement whatever the mix of (model, version) pairs, served by the primary-key index.
-    return (
-        select(MVTag.registered_model_id, MVTag.version, MVTag.key, MVTag.value)
-        .where(
-            MVTag.registered_model_id.in_(bindparam("rm_ids", expanding=True)),
-            MVTag.version.in_(bindparam("versions", expanding=True)),
-        )
-        .order_by(MVTag.key)
+# Tags of every version of the given models, narrowed to the wanted versions in Python: one statement
+# whatever the mix of (model, version) pairs, served by the primary-key index.
+_MV_TAGS_OF_MANY = Prepared(
+    lambda dialect: select(MVTag.registered_model_id, MVTag.version, MVTag.key, MVTag.value)
+    .where(
+        in_ids(MVTag.registered_model_id, dialect, "rm_ids", integers=True),
+        in_ids(MVTag.version, dialect, "versions", integers=True),
     )
+    .order_by(MVTag.key)
+)
 
 
 def model_version_tags(
@@ -90,8 +87,11 @@ def model_version_tags(
         ((one_rm, one_version),) = pairs
         rows = _MV_TAGS_OF_ONE.execute(conn, {"rm_id": one_rm, "version": one_version}).fetchall()
     else:
-        params = {"rm_ids": list({p[0] for p in pairs}), "versions": list({p[1] for p in pairs})}
-        rows = conn.execute(_mv_tags(), params).all()
+        params = {
+            "rm_ids": ids_value(conn, list({p[0] for p in pairs})),
+            "versions": ids_value(conn, list({p[1] for p in pairs})),
+        }
+        rows = _MV_TAGS_OF_MANY.execute(conn, params).fetchall()
     for rm_id, version, key, value in rows:
         if (rm_id, version) in pairs:
             out.setdefault((rm_id, version), {})[key] = value

@@ -17,6 +17,8 @@ from regista.server.registry.api import (
     registered_models_databricks,
 )
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
+from regista.server.ui.api import models as model_pages
+from regista.server.ui.api import permissions as permission_pages
 from regista.server.ui.api import shell
 
 # Routers whose paths are relative to /api/2.0/mlflow; the official server also serves them under
@@ -69,6 +71,8 @@ def include_databricks_api(app: FastAPI) -> None:
 # The web UI's page routers (server/ui/api), served at the root: `/`, `/signin`, `/models`, ...
 UI_ROUTERS: list[APIRouter] = [
     shell.router,
+    permission_pages.router,
+    model_pages.router,
 ]
 
 

@@ -3,6 +3,7 @@ flash message, and the caller facts templates use to show or hide actions."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,14 @@ def url_part(value: object) -> str:
     return quote(str(value), safe="")
 
 
+def iso_time(ms: object) -> str:
+    """Epoch milliseconds as UTC ISO 8601: the text a page shows until its script formats the time in the
+    viewer's time zone (templates write `<time data-ms="{{ ms }}">{{ ms|iso }}</time>`)."""
+    if not isinstance(ms, int) or ms <= 0:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -39,12 +48,13 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["u"] = url_part
+    env.filters["iso"] = iso_time
     env.globals["version"] = __version__
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     return env
 
 
-def caller(request: Request) -> Principal | None:
+def viewer(request: Request) -> Principal | None:
     """Who is looking at the page: the built-in admin when authentication is off; None on the open pages
     (sign-in, `/`) when it is on."""
     if auth_enabled(request) and request.scope.get(PRINCIPAL_KEY) is None:
@@ -65,11 +75,11 @@ def _flash(request: Request) -> dict[str, str] | None:
 
 
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> Response:
-    """The page `template` (which extends base.html) with `values` and the shell's variables: `caller`,
+    """The page `template` (which extends base.html) with `values` and the shell's variables: `viewer` (the caller),
     `csrf` (for every form), `auth_enabled`, `flash` (the message a redirect left), `path`."""
     flash = _flash(request)
     shell = {
-        "caller": caller(request),
+        "viewer": viewer(request),
         "csrf": request.scope.get(CSRF_KEY, ""),
         "auth_enabled": auth_enabled(request),
         "flash": flash,

@@ -217,3 +217,18 @@ class TestShell:
 def test_sign_in_helper_lands_on_the_page(auth_server, open_page) -> None:
     page = sign_in(open_page(auth_server.url), ADMIN_TOKEN, "/models")
     assert page.get_by_role("heading", name="Models").is_visible()
+
+
+def test_without_authentication_a_cross_site_form_post_is_refused(live_server, open_page) -> None:
+    """A page of another site posting to the local server (auth off) is refused; our own forms work."""
+    name = f"xsite-{uuid.uuid4().hex[:8]}"
+    attacker = open_page("http://localhost:1")
+    attacker.set_content(
+        f'<form method="post" action="{live_server.url}/models"><input name="name" value="{name}">'
+        '<button>go</button></form>'
+    )
+    with attacker.expect_navigation() as navigation:
+        attacker.get_by_role("button", name="go").click()
+    assert navigation.value.status == 403
+    assert httpx.get(f"{live_server.url}/api/2.0/mlflow/registered-models/get",
+                     params={"name": name}).status_code == 404

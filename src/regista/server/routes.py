@@ -17,6 +17,8 @@ from regista.server.registry.api import (
     registered_models_databricks,
 )
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
+from regista.server.ui.api import model as model_page
+from regista.server.ui.api import model_version as version_page
 from regista.server.ui.api import models as model_pages
 from regista.server.ui.api import permissions as permission_pages
 from regista.server.ui.api import shell
@@ -73,6 +75,8 @@ UI_ROUTERS: list[APIRouter] = [
     shell.router,
     permission_pages.router,
     model_pages.router,
+    model_page.router,
+    version_page.router,
 ]
 
 

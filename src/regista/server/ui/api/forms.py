@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 from fastapi import Depends
 from starlette.requests import Request
 
-from regista.errors import InvalidParameter, PermissionDenied
+from regista.errors import InvalidParameter
 from regista.server.http.parsing import read_capped
 
 MAX_FORM_BYTES = 1 << 20
@@ -42,11 +42,6 @@ class FormData:
 
 
 async def form_data(request: Request) -> FormData:
-    # Browsers label a request another site's page made; such a post is refused even when authentication
-    # is off (on a loopback server any web page could otherwise post forms to it). With authentication on,
-    # the middleware's CSRF token check comes first.
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        raise PermissionDenied("A form posted from another site is refused.")
     body = await read_capped(request, MAX_FORM_BYTES, InvalidParameter("The form is too large."))
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=2000)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from regista.errors import RegistaError
+from regista.errors import PermissionDenied, RegistaError
 from regista.server.http.routing import TransactionalRoute
 from regista.server.ui.api.rendering import local_path, redirect, render
 
@@ -41,6 +41,11 @@ class PageRoute(TransactionalRoute):
         handler = super().get_route_handler()
 
         async def page(request: Request) -> Response:
+            if request.method not in ("GET", "HEAD") and request.headers.get("sec-fetch-site") == "cross-site":
+                # Browsers label a request another site's page made; such a post is refused even when
+                # authentication is off (on a loopback server any web page could otherwise post forms to
+                # it). With authentication on, the middleware's CSRF token check has refused it already.
+                return error_page(request, PermissionDenied("A form posted from another site is refused."))
             try:
                 return await handler(request)
             except RegistaError as err:

@@ -17,6 +17,7 @@ from regista.server.registry.api import (
     registered_models_databricks,
 )
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
+from regista.server.ui.api import compare_versions as compare_page
 from regista.server.ui.api import model as model_page
 from regista.server.ui.api import model_version as version_page
 from regista.server.ui.api import models as model_pages
@@ -77,6 +78,7 @@ UI_ROUTERS: list[APIRouter] = [
     model_pages.router,
     model_page.router,
     version_page.router,
+    compare_page.router,
 ]
 
 

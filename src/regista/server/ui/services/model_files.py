@@ -30,7 +30,18 @@ def _spec(value: Any) -> list[dict[str, Any]]:
     if not value:
         return []
     parsed = json.loads(value) if isinstance(value, str) else value
-    return [p for p in parsed if isinstance(p, dict)] if isinstance(parsed, list) else []
+    specs = [p for p in parsed if isinstance(p, dict)] if isinstance(parsed, list) else []
+    for spec in specs:
+        spec["display"] = _type_text(spec)
+    return specs
+
+
+def _type_text(spec: dict[str, Any]) -> str:
+    """A column or tensor spec's type as a person reads it: `double`, `tensor float64 [-1, 2]`."""
+    tensor = spec.get("tensor-spec")
+    if spec.get("type") == "tensor" and isinstance(tensor, dict):
+        return f"tensor {tensor.get('dtype', '')} {tensor.get('shape', '')}".strip()
+    return str(spec.get("type", ""))
 
 
 def read_signature(text: str) -> dict[str, list[dict[str, Any]]] | None:

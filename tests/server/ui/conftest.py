@@ -60,3 +60,14 @@ def admin_page(page_as: Callable[..., Any]) -> Any:
 def local_page(live_server: LiveServer, open_page: Callable[..., Any]) -> Any:
     """A page on the server without authentication (the loopback default): no sign-in, the caller is admin."""
     return open_page(live_server.url)
+
+
+@pytest.fixture
+def registry(auth_server: LiveServer, identities: Any) -> Iterator[Any]:
+    """Raw registry calls to the auth server as the admin (tests/server/governance/governance_helpers.py):
+    registry.model(versions=2) -> (name, id), registry.grant(id, caller, level), registry.stage(...)."""
+    from tests.server.governance.governance_helpers import Registry
+
+    helper = Registry(auth_server.url, identities)
+    yield helper
+    helper.close()

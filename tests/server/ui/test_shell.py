@@ -232,3 +232,16 @@ def test_without_authentication_a_cross_site_form_post_is_refused(live_server, o
     assert navigation.value.status == 403
     assert httpx.get(f"{live_server.url}/api/2.0/mlflow/registered-models/get",
                      params={"name": name}).status_code == 404
+
+
+def test_forms_work_without_javascript(live_server, open_page) -> None:
+    """Progressive enhancement: with JavaScript off, dialogs are parts of the page and their forms post."""
+    name = f"nojs-{uuid.uuid4().hex[:8]}"
+    page = open_page(live_server.url, java_script_enabled=False)
+    page.goto("/models")
+    assert page.get_by_role("button", name="Create model").is_hidden()
+    page.get_by_label("Model name").fill(name)
+    page.get_by_role("button", name="Create", exact=True).click()
+    page.wait_for_url(f"{live_server.url}/models/{name}")
+    assert page.get_by_role("status").inner_text() == f"Model {name} created."
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", page.locator("main").inner_text())

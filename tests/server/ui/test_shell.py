@@ -245,3 +245,14 @@ def test_forms_work_without_javascript(live_server, open_page) -> None:
     page.wait_for_url(f"{live_server.url}/models/{name}")
     assert page.get_by_role("status").inner_text() == f"Model {name} created."
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", page.locator("main").inner_text())
+
+
+def test_the_open_pages_show_nothing_without_a_session(auth_server) -> None:
+    """`/`, the sign-in page and static files need no token; no other page, and no data, is served without one."""
+    for path in ("/", "/signin", "/static/regista.css"):
+        assert httpx.get(f"{auth_server.url}{path}").status_code == 200
+    home = httpx.get(f"{auth_server.url}/").text
+    assert "Sign out" not in home and 'aria-label="Main"' not in home
+    page = httpx.get(f"{auth_server.url}/models", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"] == "/signin?next=%2Fmodels"
+    assert httpx.get(f"{auth_server.url}/models").status_code == 401

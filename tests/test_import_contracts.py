@@ -54,6 +54,7 @@ BREAKS = [
           "regista.server.governance.stores.comments"),
     Break("governance-through-services", "regista.server.governance.services.comments",
           "regista.server.registry.api.model_versions"),
+    Break("ui-through-services", "regista.server.ui.api.shell", "regista.server.registry.stores.registered_models"),
     Break("shared-base-knows-no-domain", "regista.server.http.parsing",
           "regista.server.tracking.services.runs"),
     Break("cli-calls-services", "regista.cli.tokens", "regista.server.identity.stores.tokens"),

@@ -20,9 +20,10 @@ from regista.server.identity.services.authentication import Authenticator
 from regista.server.identity.services.bootstrap import ensure_builtin_identities
 from regista.server.logs import configure_logging
 from regista.server.registry.services.registry_storage import PeriodicSweep, start_up_sweep
-from regista.server.routes import include_databricks_api, include_mlflow_api
+from regista.server.routes import include_databricks_api, include_mlflow_api, include_web_ui
 from regista.server.settings import Settings
 from regista.server.storage.repository import ArtifactRepository
+from regista.server.ui.api import shell
 
 # Experiments get artifact locations under the proxy scheme, so clients resolve them against
 # whatever tracking URI (and path prefix) they used.
@@ -60,7 +61,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.inline_reads = engine.dialect.name == "sqlite"
     app.state.authenticator = None
     if settings.auth_enabled:
-        app.add_middleware(AuthenticationMiddleware, state=app.state)
+        # The web UI's sign-in page and static files need no credentials; other page requests without
+        # credentials are sent to the sign-in page.
+        app.add_middleware(
+            AuthenticationMiddleware, state=app.state, open_paths=shell.OPEN_PATHS,
+            open_prefixes=shell.OPEN_PREFIXES, signin_path=shell.SIGNIN_PATH,
+        )
     if settings.access_log:
         # Added after authentication, so it runs outside it: it times the whole request and sees the
         # principal that authentication put in the scope (only the error catch-all is further out).
@@ -69,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     include_mlflow_api(app)
     include_databricks_api(app)
+    include_web_ui(app)
     install_openapi(app)
     return app
 

@@ -17,6 +17,12 @@ from regista.server.registry.api import (
     registered_models_databricks,
 )
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
+from regista.server.ui.api import compare_versions as compare_page
+from regista.server.ui.api import model as model_page
+from regista.server.ui.api import model_version as version_page
+from regista.server.ui.api import models as model_pages
+from regista.server.ui.api import permissions as permission_pages
+from regista.server.ui.api import shell
 
 # Routers whose paths are relative to /api/2.0/mlflow; the official server also serves them under
 # /ajax-api/2.0/mlflow (for its web UI), so we do too.
@@ -63,3 +69,19 @@ def include_databricks_api(app: FastAPI) -> None:
         for router in (registered_models_databricks.router, model_registry.router, listings.router,
                        registry_listings.router):
             app.include_router(router, prefix=prefix, include_in_schema=canonical)
+
+
+# The web UI's page routers (server/ui/api), served at the root: `/`, `/signin`, `/models`, ...
+UI_ROUTERS: list[APIRouter] = [
+    shell.router,
+    permission_pages.router,
+    model_pages.router,
+    model_page.router,
+    version_page.router,
+    compare_page.router,
+]
+
+
+def include_web_ui(app: FastAPI) -> None:
+    for router in UI_ROUTERS:
+        app.include_router(router)

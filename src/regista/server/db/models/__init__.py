@@ -22,6 +22,7 @@ from regista.server.db.models.registered_model import (
     RegisteredModelTag,
 )
 from regista.server.db.models.run import Param, Run, RunTag
+from regista.server.db.models.ui_session import UiSession
 
 __all__ = [
     "AccessControlEntry",
@@ -52,4 +53,5 @@ __all__ = [
     "RunModelInput",
     "RunModelOutput",
     "RunTag",
+    "UiSession",
 ]

@@ -83,3 +83,11 @@ def delete_comment(ctx: Context, comment_id: str) -> None:
         )
     store.delete_comment(ctx.conn, row.id)
     ctx.record("comment.deleted", {"name": row.model_name, "version": str(row.version), "id": row.id})
+
+
+def list_comments(ctx: Context, name: str, version: str) -> list[dict[str, Any]]:
+    """The version's comments, oldest first, each with what the caller may do with it (the web UI's
+    activity feed); needs CAN_READ on the model."""
+    rm, row, level = governed_version(ctx, name, version)
+    return [comment_json(c, comment_actions(ctx, level, c.user_id)) for c in store.comments_of_version(
+        ctx.conn, rm.id, row.version)]

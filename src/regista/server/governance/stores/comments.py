@@ -55,3 +55,15 @@ def update_comment(conn: Connection, comment_id: str, text: str, now: int) -> An
 
 def delete_comment(conn: Connection, comment_id: str) -> None:
     conn.execute(delete(VersionComment).where(VersionComment.id == comment_id))
+
+
+_COMMENTS_OF_VERSION = Prepared(
+    select(VersionComment)
+    .where(VersionComment.registered_model_id == bindparam("rm_id"), VersionComment.version == bindparam("version"))
+    .order_by(VersionComment.creation_time, VersionComment.id)
+)
+
+
+def comments_of_version(conn: Connection, rm_id: int, version: int) -> list[Any]:
+    """The version's comments, oldest first."""
+    return _COMMENTS_OF_VERSION.rows(conn, {"rm_id": rm_id, "version": version})

@@ -10,13 +10,15 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
 from regista.errors import Unauthenticated
 from regista.server.clock import now_ms
-from regista.server.identity.stores import identities, tokens
+from regista.server.identity.stores import identities, sessions, tokens
 from regista.server.principal import Principal
 
 # Databricks personal access tokens look like "dapi" + 32 hex digits; ours do too, so tools that
@@ -41,6 +43,16 @@ def new_token_id() -> str:
 
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def session_hash(session_secret: str) -> str:
+    """What the database keeps of a web UI session id."""
+    return hashlib.sha256(("session:" + session_secret).encode()).hexdigest()
+
+
+def _session_key(session_secret: str) -> str:
+    # Cache key for a session, distinct from any token hash.
+    return "s:" + session_hash(session_secret)
 
 
 def token_from_header(authorization: str | None) -> tuple[str, str | None]:
@@ -114,6 +126,36 @@ class Authenticator:
                 raise Unauthenticated("The token's owner is deactivated.")
             groups = identities.group_closure(conn, row.identity_id)
             conn.rollback()
+        return self._remember(token_hash, row, groups, int(row.expiry_time))
+
+    def cached_session(self, session_secret: str) -> Principal | None:
+        """The principal of a web UI session from the cache, or None on a miss (see `cached`)."""
+        entry = self._cache.get(_session_key(session_secret))
+        if entry is None or time.monotonic() - entry.cached_at > CACHE_TTL_S:
+            return None
+        return self._checked(entry, None)
+
+    def authenticate_session(self, session_secret: str) -> Principal:
+        """The caller of a web UI session cookie: its token's owner, while the token exists, the session
+        has not expired and the owner is active; raises Unauthenticated."""
+        key = _session_key(session_secret)
+        entry = self._cache.get(key)
+        if entry is None or time.monotonic() - entry.cached_at > CACHE_TTL_S:
+            with self._engine.connect() as conn:
+                row = sessions.find_owner(conn, session_hash(session_secret))
+                if row is None or not hmac.compare_digest(row.session_hash, session_hash(session_secret)):
+                    raise Unauthenticated("The session has ended; sign in again.")
+                if not row.active:
+                    raise Unauthenticated("The token's owner is deactivated.")
+                groups = identities.group_closure(conn, row.identity_id)
+                conn.rollback()
+            expiry = int(row.session_expiry_time)
+            if row.expiry_time >= 0:
+                expiry = min(expiry, int(row.expiry_time))
+            entry = self._remember(key, row, groups, expiry)
+        return self._checked(entry, None)
+
+    def _remember(self, key: str, row: Any, groups: Iterable[int], expiry_time: int) -> _Cached:
         group_ids = tuple(sorted({*groups, self._users_group_id}))
         principal = Principal(
             name=row.name,
@@ -122,9 +164,9 @@ class Authenticator:
             identity_id=row.identity_id,
             group_ids=group_ids,
         )
-        entry = _Cached(principal, int(row.expiry_time), time.monotonic())
+        entry = _Cached(principal, expiry_time, time.monotonic())
         with self._lock:
-            self._cache[token_hash] = entry
+            self._cache[key] = entry
         return entry
 
     def forget_all(self) -> None:

@@ -259,3 +259,14 @@ def model_version_artifact_file(ctx: Context, name: str, version: str, path: str
         # path where they lie decides too.
         authorize_path(ctx, where, write=False)
     return where
+
+
+def model_version_files_root(ctx: Context, name: str, version: str) -> tuple[str, str | None]:
+    """(download URI, store path of the version's files) for listing them (the web UI's version page):
+    CAN_READ on the registered model, and read access to the files when they are not the registry's copy.
+    The store path is None when the files are not stored by this server."""
+    uri = get_model_version_download_uri(ctx, name, version)
+    root = store_path(uri)
+    if root is not None and not is_registry_path(root):
+        authorize_path(ctx, root, write=False)
+    return uri, root

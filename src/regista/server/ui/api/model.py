@@ -1,0 +1,88 @@
+"""The model page (/models/<name>): description, tags, the versions table (stage and alias columns,
+checkboxes and Compare), Permissions, Rename and Delete. What the caller may not do is not offered; the
+services check every action again."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from regista.server.http.deps import ReadCtx, WriteCtx
+from regista.server.permissions.services import authz
+from regista.server.registry.schemas.model_versions import SearchModelVersions
+from regista.server.registry.services import model_versions, registered_models
+from regista.server.ui.api.forms import Form
+from regista.server.ui.api.page_route import PageRoute
+from regista.server.ui.api.permissions import permissions_panel
+from regista.server.ui.api.rendering import redirect, render, url_part
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+VERSIONS_PAGE_SIZE = 50
+
+
+def at_least(level: str | None, required: str) -> bool:
+    """Whether a model permission level includes `required` (to show or hide an action)."""
+    return level is not None and authz.MODEL_LEVEL_RANK[level] >= authz.MODEL_LEVEL_RANK[required]
+
+
+def quoted(value: str) -> str:
+    """A string literal of the filter grammar."""
+    return '"' + value + '"' if "'" in value else "'" + value + "'"
+
+
+def model_path(name: str) -> str:
+    return f"/models/{url_part(name)}"
+
+
+@router.get("/models/{name}")
+def model_page(request: Request, ctx: ReadCtx, name: str, page_token: str = "") -> Response:
+    model = registered_models.get_registered_model_databricks(ctx, name)
+    level = model.get("permission_level")
+    versions = model_versions.search_model_versions(
+        ctx, SearchModelVersions(filter=f"name = {quoted(name)}", max_results=VERSIONS_PAGE_SIZE,
+                                 order_by=["version_number DESC"], page_token=page_token or None),
+    )
+    panel = None
+    if at_least(level, authz.CAN_MANAGE):
+        panel = permissions_panel(ctx, authz.REGISTERED_MODELS, model["id"], model_path(name))
+    return render(
+        request, "models/model.html", model=model, versions=versions.items,
+        next_page_token=versions.next_page_token, first_page=not page_token, level=level,
+        can_edit=at_least(level, authz.CAN_EDIT), can_manage=at_least(level, authz.CAN_MANAGE),
+        permissions=panel, model_path=model_path(name),
+    )
+
+
+@router.post("/models/{name}/description")
+def edit_description(request: Request, ctx: WriteCtx, form: Form, name: str) -> Response:
+    registered_models.update_registered_model(ctx, name, form.get("description"))
+    return redirect(model_path(name), flash="Description saved.")
+
+
+@router.post("/models/{name}/tags")
+def set_tag(request: Request, ctx: WriteCtx, form: Form, name: str) -> Response:
+    key = form.required("key", "Tag key")
+    registered_models.set_registered_model_tag(ctx, name, key, form.get("value"))
+    return redirect(model_path(name), flash=f"Tag {key} saved.")
+
+
+@router.post("/models/{name}/tags/delete")
+def delete_tag(request: Request, ctx: WriteCtx, form: Form, name: str) -> Response:
+    key = form.required("key", "Tag key")
+    registered_models.delete_registered_model_tag(ctx, name, key)
+    return redirect(model_path(name), flash=f"Tag {key} deleted.")
+
+
+@router.post("/models/{name}/rename")
+def rename_model(request: Request, ctx: WriteCtx, form: Form, name: str) -> Response:
+    new_name = form.required("new_name", "New name")
+    registered_models.rename_registered_model(ctx, name, new_name)
+    return redirect(model_path(new_name), flash=f"Model renamed to {new_name}.")
+
+
+@router.post("/models/{name}/delete")
+def delete_model(request: Request, ctx: WriteCtx, name: str) -> Response:
+    registered_models.delete_registered_model(ctx, name)
+    return redirect("/models", flash=f"Model {name} deleted.")

@@ -10,7 +10,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from regista.server.catalog.stores.privileges import GRANTEES, grantees_value
 from regista.server.db.dialect import insert_ignore
-from regista.server.db.models import UcAuditEntry, UcCatalog, UcModel, UcModelVersion, UcSchema, UcVersionLineage
+from regista.server.db.models import (
+    UcAuditEntry,
+    UcCatalog,
+    UcModel,
+    UcModelVersion,
+    UcSchema,
+    UcVersionLineage,
+)
 
 
 def insert_lineage(conn: Connection, model_id: int, version: int, sources: Sequence[dict[str, Any]]) -> None:

@@ -58,6 +58,20 @@ def schema_usable(dialect: str, use: Sequence[str]) -> ColumnElement[bool]:
     )
 
 
+def schema_visible(dialect: str, inherited: Sequence[str]) -> ColumnElement[bool]:
+    """The schema is listed to owners (of it or its catalog), holders of any privilege on it, and holders of
+    one of `inherited` on its catalog."""
+    any_grant = select(UcGrant.securable_id).where(
+        UcGrant.securable_type == SCHEMA, in_grantees(UcGrant.identity_id, dialect)
+    )
+    return or_(
+        in_grantees(UcCatalog.owner_id, dialect),
+        in_grantees(UcSchema.owner_id, dialect),
+        UcSchema.id.in_(any_grant),
+        UcCatalog.id.in_(_granted(dialect, CATALOG, inherited)),
+    )
+
+
 def model_readable(dialect: str, read: Sequence[str]) -> ColumnElement[bool]:
     """The grantees may read the model: they own it (or its schema or catalog) or hold one of `read` on
     it, its schema or its catalog (privileges are inherited downwards)."""

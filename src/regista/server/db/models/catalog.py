@@ -2,7 +2,16 @@
 lineage and the append-only audit log. Kept apart from the workspace registry's tables on purpose: a UC
 model `c.s.m` and a workspace model named "c.s.m" are different objects."""
 
-from sqlalchemy import BigInteger, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from regista.server.db.base import Base

@@ -5,13 +5,14 @@ delete, tags, and the expiry of versions never finalized."""
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from typing import Any
 
 import yaml
 from sqlalchemy import Engine
 
-from regista.errors import InvalidParameter, NotFound
+from regista.errors import InvalidParameter, NotFound, PermissionDenied
 from regista.schemas.numbers import INT32_MAX, parse_int
 from regista.server.catalog.services import audit, lineage
 from regista.server.catalog.services import privileges as priv
@@ -21,14 +22,17 @@ from regista.server.catalog.stores import uc_models as model_store
 from regista.server.catalog.stores import uc_versions as store
 from regista.server.clock import now_ms
 from regista.server.context import Context
+from regista.server.permissions.services.authz import CAN_READ
 from regista.server.storage.repository import ArtifactRepository
 from regista.server.storage.uris import CATALOG_ROOT
+from regista.server.tracking.services.logged_models import permitted_logged_model
 from regista.server.validation import validate_tag
 
 FUNCTION = grant_store.FUNCTION
 PENDING = store.PENDING
 READY = store.READY
 MLMODEL = "MLmodel"
+_LOGGED_MODEL_SOURCE = re.compile(r"/models/(m-[0-9a-f]{32})/artifacts/?$")
 SIGNATURE_HELP = (
     "All models in Unity Catalog must be logged with a model signature containing both input and output "
     "type specifications (mlflow.models.infer_signature, or an input_example when logging)."
@@ -59,6 +63,7 @@ def create_version(ctx: Context, full_name: str, source: str, run_id: str | None
     for key, value in tags.items():
         validate_tag(key, value)
     _check_copy_source(ctx, source)
+    logged_model_id = logged_model_id or _logged_model_of(ctx, source)
     version = model_store.next_version(ctx.conn, model.id)
     now = now_ms()
     storage = f"{CATALOG_ROOT}/{uuid.uuid4().hex}"
@@ -73,6 +78,20 @@ def create_version(ctx: Context, full_name: str, source: str, run_id: str | None
     audit.changed(ctx, "createModelVersion", FUNCTION, model.full_name, {"version": version, "source": source})
     ctx.record("uc_model_version.created", {"name": model.full_name, "version": str(version)})
     return model, store.find_version(ctx.conn, model.id, version)
+
+
+def _logged_model_of(ctx: Context, source: str) -> str | None:
+    """The logged model whose artifacts `source` is (the mlflow client resolves `models:/<model id>` to
+    them and drops the id when its tracking server is not Databricks), if the caller may read it: a version
+    that names its logged model can be copied by the client (copy_model_version reads it)."""
+    match = _LOGGED_MODEL_SOURCE.search(source)
+    if match is None:
+        return None
+    try:
+        permitted_logged_model(ctx, match.group(1), CAN_READ)
+    except (NotFound, PermissionDenied, InvalidParameter):
+        return None
+    return match.group(1)
 
 
 def _check_copy_source(ctx: Context, source: str) -> None:

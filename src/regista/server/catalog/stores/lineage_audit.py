@@ -46,6 +46,7 @@ def versions_from_table(
     stmt = (
         select(UcCatalog.name, UcSchema.name, UcModel.name, UcModelVersion.version, UcModelVersion.status)
         .distinct()
+        .select_from(UcVersionLineage)
         .join(UcModelVersion, (UcModelVersion.model_id == UcVersionLineage.model_id)
               & (UcModelVersion.version == UcVersionLineage.version))
         .join(UcModel, UcModel.id == UcVersionLineage.model_id)

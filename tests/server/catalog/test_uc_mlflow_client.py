@@ -165,3 +165,24 @@ class TestCopy:
             client.delete_registered_model(src)
             assert np.array_equal(mlflow.pyfunc.load_model(f"models:/{dst}/1").predict(X.head(3)),
                                   model.predict(X.head(3)))
+
+
+class TestSearchBeyondDatabricks:
+    def test_filters_with_or_tags_and_order_by(self, auth_server, schema) -> None:
+        h = ADMIN_TOKEN
+        for name, team in (("alpha", "ml"), ("beta", "data"), ("gamma", "ml")):
+            api(auth_server.url, h, "POST", UC + "/registered-models/create",
+                json={"name": f"{schema}.{name}", "tags": [{"key": "team", "value": team}]})
+
+        def search(**params) -> list[str]:
+            r = api(auth_server.url, h, "GET", UC + "/registered-models/search", params=params)
+            assert r.status_code == 200, r.text
+            return [m["name"].rsplit(".", 1)[1] for m in r.json().get("registered_models", [])]
+
+        assert search(filter=f"catalog_name = '{schema.split('.')[0]}' AND tags.team = 'ml'") == ["alpha", "gamma"]
+        assert search(filter=f"name = '{schema}.beta' OR name LIKE '%.gam%'") == ["beta", "gamma"]
+        assert search(filter=f"name LIKE '{schema}.%'", order_by=["name DESC"]) == ["gamma", "beta", "alpha"]
+        paged = search(filter=f"name LIKE '{schema}.%'", max_results=2)
+        assert paged == ["alpha", "beta"]
+        r = api(auth_server.url, h, "GET", UC + "/registered-models/search", params={"filter": "owner = 'x'"})
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")

@@ -24,7 +24,7 @@ router = APIRouter(route_class=TransactionalRoute)
 
 
 @router.get("/permissions/{securable_type}/{full_name}")
-def get_permissions(
+def get_uc_permissions(
     ctx: ReadCtx, securable_type: str, full_name: str,
     req: Annotated[PermissionsQuery, Depends(query_message(PermissionsQuery))],
 ) -> Response:
@@ -32,7 +32,7 @@ def get_permissions(
 
 
 @router.patch("/permissions/{securable_type}/{full_name}")
-def update_permissions(
+def update_uc_permissions(
     ctx: WriteCtx, securable_type: str, full_name: str,
     req: Annotated[UpdatePermissions, Depends(message(UpdatePermissions))],
 ) -> Response:
@@ -40,7 +40,7 @@ def update_permissions(
 
 
 @router.get("/effective-permissions/{securable_type}/{full_name}")
-def get_effective_permissions(
+def get_uc_effective_permissions(
     ctx: ReadCtx, securable_type: str, full_name: str,
     req: Annotated[PermissionsQuery, Depends(query_message(PermissionsQuery))],
 ) -> Response:

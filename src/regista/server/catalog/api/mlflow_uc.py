@@ -38,13 +38,13 @@ router = APIRouter(route_class=TransactionalRoute)
 
 
 @router.get("/registered-models:is-databricks-sdk-models-artifact-repository-enabled")
-def is_databricks_sdk_models_artifact_repository_enabled(ctx: ReadCtx) -> Response:
+def uc_is_databricks_sdk_models_artifact_repository_enabled(ctx: ReadCtx) -> Response:
     # Always: version files travel through this server's Files API (/api/2.0/fs/files/Models/...).
     return ok({"is_databricks_sdk_models_artifact_repository_enabled": True})
 
 
 @router.post("/registered-models/create")
-def create_registered_model(
+def uc_create_registered_model(
     ctx: WriteCtx, req: Annotated[CreateRegisteredModel, Depends(message(CreateRegisteredModel))]
 ) -> Response:
     tags = {t.key: t.value for t in req.tags}
@@ -53,13 +53,13 @@ def create_registered_model(
 
 
 @router.get("/registered-models/get")
-def get_registered_model(ctx: ReadCtx, req: Annotated[ModelName, Depends(message(ModelName))]) -> Response:
+def uc_get_registered_model(ctx: ReadCtx, req: Annotated[ModelName, Depends(message(ModelName))]) -> Response:
     model = uc_models.readable(ctx, req.name)
     return ok({"registered_model": views.mlflow_models(ctx, [model.row])[0]})
 
 
 @router.patch("/registered-models/update")
-def update_registered_model(
+def uc_update_registered_model(
     ctx: WriteCtx, req: Annotated[UpdateRegisteredModel, Depends(message(UpdateRegisteredModel))]
 ) -> Response:
     model = uc_models.update_model(ctx, req.name, req.description, req.new_name, None)
@@ -67,13 +67,13 @@ def update_registered_model(
 
 
 @router.delete("/registered-models/delete")
-def delete_registered_model(ctx: WriteCtx, req: Annotated[ModelName, Depends(message(ModelName))]) -> Response:
+def uc_delete_registered_model(ctx: WriteCtx, req: Annotated[ModelName, Depends(message(ModelName))]) -> Response:
     uc_models.delete_model(ctx, req.name)
     return ok()
 
 
 @router.get("/registered-models/search")
-def search_registered_models(
+def uc_search_registered_models(
     ctx: ReadCtx, req: Annotated[SearchRegisteredModels, Depends(message(SearchRegisteredModels))]
 ) -> Response:
     page = uc_search.search_models(ctx, req.filter, req.order_by, req.max_results, req.page_token)
@@ -82,39 +82,39 @@ def search_registered_models(
 
 @router.post("/registered-models/set-tag")
 @router.post("/registered-models/tags")
-def set_registered_model_tag(ctx: WriteCtx, req: Annotated[SetTag, Depends(message(SetTag))]) -> Response:
+def uc_set_registered_model_tag(ctx: WriteCtx, req: Annotated[SetTag, Depends(message(SetTag))]) -> Response:
     uc_models.set_tag(ctx, req.name, req.key, req.value)
     return ok()
 
 
 @router.delete("/registered-models/delete-tag")
 @router.delete("/registered-models/tags")
-def delete_registered_model_tag(ctx: WriteCtx, req: Annotated[DeleteTag, Depends(message(DeleteTag))]) -> Response:
+def uc_delete_registered_model_tag(ctx: WriteCtx, req: Annotated[DeleteTag, Depends(message(DeleteTag))]) -> Response:
     uc_models.delete_tag(ctx, req.name, req.key)
     return ok()
 
 
 @router.post("/registered-models/alias")
-def set_registered_model_alias(ctx: WriteCtx, req: Annotated[SetAlias, Depends(message(SetAlias))]) -> Response:
+def uc_set_registered_model_alias(ctx: WriteCtx, req: Annotated[SetAlias, Depends(message(SetAlias))]) -> Response:
     uc_models.set_alias(ctx, req.name, req.alias, uc_versions.version_number(req.version))
     return ok()
 
 
 @router.delete("/registered-models/alias")
-def delete_registered_model_alias(ctx: WriteCtx, req: Annotated[AliasRef, Depends(message(AliasRef))]) -> Response:
+def uc_delete_registered_model_alias(ctx: WriteCtx, req: Annotated[AliasRef, Depends(message(AliasRef))]) -> Response:
     uc_models.delete_alias(ctx, req.name, req.alias)
     return ok()
 
 
 @router.get("/registered-models/alias")
-def get_model_version_by_alias(ctx: ReadCtx, req: Annotated[AliasRef, Depends(message(AliasRef))]) -> Response:
+def uc_get_model_version_by_alias(ctx: ReadCtx, req: Annotated[AliasRef, Depends(message(AliasRef))]) -> Response:
     model, version = uc_models.version_of_alias(ctx, req.name, req.alias)
     row = uc_versions.version_row(ctx, model, version)
     return ok({"model_version": views.mlflow_versions(ctx, [(model.full_name, row)])[0]})
 
 
 @router.post("/model-versions/create")
-def create_model_version(
+def uc_create_model_version(
     ctx: WriteCtx, req: Annotated[CreateModelVersion, Depends(message(CreateModelVersion))]
 ) -> Response:
     tags = {t.key: t.value for t in req.tags}
@@ -124,19 +124,19 @@ def create_model_version(
 
 
 @router.post("/model-versions/finalize")
-def finalize_model_version(ctx: WriteCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]) -> Response:
+def uc_finalize_model_version(ctx: WriteCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]) -> Response:
     model, row = uc_versions.finalize_version(ctx, req.name, req.version)
     return ok({"model_version": views.mlflow_versions(ctx, [(model.full_name, row)])[0]})
 
 
 @router.get("/model-versions/get")
-def get_model_version(ctx: ReadCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]) -> Response:
+def uc_get_model_version(ctx: ReadCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]) -> Response:
     model, row = uc_versions.get_version(ctx, req.name, req.version)
     return ok({"model_version": views.mlflow_versions(ctx, [(model.full_name, row)])[0]})
 
 
 @router.patch("/model-versions/update")
-def update_model_version(
+def uc_update_model_version(
     ctx: WriteCtx, req: Annotated[UpdateModelVersion, Depends(message(UpdateModelVersion))]
 ) -> Response:
     model, row = uc_versions.update_version(ctx, req.name, req.version, req.description)
@@ -144,13 +144,13 @@ def update_model_version(
 
 
 @router.delete("/model-versions/delete")
-def delete_model_version(ctx: WriteCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]) -> Response:
+def uc_delete_model_version(ctx: WriteCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]) -> Response:
     uc_versions.delete_version(ctx, req.name, req.version)
     return ok()
 
 
 @router.get("/model-versions/search")
-def search_model_versions(
+def uc_search_model_versions(
     ctx: ReadCtx, req: Annotated[SearchModelVersions, Depends(message(SearchModelVersions))]
 ) -> Response:
     page = uc_search.search_versions(ctx, req.filter, req.max_results, req.page_token)
@@ -158,7 +158,7 @@ def search_model_versions(
 
 
 @router.get("/model-versions/get-download-uri")
-def get_model_version_download_uri(
+def uc_get_model_version_download_uri(
     ctx: ReadCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]
 ) -> Response:
     model, row = uc_versions.ready_version(ctx, req.name, req.version, "getModelVersionDownloadUri")
@@ -166,7 +166,7 @@ def get_model_version_download_uri(
 
 
 @router.post("/model-versions/generate-temporary-credentials")
-def generate_temporary_model_version_credentials(
+def uc_generate_temporary_model_version_credentials(
     ctx: ReadCtx, req: Annotated[TemporaryCredentials, Depends(message(TemporaryCredentials))]
 ) -> Response:
     expiry = uc_versions.temporary_credentials(ctx, req.name, req.version, req.operation)
@@ -175,7 +175,7 @@ def generate_temporary_model_version_credentials(
 
 
 @router.post("/model-versions/emit-lineage")
-def emit_model_version_lineage(ctx: ReadCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]) -> Response:
+def uc_emit_model_version_lineage(ctx: ReadCtx, req: Annotated[VersionRef, Depends(message(VersionRef))]) -> Response:
     # Downstream lineage (who loaded a version) is not recorded; the caller must still be able to read it.
     uc_versions.get_version(ctx, req.name, req.version)
     return ok()
@@ -183,14 +183,14 @@ def emit_model_version_lineage(ctx: ReadCtx, req: Annotated[VersionRef, Depends(
 
 @router.post("/model-versions/set-tag")
 @router.post("/model-versions/tags")
-def set_model_version_tag(ctx: WriteCtx, req: Annotated[SetVersionTag, Depends(message(SetVersionTag))]) -> Response:
+def uc_set_model_version_tag(ctx: WriteCtx, req: Annotated[SetVersionTag, Depends(message(SetVersionTag))]) -> Response:
     uc_versions.set_tag(ctx, req.name, req.version, req.key, req.value)
     return ok()
 
 
 @router.delete("/model-versions/delete-tag")
 @router.delete("/model-versions/tags")
-def delete_model_version_tag(
+def uc_delete_model_version_tag(
     ctx: WriteCtx, req: Annotated[DeleteVersionTag, Depends(message(DeleteVersionTag))]
 ) -> Response:
     uc_versions.delete_tag(ctx, req.name, req.version, req.key)
@@ -198,7 +198,7 @@ def delete_model_version_tag(
 
 
 @router.post("/model-versions/transition-stage")
-def transition_model_version_stage(
+def uc_transition_model_version_stage(
     ctx: ReadCtx, req: Annotated[TransitionStage, Depends(message(TransitionStage))]
 ) -> Response:
     raise InvalidParameter(

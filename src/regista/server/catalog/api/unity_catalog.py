@@ -97,13 +97,13 @@ def delete_schema(
 # -- registered models ------------------------------------------------------------------------------------
 
 @router.post("/models")
-def create_registered_model(ctx: WriteCtx, req: Annotated[CreateModelInfo, Depends(message(CreateModelInfo))]) -> Response:
+def create_model_info(ctx: WriteCtx, req: Annotated[CreateModelInfo, Depends(message(CreateModelInfo))]) -> Response:
     model = uc_models.create_model(ctx, names.join(req.catalog_name, req.schema_name, req.name), req.comment, {})
     return ok(views.model_infos(ctx, [model.row], include_aliases=False)[0])
 
 
 @router.get("/models")
-def list_registered_models(ctx: ReadCtx, req: Annotated[ListModels, Depends(query_message(ListModels))]) -> Response:
+def list_model_infos(ctx: ReadCtx, req: Annotated[ListModels, Depends(query_message(ListModels))]) -> Response:
     where = None
     if req.catalog_name or req.schema_name:
         where = uc_search.in_schema(names.part(req.catalog_name, "catalog"), names.part(req.schema_name, "schema"))
@@ -112,7 +112,7 @@ def list_registered_models(ctx: ReadCtx, req: Annotated[ListModels, Depends(quer
 
 
 @router.get("/models/{full_name}")
-def get_registered_model(
+def get_model_info(
     ctx: ReadCtx, full_name: str, req: Annotated[GetModelInfo, Depends(query_message(GetModelInfo))]
 ) -> Response:
     model = uc_models.readable(ctx, full_name)
@@ -120,7 +120,7 @@ def get_registered_model(
 
 
 @router.patch("/models/{full_name}")
-def update_registered_model(
+def update_model_info(
     ctx: WriteCtx, full_name: str, req: Annotated[UpdateSecurable, Depends(message(UpdateSecurable))]
 ) -> Response:
     model = uc_models.update_model(ctx, full_name, req.comment, req.new_name, req.owner)
@@ -128,13 +128,13 @@ def update_registered_model(
 
 
 @router.delete("/models/{full_name}")
-def delete_registered_model(ctx: WriteCtx, full_name: str) -> Response:
+def delete_model_info(ctx: WriteCtx, full_name: str) -> Response:
     uc_models.delete_model(ctx, full_name)
     return ok()
 
 
 @router.put("/models/{full_name}/aliases/{alias}")
-def set_alias(
+def set_model_alias(
     ctx: WriteCtx, full_name: str, alias: str, req: Annotated[SetAliasInfo, Depends(message(SetAliasInfo))]
 ) -> Response:
     model = uc_models.set_alias(ctx, full_name, alias, req.version_num)
@@ -142,13 +142,13 @@ def set_alias(
 
 
 @router.delete("/models/{full_name}/aliases/{alias}")
-def delete_alias(ctx: WriteCtx, full_name: str, alias: str) -> Response:
+def delete_model_alias(ctx: WriteCtx, full_name: str, alias: str) -> Response:
     uc_models.delete_alias(ctx, full_name, alias)
     return ok()
 
 
 @router.get("/models/{full_name}/aliases/{alias}")
-def get_model_version_by_alias(ctx: ReadCtx, full_name: str, alias: str) -> Response:
+def get_version_info_by_alias(ctx: ReadCtx, full_name: str, alias: str) -> Response:
     model, version = uc_models.version_of_alias(ctx, full_name, alias)
     row = uc_versions.version_row(ctx, model, version)
     return ok(views.version_infos(ctx, model.row, [row], include_aliases=True)[0])
@@ -157,7 +157,7 @@ def get_model_version_by_alias(ctx: ReadCtx, full_name: str, alias: str) -> Resp
 # -- model versions ---------------------------------------------------------------------------------------
 
 @router.get("/models/{full_name}/versions")
-def list_model_versions(
+def list_version_infos(
     ctx: ReadCtx, full_name: str, req: Annotated[ListVersions, Depends(query_message(ListVersions))]
 ) -> Response:
     model = uc_models.readable(ctx, full_name, "listModelVersions")
@@ -167,13 +167,13 @@ def list_model_versions(
 
 
 @router.get("/models/{full_name}/versions/{version}")
-def get_model_version(ctx: ReadCtx, full_name: str, version: str) -> Response:
+def get_version_info(ctx: ReadCtx, full_name: str, version: str) -> Response:
     model, row = uc_versions.get_version(ctx, full_name, version)
     return ok(views.version_infos(ctx, model.row, [row], include_aliases=True)[0])
 
 
 @router.patch("/models/{full_name}/versions/{version}")
-def update_model_version(
+def update_version_info(
     ctx: WriteCtx, full_name: str, version: str, req: Annotated[UpdateVersionInfo, Depends(message(UpdateVersionInfo))]
 ) -> Response:
     model, row = uc_versions.update_version(ctx, full_name, version, req.comment)
@@ -181,6 +181,6 @@ def update_model_version(
 
 
 @router.delete("/models/{full_name}/versions/{version}")
-def delete_model_version(ctx: WriteCtx, full_name: str, version: str) -> Response:
+def delete_version_info(ctx: WriteCtx, full_name: str, version: str) -> Response:
     uc_versions.delete_version(ctx, full_name, version)
     return ok()

@@ -88,7 +88,9 @@ def download_file(ctx: ReadCtx, path: str) -> OutsideTransaction:
     return outside_transaction(_send, uc_files.read_target(ctx, path), True)
 
 
-@router.head(FILES + "/{path:path}", response_class=Response)
+# HEAD answers carry no body, not even the error envelope every documented operation promises: the two
+# metadata probes the databricks-sdk makes stay out of the OpenAPI document.
+@router.head(FILES + "/{path:path}", response_class=Response, include_in_schema=False)
 def get_file_metadata(ctx: ReadCtx, path: str) -> OutsideTransaction:
     return outside_transaction(_send, uc_files.read_target(ctx, path), False)
 
@@ -128,7 +130,7 @@ async def _list(request: Request, target: FileTarget) -> Response:
     return ok({"contents": contents} if contents else None)
 
 
-@router.head(DIRECTORIES + "/{path:path}")
+@router.head(DIRECTORIES + "/{path:path}", include_in_schema=False)
 def get_directory_metadata(ctx: ReadCtx, path: str) -> OutsideTransaction:
     return outside_transaction(_directory_exists, uc_files.read_target(ctx, path))
 

@@ -55,6 +55,8 @@ BREAKS = [
     Break("governance-through-services", "regista.server.governance.services.comments",
           "regista.server.registry.api.model_versions"),
     Break("ui-through-services", "regista.server.ui.api.shell", "regista.server.registry.stores.registered_models"),
+    Break("catalog-through-services", "regista.server.catalog.services.lineage",
+          "regista.server.tracking.stores.runs"),
     Break("shared-base-knows-no-domain", "regista.server.http.parsing",
           "regista.server.tracking.services.runs"),
     Break("cli-calls-services", "regista.cli.tokens", "regista.server.identity.stores.tokens"),

@@ -1,4 +1,4 @@
-"""`regista` entry point: --version, server, db, tokens, users."""
+"""`regista` entry point: --version, server, db, tokens, users, catalog."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from regista import __version__
+from regista.cli.catalog import catalog_app
 from regista.cli.database import BackendStoreUri, Create, DataDir, describe, fail, locate_database
 from regista.cli.tokens import tokens_app, users_app
 
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True, r
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(users_app, name="users")
+app.add_typer(catalog_app, name="catalog")
 
 
 def _print_version(value: bool) -> None:

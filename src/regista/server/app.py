@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
+from regista.server.catalog.services.pending_sweep import PendingVersionSweep
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
 from regista.server.http import health
@@ -20,7 +21,12 @@ from regista.server.identity.services.authentication import Authenticator
 from regista.server.identity.services.bootstrap import ensure_builtin_identities
 from regista.server.logs import configure_logging
 from regista.server.registry.services.registry_storage import PeriodicSweep, start_up_sweep
-from regista.server.routes import include_databricks_api, include_mlflow_api, include_web_ui
+from regista.server.routes import (
+    include_databricks_api,
+    include_mlflow_api,
+    include_unity_catalog_api,
+    include_web_ui,
+)
 from regista.server.settings import Settings
 from regista.server.storage.repository import ArtifactRepository
 from regista.server.ui.api import shell
@@ -47,7 +53,12 @@ def create_app(settings: Settings) -> FastAPI:
         await anyio.to_thread.run_sync(start_up_sweep, engine, app.state.artifacts)
         sweep = PeriodicSweep(engine, app.state.artifacts)
         sweep.start()
+        # Unity Catalog versions never finalized: checked at start, then every tenth of the timeout.
+        pending = PendingVersionSweep(engine, app.state.artifacts, settings.uc_pending_timeout_s,
+                                      max(1.0, min(3600.0, settings.uc_pending_timeout_s / 10)))
+        pending.start()
         yield
+        pending.stop()
         sweep.stop()
         engine.dispose()
 
@@ -74,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     include_mlflow_api(app)
+    include_unity_catalog_api(app)
     include_databricks_api(app)
     include_web_ui(app)
     install_openapi(app)

@@ -4,6 +4,9 @@ twin, /api/2.0/mlflow-artifacts) and the Databricks REST API subset the databric
 from fastapi import APIRouter, FastAPI
 
 from regista.server.artifacts.api import artifacts
+from regista.server.catalog.api import files as catalog_files
+from regista.server.catalog.api import governance as catalog_governance
+from regista.server.catalog.api import mlflow_uc, unity_catalog
 from regista.server.governance.api import model_registry
 from regista.server.http.route_index import ExactPathIndex
 from regista.server.identity.api import discovery, scim, tokens
@@ -56,6 +59,20 @@ def include_mlflow_api(app: FastAPI) -> None:
     app.router.routes.insert(0, index)
     # Artifact proxy routes carry their own absolute paths (/api/2.0/mlflow-artifacts/...).
     app.include_router(artifacts.router)
+
+
+# The mlflow client's Unity Catalog registry (registry URI `databricks-uc`); Databricks also answers on the
+# preview prefix.
+UNITY_CATALOG_RPC_PREFIXES = ("/api/2.0/mlflow/unity-catalog", "/api/2.0/preview/mlflow/unity-catalog")
+
+
+def include_unity_catalog_api(app: FastAPI) -> None:
+    for prefix in UNITY_CATALOG_RPC_PREFIXES:
+        app.include_router(mlflow_uc.router, prefix=prefix, include_in_schema=prefix == UNITY_CATALOG_RPC_PREFIXES[0])
+    for router in (unity_catalog.router, catalog_governance.router):
+        app.include_router(router, prefix="/api/2.1/unity-catalog")
+    # The Files API routes carry their own absolute paths (/api/2.0/fs/...).
+    app.include_router(catalog_files.router)
 
 
 def include_databricks_api(app: FastAPI) -> None:

@@ -52,6 +52,10 @@ class Settings:
     log_level: str = "INFO"
     # JSON request bodies above this many bytes are refused with 413 (artifact uploads are not capped).
     max_request_body_bytes: int = DEFAULT_MAX_REQUEST_BODY_BYTES
+    # Unity Catalog models: at most this many aliases per model (REGISTA_UC_ALIAS_LIMIT).
+    uc_alias_limit: int = 10
+    # Unity Catalog versions never finalized are removed after this many seconds (REGISTA_UC_PENDING_TIMEOUT).
+    uc_pending_timeout_s: float = 86400.0
 
     @property
     def auth_enabled(self) -> bool:
@@ -95,6 +99,10 @@ class Settings:
             env["log_level"] = os.environ["REGISTA_LOG_LEVEL"].strip().upper()
         if os.environ.get("REGISTA_MAX_REQUEST_BODY_BYTES"):
             env["max_request_body_bytes"] = int(os.environ["REGISTA_MAX_REQUEST_BODY_BYTES"])
+        if os.environ.get("REGISTA_UC_ALIAS_LIMIT"):
+            env["uc_alias_limit"] = int(os.environ["REGISTA_UC_ALIAS_LIMIT"])
+        if os.environ.get("REGISTA_UC_PENDING_TIMEOUT"):
+            env["uc_pending_timeout_s"] = float(os.environ["REGISTA_UC_PENDING_TIMEOUT"])
         env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(str(env["data_dir"])).resolve()

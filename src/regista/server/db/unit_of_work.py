@@ -115,6 +115,11 @@ class UnitOfWork:
         """A separate read-only unit of work on the same database (its own connection and transaction)."""
         return UnitOfWork(self._engine, write=False)
 
+    def writer(self) -> UnitOfWork:
+        """A separate writing unit of work on the same database: for records that must be kept whatever
+        becomes of this one (an access denial is audited although its request rolls back)."""
+        return UnitOfWork(self._engine, write=True)
+
     @property
     def holds_resources(self) -> bool:
         return self._conn is not None or self._locked

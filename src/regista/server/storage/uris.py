@@ -20,6 +20,9 @@ ARTIFACTS_SCHEME = "mlflow-artifacts"
 PROXY_PATH_MARKER = "/api/2.0/mlflow-artifacts/artifacts"
 # The registry's own storage (ADR 0003): `_registry/<32 hex>/` per registered version.
 REGISTRY_ROOT = "_registry"
+# Unity Catalog model versions' files: `_catalog/<32 hex>/` per version, served only by the Files API
+# (through the proxy, like any other path no object owns, they are for admins only).
+CATALOG_ROOT = "_catalog"
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # Characters a path keeps unescaped in the URIs we hand out (besides letters, digits and "_.-~").

@@ -1,5 +1,17 @@
 """ORM models, one module per class; importing this package registers every table on Base.metadata."""
 
+from regista.server.db.models.catalog import (
+    UcAuditEntry,
+    UcCatalog,
+    UcGrant,
+    UcModel,
+    UcModelAlias,
+    UcModelTag,
+    UcModelVersion,
+    UcModelVersionTag,
+    UcSchema,
+    UcVersionLineage,
+)
 from regista.server.db.models.dataset import Dataset, RunDatasetInput
 from regista.server.db.models.experiment import Experiment, ExperimentTag
 from regista.server.db.models.governance import TransitionRequest, VersionActivity, VersionComment
@@ -54,4 +66,14 @@ __all__ = [
     "RunModelOutput",
     "RunTag",
     "UiSession",
+    "UcAuditEntry",
+    "UcCatalog",
+    "UcGrant",
+    "UcModel",
+    "UcModelAlias",
+    "UcModelTag",
+    "UcModelVersion",
+    "UcModelVersionTag",
+    "UcSchema",
+    "UcVersionLineage",
 ]

@@ -52,6 +52,21 @@ def find_identity(ctx: Context, kind: str, name: str) -> Any | None:
     return store.find_by_name(ctx.conn, kind, name)
 
 
+def find_principal_named(ctx: Context, name: str) -> Any | None:
+    """The user, service principal or group called `name` (Unity Catalog names principals without a
+    kind), or None: for grants and ownership in the catalog domain."""
+    for kind in (USER, SERVICE_PRINCIPAL, GROUP):
+        row = store.find_by_name(ctx.conn, kind, name)
+        if row is not None:
+            return row
+    return None
+
+
+def names_of(ctx: Context, identity_ids: Sequence[int]) -> dict[int, str]:
+    """The names of the identities among `identity_ids` that exist, in one query."""
+    return {row.id: row.name for row in store.get_identities(ctx.conn, sorted(set(identity_ids)))}
+
+
 def require_admin(ctx: Context) -> None:
     authz.require_admin(ctx, "manage identities")
 

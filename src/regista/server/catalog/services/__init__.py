@@ -1,0 +1,1 @@
+"""Business rules of the catalog domain: names, privileges, securables, versions, files, lineage, audit."""

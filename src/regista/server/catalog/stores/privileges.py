@@ -1,0 +1,153 @@
+"""SQL for Unity Catalog grants (uc_grants) and the "visible to the caller" conditions every listing embeds,
+so that catalogs, schemas, models and versions a caller may not see are filtered inside the query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Integer, Text, and_, any_, bindparam, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
+
+from regista.server.db.dialect import insert_ignore
+from regista.server.db.models import UcCatalog, UcGrant, UcModel, UcSchema
+
+CATALOG = "catalog"
+SCHEMA = "schema"
+FUNCTION = "function"
+
+GRANTEES = "grantees"
+
+
+def in_grantees(column: Any, dialect: str) -> Any:
+    """`column IN (:grantees)`, the caller's identity ids bound as one parameter (grantees_value)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(GRANTEES, type_=ARRAY(Integer)))
+    values = func.json_each(bindparam(GRANTEES, type_=Text)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def grantees_value(dialect: str, grantee_ids: Sequence[int]) -> Any:
+    return list(grantee_ids) if dialect == "postgresql" else orjson.dumps(list(grantee_ids)).decode()
+
+
+def _granted(dialect: str, securable_type: str, privileges: Sequence[str]) -> Any:
+    """The ids of securables of the type on which the grantees hold one of `privileges` (an uncorrelated
+    subquery, computed once per query)."""
+    return select(UcGrant.securable_id).where(
+        UcGrant.securable_type == securable_type,
+        UcGrant.privilege.in_(list(privileges)),
+        in_grantees(UcGrant.identity_id, dialect),
+    )
+
+
+def catalog_usable(dialect: str, use: Sequence[str]) -> ColumnElement[bool]:
+    """The grantees may use the catalog: they own it or hold one of `use` on it."""
+    return or_(in_grantees(UcCatalog.owner_id, dialect), UcCatalog.id.in_(_granted(dialect, CATALOG, use)))
+
+
+def schema_usable(dialect: str, use: Sequence[str]) -> ColumnElement[bool]:
+    """The grantees may use the schema: they own it or its catalog, or hold one of `use` on either."""
+    return or_(
+        in_grantees(UcCatalog.owner_id, dialect),
+        in_grantees(UcSchema.owner_id, dialect),
+        UcSchema.id.in_(_granted(dialect, SCHEMA, use)),
+        UcCatalog.id.in_(_granted(dialect, CATALOG, use)),
+    )
+
+
+def schema_visible(dialect: str, inherited: Sequence[str]) -> ColumnElement[bool]:
+    """The schema is listed to owners (of it or its catalog), holders of any privilege on it, and holders of
+    one of `inherited` on its catalog."""
+    any_grant = select(UcGrant.securable_id).where(
+        UcGrant.securable_type == SCHEMA, in_grantees(UcGrant.identity_id, dialect)
+    )
+    return or_(
+        in_grantees(UcCatalog.owner_id, dialect),
+        in_grantees(UcSchema.owner_id, dialect),
+        UcSchema.id.in_(any_grant),
+        UcCatalog.id.in_(_granted(dialect, CATALOG, inherited)),
+    )
+
+
+def model_readable(dialect: str, read: Sequence[str]) -> ColumnElement[bool]:
+    """The grantees may read the model: they own it (or its schema or catalog) or hold one of `read` on
+    it, its schema or its catalog (privileges are inherited downwards)."""
+    return or_(
+        in_grantees(UcCatalog.owner_id, dialect),
+        in_grantees(UcSchema.owner_id, dialect),
+        in_grantees(UcModel.owner_id, dialect),
+        UcModel.id.in_(_granted(dialect, FUNCTION, read)),
+        UcSchema.id.in_(_granted(dialect, SCHEMA, read)),
+        UcCatalog.id.in_(_granted(dialect, CATALOG, read)),
+    )
+
+
+def catalog_listed(dialect: str) -> ColumnElement[bool]:
+    """A catalog is listed to whoever owns it or holds any privilege on it."""
+    any_grant = select(UcGrant.securable_id).where(
+        UcGrant.securable_type == CATALOG, in_grantees(UcGrant.identity_id, dialect)
+    )
+    return or_(in_grantees(UcCatalog.owner_id, dialect), UcCatalog.id.in_(any_grant))
+
+
+def privileges_on(
+    conn: Connection, securables: Sequence[tuple[str, int]], grantee_ids: Sequence[int]
+) -> list[tuple[str, int, str]]:
+    """(securable type, id, privilege) the grantees hold directly on each of `securables`, in one query."""
+    if not securables or not grantee_ids:
+        return []
+    dialect = conn.dialect.name
+    stmt = select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.privilege).where(
+        or_(*[and_(UcGrant.securable_type == t, UcGrant.securable_id == i) for t, i in securables]),
+        in_grantees(UcGrant.identity_id, dialect),
+    )
+    rows = conn.execute(stmt, {GRANTEES: grantees_value(dialect, grantee_ids)}).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def grants_on(conn: Connection, securables: Sequence[tuple[str, int]]) -> list[Any]:
+    """Every grant (securable_type, securable_id, identity_id, privilege) on the securables, ordered."""
+    if not securables:
+        return []
+    stmt = (
+        select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.identity_id, UcGrant.privilege)
+        .where(or_(*[and_(UcGrant.securable_type == t, UcGrant.securable_id == i) for t, i in securables]))
+        .order_by(UcGrant.identity_id, UcGrant.privilege)
+    )
+    return list(conn.execute(stmt).all())
+
+
+def add_grants(conn: Connection, securable_type: str, securable_id: int, pairs: Sequence[tuple[int, str]]) -> None:
+    if pairs:
+        conn.execute(
+            insert_ignore(conn, UcGrant),
+            [
+                {"securable_type": securable_type, "securable_id": securable_id, "identity_id": i, "privilege": p}
+                for i, p in pairs
+            ],
+        )
+
+
+def remove_grants(
+    conn: Connection, securable_type: str, securable_id: int, pairs: Sequence[tuple[int, str]]
+) -> None:
+    for identity_id, privilege in pairs:
+        conn.execute(
+            delete(UcGrant).where(
+                UcGrant.securable_type == securable_type,
+                UcGrant.securable_id == securable_id,
+                UcGrant.identity_id == identity_id,
+                UcGrant.privilege == privilege,
+            )
+        )
+
+
+def forget_securables(conn: Connection, securables: Sequence[tuple[str, int]]) -> None:
+    """Drop the grants on deleted securables."""
+    for securable_type, securable_id in securables:
+        conn.execute(
+            delete(UcGrant).where(UcGrant.securable_type == securable_type, UcGrant.securable_id == securable_id)
+        )

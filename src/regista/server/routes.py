@@ -4,6 +4,7 @@ twin, /api/2.0/mlflow-artifacts) and the Databricks REST API subset the databric
 from fastapi import APIRouter, FastAPI
 
 from regista.server.artifacts.api import artifacts
+from regista.server.events.api import webhooks_databricks, webhooks_mlflow
 from regista.server.governance.api import model_registry
 from regista.server.http.route_index import ExactPathIndex
 from regista.server.identity.api import discovery, scim, tokens
@@ -27,6 +28,7 @@ MLFLOW_ROUTERS: list[APIRouter] = [
     logged_models.router,
     registered_models.router,
     model_versions.router,
+    webhooks_mlflow.router,
 ]
 
 # Databricks serves its registry RPCs under /api/2.0/mlflow and /api/2.0/preview/mlflow; its web UI calls
@@ -61,5 +63,5 @@ def include_databricks_api(app: FastAPI) -> None:
         # The OpenAPI schema lists each operation once, under the first (canonical) prefix.
         canonical = prefix == REGISTRY_PREFIXES[0]
         for router in (registered_models_databricks.router, model_registry.router, listings.router,
-                       registry_listings.router):
+                       registry_listings.router, webhooks_databricks.router):
             app.include_router(router, prefix=prefix, include_in_schema=canonical)

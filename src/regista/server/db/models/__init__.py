@@ -14,6 +14,12 @@ from regista.server.db.models.logged_model import (
 )
 from regista.server.db.models.metric import LatestMetric, Metric
 from regista.server.db.models.model_version import ModelVersion, ModelVersionTag
+from regista.server.db.models.notification import (
+    NotificationCount,
+    NotificationFollow,
+    NotificationSubscription,
+    NotificationUserSetting,
+)
 from regista.server.db.models.outbox_event import OutboxEvent
 from regista.server.db.models.permission import AccessControlEntry
 from regista.server.db.models.registered_model import (
@@ -22,6 +28,7 @@ from regista.server.db.models.registered_model import (
     RegisteredModelTag,
 )
 from regista.server.db.models.run import Param, Run, RunTag
+from regista.server.db.models.webhook import Delivery, DeliveryAttempt, Webhook
 
 __all__ = [
     "AccessControlEntry",
@@ -32,6 +39,8 @@ __all__ = [
     "VersionActivity",
     "VersionComment",
     "Dataset",
+    "Delivery",
+    "DeliveryAttempt",
     "Experiment",
     "ExperimentTag",
     "LatestMetric",
@@ -42,6 +51,10 @@ __all__ = [
     "Metric",
     "ModelVersion",
     "ModelVersionTag",
+    "NotificationCount",
+    "NotificationFollow",
+    "NotificationSubscription",
+    "NotificationUserSetting",
     "OutboxEvent",
     "Param",
     "RegisteredModel",
@@ -52,4 +65,5 @@ __all__ = [
     "RunModelInput",
     "RunModelOutput",
     "RunTag",
+    "Webhook",
 ]

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
+from regista.server.events.services.dispatcher import Dispatcher
 from regista.server.http import health
 from regista.server.http.access_log import AccessLogMiddleware
 from regista.server.http.authentication import AuthenticationMiddleware
@@ -46,7 +47,14 @@ def create_app(settings: Settings) -> FastAPI:
         await anyio.to_thread.run_sync(start_up_sweep, engine, app.state.artifacts)
         sweep = PeriodicSweep(engine, app.state.artifacts)
         sweep.start()
+        # Webhooks and e-mails are sent from the outbox after commit, by a background task of this process.
+        dispatcher = None
+        if settings.events_dispatcher:
+            dispatcher = Dispatcher(engine, settings, app.state.artifacts, app.state.write_lock)
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            await dispatcher.stop()
         sweep.stop()
         engine.dispose()
 

@@ -1,0 +1,227 @@
+"""The dispatcher: a background task of the server process that fans committed outbox events out into
+deliveries and performs them (webhook calls, e-mails) with retries, at least once.
+
+Durability: fan-out and marking the events happen in one transaction; a delivery is claimed by moving its
+next_attempt_at to the end of a lease, so a process killed mid-attempt leaves it due again when the lease
+ends. Several processes on PostgreSQL share the work (FOR UPDATE SKIP LOCKED); on SQLite one process per
+database dispatches (an exclusive lock file next to the database). Requests never wait on it: it runs on
+its own task, and its database work on worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import random
+import threading
+from typing import IO, Any
+
+import anyio.to_thread
+import httpx
+import orjson
+from sqlalchemy import Engine
+
+from regista.server.clock import now_ms
+from regista.server.context import Context
+from regista.server.db.unit_of_work import UnitOfWork
+from regista.server.events.services.fanout import fan_out
+from regista.server.events.services.mailer import send_email
+from regista.server.events.services.outbound import guarded_client
+from regista.server.events.services.sender import Outcome, build_call, send
+from regista.server.events.stores import deliveries as store
+from regista.server.events.stores import webhooks as webhook_store
+from regista.server.principal import Principal
+from regista.server.settings import Settings
+from regista.server.storage.repository import ArtifactRepository
+
+log = logging.getLogger("regista.events")
+
+DISPATCHER = Principal(name="regista-dispatcher", is_admin=True)
+FAN_OUT_BATCH = 500
+MAX_IN_FLIGHT = 64
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 600.0
+RETRY_AFTER_MAX_S = 3600.0
+# Beyond the call's own timeout, how long a claimed delivery stays leased (then it is due again).
+LEASE_MARGIN_S = 10.0
+
+
+def backoff_s(attempts: int, retry_after_s: float | None) -> float:
+    """Exponential backoff with jitter (1 s, 2 s, 4 s ... up to 10 min); a longer Retry-After wins."""
+    delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2)
+    if retry_after_s is not None:
+        delay = max(delay, min(retry_after_s, RETRY_AFTER_MAX_S))
+    return float(delay)
+
+
+class Dispatcher:
+    def __init__(
+        self, engine: Engine, settings: Settings, artifacts: ArtifactRepository, write_lock: threading.Lock | None
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._artifacts = artifacts
+        self._write_lock = write_lock
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._lock_file: IO[bytes] | None = None
+
+    # ---- lifecycle ----
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="regista-dispatcher")
+
+    async def stop(self) -> None:
+        """Stop claiming; give attempts under way a moment to finish (unfinished ones are retried later)."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=5)
+            for task in self._in_flight:
+                task.cancel()
+        for client in self._clients.values():
+            await client.aclose()
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+    # ---- the loop ----
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            try:
+                if self._may_dispatch():
+                    busy = await self._tick()
+            except Exception:
+                log.exception("The event dispatcher failed a round; retrying")
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self._settings.events_poll_interval_s)
+
+    async def _tick(self) -> bool:
+        taken = await anyio.to_thread.run_sync(self._fan_out)
+        room = MAX_IN_FLIGHT - len(self._in_flight)
+        claimed = await anyio.to_thread.run_sync(self._claim, room) if room > 0 else []
+        for row in claimed:
+            task = asyncio.get_running_loop().create_task(self._deliver(row))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return taken > 0 or bool(claimed)
+
+    def _may_dispatch(self) -> bool:
+        """SQLite: only the process holding the database's dispatcher lock file dispatches."""
+        if self._engine.dialect.name != "sqlite" or self._lock_file is not None:
+            return True
+        path = self._engine.url.database
+        if not path or path == ":memory:":
+            return True
+        handle = open(f"{path}.dispatcher.lock", "ab")  # noqa: SIM115  # held open for the process's life
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        os.set_inheritable(handle.fileno(), False)
+        self._lock_file = handle
+        return True
+
+    # ---- database work (worker threads) ----
+
+    def _context(self) -> Context:
+        uow = UnitOfWork(self._engine, write=True, write_lock=self._write_lock,
+                         busy_timeout_s=self._settings.sqlite_busy_timeout_s)
+        return Context(uow, DISPATCHER, self._artifacts, self._settings)
+
+    def _fan_out(self) -> int:
+        ctx = self._context()
+        try:
+            taken = fan_out(ctx, FAN_OUT_BATCH)
+        except BaseException:
+            ctx.finish(commit=False)
+            raise
+        ctx.finish(commit=True)
+        return taken
+
+    def _claim(self, limit: int) -> list[Any]:
+        ctx = self._context()
+        try:
+            now = now_ms()
+            lease = now + int((self._settings.webhook_timeout_s + LEASE_MARGIN_S) * 1000)
+            rows = store.claim_due(ctx.conn, now, limit, lease)
+        except BaseException:
+            ctx.finish(commit=False)
+            raise
+        ctx.finish(commit=True)
+        return rows
+
+    def _webhook(self, webhook_id: str) -> Any:
+        with self._engine.connect() as conn:
+            return webhook_store.find_webhook(conn, webhook_id)
+
+    def _record(self, row: Any, outcome: Outcome, started_at: int) -> None:
+        now = now_ms()
+        attempts = row.attempts + 1
+        values: dict[str, Any] = {
+            "attempts": attempts, "last_attempt_at": started_at, "last_status_code": outcome.status_code,
+            "last_latency_ms": outcome.latency_ms, "last_error": outcome.error,
+        }
+        if outcome.ok:
+            values.update(state=store.SUCCEEDED, delivered_at=now)
+        else:
+            retry_at = now + int(backoff_s(attempts, outcome.retry_after_s) * 1000)
+            if outcome.retryable and retry_at < row.give_up_at:
+                values.update(state=store.PENDING, next_attempt_at=retry_at)
+            else:
+                values.update(state=store.FAILED)
+        attempt = {"attempt": attempts, "started_at": started_at, "status_code": outcome.status_code,
+                   "latency_ms": outcome.latency_ms, "error": outcome.error}
+        ctx = self._context()
+        try:
+            store.record_attempt(ctx.conn, row.id, values, attempt)
+        except BaseException:
+            ctx.finish(commit=False)
+            raise
+        ctx.finish(commit=True)
+
+    # ---- one attempt (event loop) ----
+
+    async def _deliver(self, row: Any) -> None:
+        started_at = now_ms()
+        try:
+            if row.channel == "email":
+                outcome = await self._send_email(row)
+            else:
+                outcome = await self._call_webhook(row)
+            await anyio.to_thread.run_sync(self._record, row, outcome, started_at)
+        except Exception:
+            # The lease runs out and the delivery is tried again: nothing is lost.
+            log.exception("Delivery %s failed unexpectedly", row.id)
+
+    async def _call_webhook(self, row: Any) -> Outcome:
+        hook = await anyio.to_thread.run_sync(self._webhook, row.webhook_id)
+        if hook is None:
+            return Outcome(None, "", 0, "the webhook was deleted", retryable=False)
+        if hook.status != "ACTIVE":
+            return Outcome(None, "", 0, f"the webhook is {hook.status}", retryable=False)
+        call = build_call(hook, row.payload, row.delivery_uuid, self._settings.base_url)
+        if call.verify not in self._clients:
+            self._clients[call.verify] = guarded_client(
+                call.verify, self._settings.webhook_allow_private, self._settings.webhook_timeout_s
+            )
+        return await send(self._clients[call.verify], call)
+
+    async def _send_email(self, row: Any) -> Outcome:
+        settings = self._settings
+        if not settings.smtp_url or not settings.email_notifications:
+            return Outcome(None, "", 0, "e-mail notifications are off", retryable=False)
+        mail = orjson.loads(row.payload)
+        return await anyio.to_thread.run_sync(
+            send_email, settings.smtp_url, settings.smtp_from, row.recipient, mail["subject"], mail["body"],
+            settings.webhook_timeout_s,
+        )

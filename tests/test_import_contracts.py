@@ -54,6 +54,8 @@ BREAKS = [
           "regista.server.governance.stores.comments"),
     Break("governance-through-services", "regista.server.governance.services.comments",
           "regista.server.registry.api.model_versions"),
+    Break("events-through-services", "regista.server.events.services.fanout",
+          "regista.server.registry.stores.registered_models"),
     Break("shared-base-knows-no-domain", "regista.server.http.parsing",
           "regista.server.tracking.services.runs"),
     Break("cli-calls-services", "regista.cli.tokens", "regista.server.identity.stores.tokens"),

@@ -1,4 +1,4 @@
-"""`regista` entry point: --version, server, db, tokens, users."""
+"""`regista` entry point: --version, server, db, tokens, users, webhooks, notifications."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from regista import __version__
 from regista.cli.database import BackendStoreUri, Create, DataDir, describe, fail, locate_database
 from regista.cli.tokens import tokens_app, users_app
+from regista.cli.webhooks import notifications_app, webhooks_app
 
 if TYPE_CHECKING:
     import socket
@@ -24,6 +25,8 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True, r
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(users_app, name="users")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(notifications_app, name="notifications")
 
 
 def _print_version(value: bool) -> None:

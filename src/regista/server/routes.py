@@ -4,7 +4,7 @@ twin, /api/2.0/mlflow-artifacts) and the Databricks REST API subset the databric
 from fastapi import APIRouter, FastAPI
 
 from regista.server.artifacts.api import artifacts
-from regista.server.events.api import webhooks_databricks, webhooks_mlflow
+from regista.server.events.api import deliveries, notifications, webhooks_databricks, webhooks_mlflow
 from regista.server.governance.api import model_registry
 from regista.server.http.route_index import ExactPathIndex
 from regista.server.identity.api import discovery, scim, tokens
@@ -59,9 +59,11 @@ def include_databricks_api(app: FastAPI) -> None:
     app.include_router(scim.router, prefix="/api/2.0/preview/scim/v2")
     app.include_router(tokens.router, prefix="/api/2.0")
     app.include_router(permissions.router, prefix="/api/2.0/permissions")
+    # regista's own admin API (the delivery log of webhooks and e-mails).
+    app.include_router(deliveries.router, prefix="/api/2.0/regista")
     for prefix in REGISTRY_PREFIXES:
         # The OpenAPI schema lists each operation once, under the first (canonical) prefix.
         canonical = prefix == REGISTRY_PREFIXES[0]
         for router in (registered_models_databricks.router, model_registry.router, listings.router,
-                       registry_listings.router, webhooks_databricks.router):
+                       registry_listings.router, webhooks_databricks.router, notifications.router):
             app.include_router(router, prefix=prefix, include_in_schema=canonical)

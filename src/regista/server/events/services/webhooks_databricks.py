@@ -26,7 +26,12 @@ from regista.server.events.schemas.webhooks import (
     registry_webhook_json,
 )
 from regista.server.events.services.sender import Call, build_call
-from regista.server.events.services.webhook_rules import check_choice, check_description, check_events, check_target
+from regista.server.events.services.webhook_rules import (
+    check_choice,
+    check_description,
+    check_events,
+    check_target,
+)
 from regista.server.events.stores import webhooks as store
 from regista.server.permissions.services import authz
 from regista.server.registry.services.model_versions import authorized_model

@@ -18,9 +18,20 @@ from regista.server.events.schemas.event_catalog import (
     MLFLOW_STATUSES,
     mlflow_envelope,
 )
-from regista.server.events.schemas.webhooks import CreateWebhook, UpdateWebhook, WebhookEventMessage, event_name, webhook_json
+from regista.server.events.schemas.webhooks import (
+    CreateWebhook,
+    UpdateWebhook,
+    WebhookEventMessage,
+    event_name,
+    webhook_json,
+)
 from regista.server.events.services.sender import Call, build_call
-from regista.server.events.services.webhook_rules import check_choice, check_description, check_events, check_target
+from regista.server.events.services.webhook_rules import (
+    check_choice,
+    check_description,
+    check_events,
+    check_target,
+)
 from regista.server.events.stores import webhooks as store
 from regista.server.permissions.services import authz
 from regista.server.search.page_cursor import paginate

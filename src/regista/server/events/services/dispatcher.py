@@ -46,7 +46,7 @@ BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 600.0
 RETRY_AFTER_MAX_S = 3600.0
 # Beyond the call's own timeout, how long a claimed delivery stays leased (then it is due again).
-LEASE_MARGIN_S = 10.0
+LEASE_MARGIN_S = 5.0
 
 
 def backoff_s(attempts: int, retry_after_s: float | None) -> float:

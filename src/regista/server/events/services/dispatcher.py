@@ -32,6 +32,7 @@ from regista.server.events.services.mailer import send_email
 from regista.server.events.services.outbound import guarded_client
 from regista.server.events.services.sender import Outcome, build_call, send
 from regista.server.events.stores import deliveries as store
+from regista.server.events.stores import outbox_reader
 from regista.server.events.stores import webhooks as webhook_store
 from regista.server.principal import Principal
 from regista.server.settings import Settings
@@ -105,9 +106,10 @@ class Dispatcher:
                     await asyncio.wait_for(self._stop.wait(), self._settings.events_poll_interval_s)
 
     async def _tick(self) -> bool:
-        taken = await anyio.to_thread.run_sync(self._fan_out)
+        events, due = await anyio.to_thread.run_sync(self._peek)
+        taken = await anyio.to_thread.run_sync(self._fan_out) if events else 0
         room = MAX_IN_FLIGHT - len(self._in_flight)
-        claimed = await anyio.to_thread.run_sync(self._claim, room) if room > 0 else []
+        claimed = await anyio.to_thread.run_sync(self._claim, room) if due and room > 0 else []
         for row in claimed:
             task = asyncio.get_running_loop().create_task(self._deliver(row))
             self._in_flight.add(task)
@@ -137,6 +139,14 @@ class Dispatcher:
         uow = UnitOfWork(self._engine, write=True, write_lock=self._write_lock,
                          busy_timeout_s=self._settings.sqlite_busy_timeout_s)
         return Context(uow, DISPATCHER, self._artifacts, self._settings)
+
+    def _peek(self) -> tuple[bool, bool]:
+        """Whether there are events to dispatch / deliveries due: read-only, so an idle dispatcher never
+        takes SQLite's write lock (nor this process's)."""
+        with self._engine.connect() as conn:
+            found = outbox_reader.has_undispatched(conn), store.has_due(conn, now_ms())
+            conn.rollback()
+        return found
 
     def _fan_out(self) -> int:
         ctx = self._context()

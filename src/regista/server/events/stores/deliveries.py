@@ -44,6 +44,11 @@ def claim_due(conn: Connection, now: int, limit: int, lease_until: int) -> list[
     return rows
 
 
+def has_due(conn: Connection, now: int) -> bool:
+    query = select(_D.c.id).where(_D.c.state == PENDING, _D.c.next_attempt_at <= now).limit(1)
+    return conn.execute(query).first() is not None
+
+
 def record_attempt(conn: Connection, delivery_id: int, values: dict[str, Any], attempt: dict[str, Any]) -> None:
     """Store one attempt and the delivery's new state in one go."""
     conn.execute(update(Delivery).where(_D.c.id == delivery_id).values(**values))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 
 from regista.server.db.models import OutboxEvent
 
@@ -30,6 +30,6 @@ def mark_dispatched(conn: Connection, ids: Sequence[int], now: int) -> None:
         conn.execute(update(OutboxEvent).where(_T.c.id.in_(list(ids))).values(delivered_at=now))
 
 
-def backlog(conn: Connection) -> int:
-    """How many events wait to be dispatched."""
-    return int(conn.execute(select(func.count()).select_from(_T).where(_T.c.delivered_at.is_(None))).scalar_one())
+def has_undispatched(conn: Connection) -> bool:
+    """Whether any event waits (a read: the dispatcher takes the write lock only when there is work)."""
+    return conn.execute(select(_T.c.id).where(_T.c.delivered_at.is_(None)).limit(1)).first() is not None

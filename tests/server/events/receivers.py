@@ -9,8 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -127,16 +127,16 @@ class SmtpReceiver:
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
         receiver = self
 
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
                 with receiver._lock:
-                    msg = message_from_bytes(envelope.content)
+                    msg = message_from_bytes(envelope.content, policy=policy.default)
                     msg["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
-                    receiver.messages.append(msg)
+                    receiver.messages.append(msg)  # type: ignore[arg-type]  # policy.default: EmailMessage
                 return "250 OK"
 
         self.port = free_port()
@@ -144,7 +144,7 @@ class SmtpReceiver:
         self.controller.start()
         self.url = f"smtp://127.0.0.1:{self.port}"
 
-    def to(self, address: str) -> list[Message]:
+    def to(self, address: str) -> list[EmailMessage]:
         with self._lock:
             return [m for m in self.messages if m["To"] == address]
 

@@ -62,7 +62,7 @@ def _spec_values(ctx: Context, http: HttpUrlSpec | None, job: JobSpec | None) ->
     if not job.job_id or not job.access_token:
         raise InvalidParameter("job_spec needs job_id and access_token.")
     if job.workspace_url:
-        check_target(ctx, job.workspace_url, "Workspace URL")
+        check_target(ctx, job.workspace_url, "workspace URL")
     return {"url": None, "secret": None, "authorization": None, "enable_ssl_verification": True,
             "job_id": job.job_id, "workspace_url": job.workspace_url or None, "access_token": job.access_token}
 

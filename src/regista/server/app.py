@@ -52,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.events_dispatcher:
             dispatcher = Dispatcher(engine, settings, app.state.artifacts, app.state.write_lock)
             dispatcher.start()
+            app.state.events_recorded = dispatcher.notify
         yield
         if dispatcher is not None:
             await dispatcher.stop()
@@ -67,6 +68,8 @@ def create_app(settings: Settings) -> FastAPI:
     # the network, so they keep their worker thread.
     app.state.inline_reads = engine.dialect.name == "sqlite"
     app.state.authenticator = None
+    # Set by the lifespan when this process runs the event dispatcher (see events/services/dispatcher.py).
+    app.state.events_recorded = None
     if settings.auth_enabled:
         app.add_middleware(AuthenticationMiddleware, state=app.state)
     if settings.access_log:

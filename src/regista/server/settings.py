@@ -61,8 +61,9 @@ class Settings:
     webhook_retry_window_s: float = 6 * 3600.0
     # Run the event dispatcher in this server process (REGISTA_EVENTS_DISPATCHER; off: another process does).
     events_dispatcher: bool = True
-    # Seconds between two looks at the outbox and the due deliveries when idle (REGISTA_EVENTS_POLL_INTERVAL).
-    events_poll_interval_s: float = 0.2
+    # Seconds between two looks at the outbox and the due deliveries when idle (REGISTA_EVENTS_POLL_INTERVAL);
+    # this process's own commits wake the dispatcher at once.
+    events_poll_interval_s: float = 1.0
     # SMTP server for e-mail notifications (REGISTA_SMTP_URL): smtp://user:pass@host:587?starttls=true,
     # smtps://host:465, smtp://host:25. None: no e-mail is sent.
     smtp_url: str | None = field(default=None, repr=False)

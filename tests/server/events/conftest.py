@@ -14,7 +14,7 @@ from tests.server.events.receivers import HttpReceiver, SmtpReceiver
 
 EVENTS_ENV = {
     "REGISTA_WEBHOOK_ALLOW_PRIVATE": "true",
-    "REGISTA_EVENTS_POLL_INTERVAL": "0.05",
+    "REGISTA_EVENTS_POLL_INTERVAL": "0.2",
     "REGISTA_WEBHOOK_TIMEOUT": "5",
 }
 

@@ -68,6 +68,8 @@ class Dispatcher:
         self._write_lock = write_lock
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._lock_file: IO[bytes] | None = None
@@ -75,11 +77,19 @@ class Dispatcher:
     # ---- lifecycle ----
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="regista-dispatcher")
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="regista-dispatcher")
+
+    def notify(self) -> None:
+        """A request of this process committed events: look at the outbox now rather than at the next poll
+        (thread-safe; called after commit from the request's worker thread)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def stop(self) -> None:
         """Stop claiming; give attempts under way a moment to finish (unfinished ones are retried later)."""
         self._stop.set()
+        self._wake.set()
         if self._task is not None:
             await self._task
         if self._in_flight:
@@ -102,8 +112,11 @@ class Dispatcher:
             except Exception:
                 log.exception("The event dispatcher failed a round; retrying")
             if not busy:
+                # Woken by a commit of this process, by stop(), or after the poll interval (events written by
+                # other processes, retries coming due).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), self._settings.events_poll_interval_s)
+                    await asyncio.wait_for(self._wake.wait(), self._settings.events_poll_interval_s)
+                self._wake.clear()
 
     async def _tick(self) -> bool:
         events, due = await anyio.to_thread.run_sync(self._peek)

@@ -18,6 +18,7 @@ WITHOUT_INPUT = {
     ("get", "/api/3.0/mlflow/server-info"),
     ("get", "/api/2.0/preview/scim/v2/Me"),
     ("get", "/api/2.0/token/list"),
+    ("get", "/api/2.0/mlflow/email-notifications/registry/get-user-level-subscription-status"),
 }
 
 

@@ -27,22 +27,22 @@ router = APIRouter(route_class=TransactionalRoute)
 
 
 @router.post("/registry-webhooks/create")
-def create_webhook(ctx: WriteCtx, req: Annotated[CreateRegistryWebhook, Depends(message(CreateRegistryWebhook))]) -> Response:
+def create_registry_webhook(ctx: WriteCtx, req: Annotated[CreateRegistryWebhook, Depends(message(CreateRegistryWebhook))]) -> Response:
     return ok({"webhook": service.create_webhook(ctx, req)})
 
 
 @router.get("/registry-webhooks/list")
-def list_webhooks(ctx: ReadCtx, req: Annotated[ListRegistryWebhooks, Depends(message(ListRegistryWebhooks))]) -> Response:
+def list_registry_webhooks(ctx: ReadCtx, req: Annotated[ListRegistryWebhooks, Depends(message(ListRegistryWebhooks))]) -> Response:
     return ok(service.list_webhooks(ctx, req.model_name, req.events, req.max_results, req.page_token))
 
 
 @router.patch("/registry-webhooks/update")
-def update_webhook(ctx: WriteCtx, req: Annotated[UpdateRegistryWebhook, Depends(message(UpdateRegistryWebhook))]) -> Response:
+def update_registry_webhook(ctx: WriteCtx, req: Annotated[UpdateRegistryWebhook, Depends(message(UpdateRegistryWebhook))]) -> Response:
     return ok({"webhook": service.update_webhook(ctx, req)})
 
 
 @router.delete("/registry-webhooks/delete")
-def delete_webhook(ctx: WriteCtx, req: Annotated[RegistryWebhookRef, Depends(query_message(RegistryWebhookRef))]) -> Response:
+def delete_registry_webhook(ctx: WriteCtx, req: Annotated[RegistryWebhookRef, Depends(query_message(RegistryWebhookRef))]) -> Response:
     service.delete_webhook(ctx, req.id)
     return ok({})
 

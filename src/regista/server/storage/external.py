@@ -131,7 +131,7 @@ def public_addresses(host: str, port: int, allow_private: bool) -> list[str]:
     PermissionError naming the host when any is not (a name that resolves to both is refused whole)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as err:
+    except (OSError, UnicodeError, ValueError) as err:  # UnicodeError: a label IDNA cannot encode
         raise ConnectionError(f"cannot resolve {host}: {err}") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not allow_private:

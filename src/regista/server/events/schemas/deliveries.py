@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from regista.schemas.base import Message
-from regista.schemas.numbers import Int32, Int64
+from regista.schemas.numbers import Int32
 
 
 class ListDeliveries(Message):
@@ -20,7 +20,7 @@ class ListDeliveries(Message):
 class ReplayDeliveries(Message):
     """Either explicit ids, or filters (every delivery matching them, up to max_results)."""
 
-    ids: list[Int64] | None = None
+    ids: list[Int32] | None = None
     webhook_id: str | None = None
     state: str | None = None
     event: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from regista.errors import InvalidParameter
-from regista.schemas.numbers import parse_int
+from regista.schemas.numbers import INT32_MAX, parse_int
 from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.events.schemas.deliveries import delivery_json
@@ -48,7 +48,7 @@ def list_deliveries(
 
 def get_delivery(ctx: Context, delivery_id: str) -> dict[str, Any]:
     authz.require_admin(ctx, "read the delivery log")
-    row = store.get_delivery(ctx.conn, parse_int(delivery_id, "id", 1))
+    row = store.get_delivery(ctx.conn, parse_int(delivery_id, "id", 1, INT32_MAX))
     return delivery_json(row, store.attempts_of(ctx.conn, [row.id]), with_payload=True)
 
 

@@ -40,6 +40,7 @@ from regista.server.validation import validate_max_results
 
 DIALECT = "databricks"
 MAX_RESULTS = 1000
+MAX_JOB_ID_LENGTH = 64
 
 
 def _require_manage(ctx: Context, model_name: str | None) -> None:
@@ -61,6 +62,8 @@ def _spec_values(ctx: Context, http: HttpUrlSpec | None, job: JobSpec | None) ->
     assert job is not None
     if not job.job_id or not job.access_token:
         raise InvalidParameter("job_spec needs job_id and access_token.")
+    if len(job.job_id) > MAX_JOB_ID_LENGTH:
+        raise InvalidParameter(f"job_spec.job_id is longer than {MAX_JOB_ID_LENGTH} characters.")
     if job.workspace_url:
         check_target(ctx, job.workspace_url, "workspace URL")
     return {"url": None, "secret": None, "authorization": None, "enable_ssl_verification": True,

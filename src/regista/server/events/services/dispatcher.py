@@ -48,6 +48,9 @@ BACKOFF_MAX_S = 600.0
 RETRY_AFTER_MAX_S = 3600.0
 # Beyond the call's own timeout, how long a claimed delivery stays leased (then it is due again).
 LEASE_MARGIN_S = 5.0
+# After a wake-up, gather the commits of this long into one round: the dispatcher's own writes (fan-out,
+# claims, results) then take the write lock once for many events instead of once per request.
+BATCH_WINDOW_S = 0.02
 
 
 def backoff_s(attempts: int, retry_after_s: float | None) -> float:
@@ -56,6 +59,28 @@ def backoff_s(attempts: int, retry_after_s: float | None) -> float:
     if retry_after_s is not None:
         delay = max(delay, min(retry_after_s, RETRY_AFTER_MAX_S))
     return float(delay)
+
+
+def _attempt_values(row: Any, outcome: Outcome, started_at: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The delivery's new state after an attempt (delivered, due again after a backoff, or given up once
+    the retry window is over or the failure is final), and the attempt's log entry."""
+    now = now_ms()
+    attempts = row.attempts + 1
+    values: dict[str, Any] = {
+        "attempts": attempts, "last_attempt_at": started_at, "last_status_code": outcome.status_code,
+        "last_latency_ms": outcome.latency_ms, "last_error": outcome.error,
+    }
+    if outcome.ok:
+        values.update(state=store.SUCCEEDED, delivered_at=now)
+    else:
+        retry_at = now + int(backoff_s(attempts, outcome.retry_after_s) * 1000)
+        if outcome.retryable and retry_at < row.give_up_at:
+            values.update(state=store.PENDING, next_attempt_at=retry_at)
+        else:
+            values.update(state=store.FAILED)
+    attempt = {"attempt": attempts, "started_at": started_at, "status_code": outcome.status_code,
+               "latency_ms": outcome.latency_ms, "error": outcome.error}
+    return values, attempt
 
 
 class Dispatcher:
@@ -71,6 +96,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Attempts done but not yet written: recorded together, one transaction per round.
+        self._results: list[tuple[Any, Outcome, int]] = []
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._lock_file: IO[bytes] | None = None
 
@@ -96,6 +123,8 @@ class Dispatcher:
             await asyncio.wait(self._in_flight, timeout=5)
             for task in self._in_flight:
                 task.cancel()
+        if self._results:
+            await anyio.to_thread.run_sync(self._record, self._take_results())
         for client in self._clients.values():
             await client.aclose()
         if self._lock_file is not None:
@@ -112,22 +141,31 @@ class Dispatcher:
             except Exception:
                 log.exception("The event dispatcher failed a round; retrying")
             if not busy:
-                # Woken by a commit of this process, by stop(), or after the poll interval (events written by
-                # other processes, retries coming due).
+                # Woken by a commit of this process, a finished attempt, stop(), or after the poll interval
+                # (events written by other processes, retries coming due).
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._settings.events_poll_interval_s)
                 self._wake.clear()
+                await asyncio.sleep(BATCH_WINDOW_S)
 
     async def _tick(self) -> bool:
+        """One round: write finished attempts, dispatch new events and claim due deliveries (one
+        transaction), start the attempts. Whether there was anything to do."""
+        results = self._take_results()
         events, due = await anyio.to_thread.run_sync(self._peek)
-        taken = await anyio.to_thread.run_sync(self._fan_out) if events else 0
         room = MAX_IN_FLIGHT - len(self._in_flight)
-        claimed = await anyio.to_thread.run_sync(self._claim, room) if due and room > 0 else []
+        if not (results or events or (due and room > 0)):
+            return False
+        taken, claimed, hooks = await anyio.to_thread.run_sync(self._write_round, results, events, room if due else 0)
         for row in claimed:
-            task = asyncio.get_running_loop().create_task(self._deliver(row))
+            task = asyncio.get_running_loop().create_task(self._deliver(row, hooks.get(row.webhook_id)))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
         return taken > 0 or bool(claimed)
+
+    def _take_results(self) -> list[tuple[Any, Outcome, int]]:
+        results, self._results = self._results, []
+        return results
 
     def _may_dispatch(self) -> bool:
         """SQLite: only the process holding the database's dispatcher lock file dispatches."""
@@ -161,73 +199,50 @@ class Dispatcher:
             conn.rollback()
         return found
 
-    def _fan_out(self) -> int:
+    def _write_round(
+        self, results: list[tuple[Any, Outcome, int]], events: bool, room: int
+    ) -> tuple[int, list[Any], dict[str, Any]]:
+        """In one transaction: record finished attempts, fan out new events, claim up to `room` due
+        deliveries (with the webhooks they go to)."""
         ctx = self._context()
         try:
-            taken = fan_out(ctx, FAN_OUT_BATCH)
+            for row, outcome, started_at in results:
+                values, attempt = _attempt_values(row, outcome, started_at)
+                store.record_attempt(ctx.conn, row.id, values, attempt)
+            taken = fan_out(ctx, FAN_OUT_BATCH) if events else 0
+            claimed: list[Any] = []
+            if room > 0:
+                now = now_ms()
+                lease = now + int((self._settings.webhook_timeout_s + LEASE_MARGIN_S) * 1000)
+                claimed = store.claim_due(ctx.conn, now, room, lease)
+            ids = sorted({r.webhook_id for r in claimed if r.webhook_id is not None})
+            hooks = {h.id: h for h in webhook_store.find_webhooks(ctx.conn, ids)}
         except BaseException:
             ctx.finish(commit=False)
             raise
         ctx.finish(commit=True)
-        return taken
+        return taken, claimed, hooks
 
-    def _claim(self, limit: int) -> list[Any]:
-        ctx = self._context()
-        try:
-            now = now_ms()
-            lease = now + int((self._settings.webhook_timeout_s + LEASE_MARGIN_S) * 1000)
-            rows = store.claim_due(ctx.conn, now, limit, lease)
-        except BaseException:
-            ctx.finish(commit=False)
-            raise
-        ctx.finish(commit=True)
-        return rows
-
-    def _webhook(self, webhook_id: str) -> Any:
-        with self._engine.connect() as conn:
-            return webhook_store.find_webhook(conn, webhook_id)
-
-    def _record(self, row: Any, outcome: Outcome, started_at: int) -> None:
-        now = now_ms()
-        attempts = row.attempts + 1
-        values: dict[str, Any] = {
-            "attempts": attempts, "last_attempt_at": started_at, "last_status_code": outcome.status_code,
-            "last_latency_ms": outcome.latency_ms, "last_error": outcome.error,
-        }
-        if outcome.ok:
-            values.update(state=store.SUCCEEDED, delivered_at=now)
-        else:
-            retry_at = now + int(backoff_s(attempts, outcome.retry_after_s) * 1000)
-            if outcome.retryable and retry_at < row.give_up_at:
-                values.update(state=store.PENDING, next_attempt_at=retry_at)
-            else:
-                values.update(state=store.FAILED)
-        attempt = {"attempt": attempts, "started_at": started_at, "status_code": outcome.status_code,
-                   "latency_ms": outcome.latency_ms, "error": outcome.error}
-        ctx = self._context()
-        try:
-            store.record_attempt(ctx.conn, row.id, values, attempt)
-        except BaseException:
-            ctx.finish(commit=False)
-            raise
-        ctx.finish(commit=True)
+    def _record(self, results: list[tuple[Any, Outcome, int]]) -> None:
+        self._write_round(results, events=False, room=0)
 
     # ---- one attempt (event loop) ----
 
-    async def _deliver(self, row: Any) -> None:
+    async def _deliver(self, row: Any, hook: Any) -> None:
         started_at = now_ms()
         try:
             if row.channel == "email":
                 outcome = await self._send_email(row)
             else:
-                outcome = await self._call_webhook(row)
-            await anyio.to_thread.run_sync(self._record, row, outcome, started_at)
-        except Exception:
-            # The lease runs out and the delivery is tried again: nothing is lost.
+                outcome = await self._call_webhook(row, hook)
+        except Exception as err:
+            # Recorded as a retryable failure; at worst the lease runs out and it is tried again.
             log.exception("Delivery %s failed unexpectedly", row.id)
+            outcome = Outcome(None, "", 0, f"{type(err).__name__}: {err}", retryable=True)
+        self._results.append((row, outcome, started_at))
+        self._wake.set()
 
-    async def _call_webhook(self, row: Any) -> Outcome:
-        hook = await anyio.to_thread.run_sync(self._webhook, row.webhook_id)
+    async def _call_webhook(self, row: Any, hook: Any) -> Outcome:
         if hook is None:
             return Outcome(None, "", 0, "the webhook was deleted", retryable=False)
         if hook.status != "ACTIVE":

@@ -29,6 +29,12 @@ def find_webhook(conn: Connection, webhook_id: str, dialect: str | None = None) 
     return conn.execute(query).first()
 
 
+def find_webhooks(conn: Connection, webhook_ids: Sequence[str]) -> list[Row[Any]]:
+    if not webhook_ids:
+        return []
+    return list(conn.execute(select(_T).where(_T.c.id.in_(list(webhook_ids)))).all())
+
+
 def get_webhook(conn: Connection, webhook_id: str, dialect: str | None = None) -> Row[Any]:
     row = find_webhook(conn, webhook_id, dialect)
     if row is None:

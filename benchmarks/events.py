@@ -28,6 +28,11 @@ from benchmarks.servers import Server
 THREADS = 8
 
 
+class _Server(ThreadingHTTPServer):
+    # Python's default backlog of 5 resets connections under a burst of parallel webhook calls.
+    request_queue_size = 128
+
+
 class Receiver:
     """A local webhook receiver recording when each model's event arrived (monotonic clock)."""
 
@@ -51,7 +56,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -38,6 +38,11 @@ class Plan:
     hold: threading.Event | None = None
 
 
+class _Server(ThreadingHTTPServer):
+    # Python's default backlog of 5 resets connections under a burst of parallel webhook calls.
+    request_queue_size = 128
+
+
 class HttpReceiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
@@ -66,7 +71,7 @@ class HttpReceiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"

@@ -18,6 +18,7 @@ import os
 import random
 import threading
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 import httpx
@@ -43,6 +44,9 @@ log = logging.getLogger("regista.events")
 DISPATCHER = Principal(name="regista-dispatcher", is_admin=True)
 FAN_OUT_BATCH = 500
 MAX_IN_FLIGHT = 64
+# Calls in flight to one receiver (scheme, host, port): a burst of events must not flood a receiver with
+# parallel connections (many small servers refuse what overflows their listen backlog).
+MAX_PER_RECEIVER = 8
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 600.0
 RETRY_AFTER_MAX_S = 3600.0
@@ -99,6 +103,7 @@ class Dispatcher:
         # Attempts done but not yet written: recorded together, one transaction per round.
         self._results: list[tuple[Any, Outcome, int]] = []
         self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._per_receiver: dict[str, asyncio.Semaphore] = {}
         self._lock_file: IO[bytes] | None = None
 
     # ---- lifecycle ----
@@ -252,7 +257,10 @@ class Dispatcher:
             self._clients[call.verify] = guarded_client(
                 call.verify, self._settings.webhook_allow_private, self._settings.webhook_timeout_s
             )
-        return await send(self._clients[call.verify], call)
+        receiver = urlsplit(call.url)._replace(path="", query="", fragment="").geturl()
+        limit = self._per_receiver.setdefault(receiver, asyncio.Semaphore(MAX_PER_RECEIVER))
+        async with limit:
+            return await send(self._clients[call.verify], call)
 
     async def _send_email(self, row: Any) -> Outcome:
         settings = self._settings

@@ -104,6 +104,9 @@ class Dispatcher:
         self._results: list[tuple[Any, Outcome, int]] = []
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._per_receiver: dict[str, asyncio.Semaphore] = {}
+        # Whether anything listens (an active webhook, or e-mail on): only then do commits wake the
+        # dispatcher; otherwise events are just marked dispatched, in bulk, at the poll interval.
+        self._listened = True
         self._lock_file: IO[bytes] | None = None
 
     # ---- lifecycle ----
@@ -115,7 +118,7 @@ class Dispatcher:
     def notify(self) -> None:
         """A request of this process committed events: look at the outbox now rather than at the next poll
         (thread-safe; called after commit from the request's worker thread)."""
-        if self._loop is not None and not self._loop.is_closed():
+        if self._listened and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def stop(self) -> None:
@@ -222,6 +225,8 @@ class Dispatcher:
                 claimed = store.claim_due(ctx.conn, now, room, lease)
             ids = sorted({r.webhook_id for r in claimed if r.webhook_id is not None})
             hooks = {h.id: h for h in webhook_store.find_webhooks(ctx.conn, ids)}
+            mail = bool(self._settings.smtp_url and self._settings.email_notifications)
+            self._listened = mail or webhook_store.any_active(ctx.conn)
         except BaseException:
             ctx.finish(commit=False)
             raise

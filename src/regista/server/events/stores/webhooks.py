@@ -75,3 +75,7 @@ def list_webhooks(
 def active_webhooks(conn: Connection) -> list[Row[Any]]:
     """Every webhook that fires on real events (the dispatcher's view)."""
     return list(conn.execute(select(_T).where(_T.c.status == "ACTIVE")).all())
+
+
+def any_active(conn: Connection) -> bool:
+    return conn.execute(select(_T.c.id).where(_T.c.status == "ACTIVE").limit(1)).first() is not None

@@ -57,6 +57,8 @@ BREAKS = [
     Break("ui-through-services", "regista.server.ui.api.shell", "regista.server.registry.stores.registered_models"),
     Break("catalog-through-services", "regista.server.catalog.services.lineage",
           "regista.server.tracking.stores.runs"),
+    Break("events-through-services", "regista.server.events.services.fanout",
+          "regista.server.registry.stores.registered_models"),
     Break("shared-base-knows-no-domain", "regista.server.http.parsing",
           "regista.server.tracking.services.runs"),
     Break("cli-calls-services", "regista.cli.tokens", "regista.server.identity.stores.tokens"),

@@ -1,4 +1,4 @@
-"""`regista` entry point: --version, server, db, tokens, users, catalog."""
+"""`regista` entry point: --version, server, db, tokens, users, catalog, webhooks, notifications."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from regista import __version__
 from regista.cli.catalog import catalog_app
 from regista.cli.database import BackendStoreUri, Create, DataDir, describe, fail, locate_database
 from regista.cli.tokens import tokens_app, users_app
+from regista.cli.webhooks import notifications_app, webhooks_app
 
 if TYPE_CHECKING:
     import socket
@@ -26,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(users_app, name="users")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(notifications_app, name="notifications")
 
 
 def _print_version(value: bool) -> None:
@@ -93,6 +96,16 @@ def server(
         typer.Option(min=1, help="Largest JSON request body accepted, in bytes; larger ones get 413 "
                      "(default 32 MiB, or $REGISTA_MAX_REQUEST_BODY_BYTES). Artifact uploads are not capped."),
     ] = None,
+    smtp_url: Annotated[
+        str | None,
+        typer.Option(help="SMTP server for e-mail notifications ($REGISTA_SMTP_URL): smtp://host:25, "
+                     "smtp://user:password@host:587?starttls=true, smtps://host:465. Default: no e-mail."),
+    ] = None,
+    webhook_allow_private: Annotated[
+        bool,
+        typer.Option("--webhook-allow-private", help="Let webhooks call loopback, private and link-local "
+                     "addresses and plain http:// ($REGISTA_WEBHOOK_ALLOW_PRIVATE); refused by default."),
+    ] = False,
 ) -> None:
     """Run the tracking, registry and artifact server.
 
@@ -115,6 +128,8 @@ def server(
         "REGISTA_MAX_REQUEST_BODY_BYTES": None if max_request_body_bytes is None else str(
             max_request_body_bytes
         ),
+        "REGISTA_SMTP_URL": smtp_url,
+        "REGISTA_WEBHOOK_ALLOW_PRIVATE": "true" if webhook_allow_private else None,
     }
     # Worker processes build their app from the environment (create_app_from_env), so flags travel there.
     for key, value in overrides.items():

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from regista.server.catalog.services.pending_sweep import PendingVersionSweep
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
+from regista.server.events.services.dispatcher import Dispatcher
 from regista.server.http import health
 from regista.server.http.access_log import AccessLogMiddleware
 from regista.server.http.authentication import AuthenticationMiddleware
@@ -57,7 +58,15 @@ def create_app(settings: Settings) -> FastAPI:
         pending = PendingVersionSweep(engine, app.state.artifacts, settings.uc_pending_timeout_s,
                                       max(1.0, min(3600.0, settings.uc_pending_timeout_s / 10)))
         pending.start()
+        # Webhooks and e-mails are sent from the outbox after commit, by a background task of this process.
+        dispatcher = None
+        if settings.events_dispatcher:
+            dispatcher = Dispatcher(engine, settings, app.state.artifacts, app.state.write_lock)
+            dispatcher.start()
+            app.state.events_recorded = dispatcher.notify
         yield
+        if dispatcher is not None:
+            await dispatcher.stop()
         pending.stop()
         sweep.stop()
         engine.dispose()
@@ -71,6 +80,8 @@ def create_app(settings: Settings) -> FastAPI:
     # the network, so they keep their worker thread.
     app.state.inline_reads = engine.dialect.name == "sqlite"
     app.state.authenticator = None
+    # Set by the lifespan when this process runs the event dispatcher (see events/services/dispatcher.py).
+    app.state.events_recorded = None
     if settings.auth_enabled:
         # The web UI's sign-in page and static files need no credentials; other page requests without
         # credentials are sent to the sign-in page.

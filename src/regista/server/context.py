@@ -30,6 +30,8 @@ class Context:
     settings: Settings
     # Set when authentication is on; services that change tokens or memberships clear its cache.
     authenticator: Authenticator | None = None
+    # Told after a commit that recorded events (the event dispatcher's wake-up), when one runs here.
+    events_recorded: Callable[[], None] | None = None
     # Side effects registered by services, run by `finish` (None until the first one: most requests have none).
     _after_commit: list[Callable[[], None]] | None = field(default=None, init=False, repr=False, compare=False)
     _on_rollback: list[Callable[[], None]] | None = field(default=None, init=False, repr=False, compare=False)
@@ -104,3 +106,6 @@ class Context:
     def record(self, event_type: str, payload: dict[str, Any]) -> None:
         """Record a domain event in this request's transaction."""
         record_event(self.conn, self.principal, event_type, payload)
+        notify = self.events_recorded
+        if notify is not None and notify not in (self._after_commit or ()):
+            self.after_commit(notify)

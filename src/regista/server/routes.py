@@ -7,6 +7,7 @@ from regista.server.artifacts.api import artifacts
 from regista.server.catalog.api import files as catalog_files
 from regista.server.catalog.api import governance as catalog_governance
 from regista.server.catalog.api import mlflow_uc, unity_catalog
+from regista.server.events.api import deliveries, notifications, webhooks_databricks, webhooks_mlflow
 from regista.server.governance.api import model_registry
 from regista.server.http.route_index import ExactPathIndex
 from regista.server.identity.api import discovery, scim, tokens
@@ -36,6 +37,7 @@ MLFLOW_ROUTERS: list[APIRouter] = [
     logged_models.router,
     registered_models.router,
     model_versions.router,
+    webhooks_mlflow.router,
 ]
 
 # Databricks serves its registry RPCs under /api/2.0/mlflow and /api/2.0/preview/mlflow; its web UI calls
@@ -80,11 +82,13 @@ def include_databricks_api(app: FastAPI) -> None:
     app.include_router(scim.router, prefix="/api/2.0/preview/scim/v2")
     app.include_router(tokens.router, prefix="/api/2.0")
     app.include_router(permissions.router, prefix="/api/2.0/permissions")
+    # regista's own admin API (the delivery log of webhooks and e-mails).
+    app.include_router(deliveries.router, prefix="/api/2.0/regista")
     for prefix in REGISTRY_PREFIXES:
         # The OpenAPI schema lists each operation once, under the first (canonical) prefix.
         canonical = prefix == REGISTRY_PREFIXES[0]
         for router in (registered_models_databricks.router, model_registry.router, listings.router,
-                       registry_listings.router):
+                       registry_listings.router, webhooks_databricks.router, notifications.router):
             app.include_router(router, prefix=prefix, include_in_schema=canonical)
 
 

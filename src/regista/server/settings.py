@@ -56,6 +56,30 @@ class Settings:
     uc_alias_limit: int = 10
     # Unity Catalog versions never finalized are removed after this many seconds (REGISTA_UC_PENDING_TIMEOUT).
     uc_pending_timeout_s: float = 86400.0
+    # Webhook targets on loopback, private, link-local or metadata addresses, and plain http://, are refused
+    # unless this is on (REGISTA_WEBHOOK_ALLOW_PRIVATE): for receivers inside a trusted network.
+    webhook_allow_private: bool = False
+    # Seconds one webhook call may take (REGISTA_WEBHOOK_TIMEOUT).
+    webhook_timeout_s: float = 30.0
+    # Seconds after which a delivery that keeps failing is given up (REGISTA_WEBHOOK_RETRY_WINDOW).
+    webhook_retry_window_s: float = 6 * 3600.0
+    # Run the event dispatcher in this server process (REGISTA_EVENTS_DISPATCHER; off: another process does).
+    events_dispatcher: bool = True
+    # Seconds between two looks at the outbox and the due deliveries when idle (REGISTA_EVENTS_POLL_INTERVAL);
+    # this process's own commits wake the dispatcher at once.
+    events_poll_interval_s: float = 1.0
+    # SMTP server for e-mail notifications (REGISTA_SMTP_URL): smtp://user:pass@host:587?starttls=true,
+    # smtps://host:465, smtp://host:25. None: no e-mail is sent.
+    smtp_url: str | None = field(default=None, repr=False)
+    # The From address of notification e-mails (REGISTA_SMTP_FROM).
+    smtp_from: str = "regista@localhost"
+    # The server-wide switch for registry e-mail notifications (REGISTA_EMAIL_NOTIFICATIONS).
+    email_notifications: bool = True
+    # E-mails per user, model, event type and day before one "daily limit reached" mail
+    # (REGISTA_EMAIL_DAILY_LIMIT).
+    email_daily_limit: int = 20
+    # The address users reach the server at, for links in e-mails (REGISTA_PUBLIC_URL).
+    public_url: str | None = None
 
     @property
     def auth_enabled(self) -> bool:
@@ -68,6 +92,11 @@ class Settings:
     @property
     def artifact_root(self) -> str:
         return self.artifacts_destination or str(self.data_dir / "artifacts")
+
+    @property
+    def base_url(self) -> str:
+        """Where users reach the server (links in e-mails)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -103,7 +132,34 @@ class Settings:
             env["uc_alias_limit"] = int(os.environ["REGISTA_UC_ALIAS_LIMIT"])
         if os.environ.get("REGISTA_UC_PENDING_TIMEOUT"):
             env["uc_pending_timeout_s"] = float(os.environ["REGISTA_UC_PENDING_TIMEOUT"])
+        env.update(_events_from_env())
         env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(str(env["data_dir"])).resolve()
         return cls(**env)  # type: ignore[arg-type]  # one dict of mixed values, each converted above
+
+
+def _events_from_env() -> dict[str, object]:
+    """The events domain's settings (webhooks, dispatcher, e-mail)."""
+    env: dict[str, object] = {}
+    if "REGISTA_WEBHOOK_ALLOW_PRIVATE" in os.environ:
+        env["webhook_allow_private"] = _flag(os.environ["REGISTA_WEBHOOK_ALLOW_PRIVATE"])
+    if os.environ.get("REGISTA_WEBHOOK_TIMEOUT"):
+        env["webhook_timeout_s"] = float(os.environ["REGISTA_WEBHOOK_TIMEOUT"])
+    if os.environ.get("REGISTA_WEBHOOK_RETRY_WINDOW"):
+        env["webhook_retry_window_s"] = float(os.environ["REGISTA_WEBHOOK_RETRY_WINDOW"])
+    if "REGISTA_EVENTS_DISPATCHER" in os.environ:
+        env["events_dispatcher"] = _flag(os.environ["REGISTA_EVENTS_DISPATCHER"])
+    if os.environ.get("REGISTA_EVENTS_POLL_INTERVAL"):
+        env["events_poll_interval_s"] = float(os.environ["REGISTA_EVENTS_POLL_INTERVAL"])
+    if os.environ.get("REGISTA_SMTP_URL"):
+        env["smtp_url"] = os.environ["REGISTA_SMTP_URL"]
+    if os.environ.get("REGISTA_SMTP_FROM"):
+        env["smtp_from"] = os.environ["REGISTA_SMTP_FROM"]
+    if "REGISTA_EMAIL_NOTIFICATIONS" in os.environ:
+        env["email_notifications"] = _flag(os.environ["REGISTA_EMAIL_NOTIFICATIONS"])
+    if os.environ.get("REGISTA_EMAIL_DAILY_LIMIT"):
+        env["email_daily_limit"] = int(os.environ["REGISTA_EMAIL_DAILY_LIMIT"])
+    if os.environ.get("REGISTA_PUBLIC_URL"):
+        env["public_url"] = os.environ["REGISTA_PUBLIC_URL"]
+    return env

@@ -19,6 +19,7 @@ WITHOUT_INPUT = {
     ("get", "/api/2.0/preview/scim/v2/Me"),
     ("get", "/api/2.0/token/list"),
     ("get", "/api/2.0/mlflow/unity-catalog/registered-models:is-databricks-sdk-models-artifact-repository-enabled"),
+    ("get", "/api/2.0/mlflow/email-notifications/registry/get-user-level-subscription-status"),
 }
 
 

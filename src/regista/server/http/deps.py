@@ -29,7 +29,8 @@ def request_context(request: Request, write: bool) -> Context:
     uow = UnitOfWork(
         state.engine, write=write, write_lock=state.write_lock, busy_timeout_s=state.settings.sqlite_busy_timeout_s
     )
-    return Context(uow, current_principal(request), state.artifacts, state.settings, state.authenticator)
+    return Context(uow, current_principal(request), state.artifacts, state.settings, state.authenticator,
+                   state.events_recorded)
 
 
 def _context_dependency(write: bool) -> Callable[[Request], Awaitable[Context]]:

@@ -1,7 +1,9 @@
 """Locations outside the artifact store: paths on a client's disk, and hosts no model or artifact lives on.
 
 The server never reads or connects to either (it copies only from its own store); these checks keep
-registered versions and experiments from pointing their clients at them (ADR 0004).
+registered versions and experiments from pointing their clients at them (ADR 0004). The same address
+rules decide which hosts the server itself may call (webhook targets): `outbound_refusal` at creation,
+`public_addresses` again at connect time.
 """
 
 from __future__ import annotations
@@ -96,4 +98,73 @@ def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
             return ipaddress.IPv4Address(socket.inet_aton(name))
         except OSError:
             return None
+    return None
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _embedded_v4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The IPv4 address an IPv6 transition form carries (mapped, 6to4, NAT64), so it is judged as what it
+    reaches."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return embedded
+    return address
+
+
+def is_public_address(text: str) -> bool:
+    """Whether an IP address is on the public internet: not loopback, private, link-local, shared (CGNAT),
+    reserved, multicast or a cloud metadata address."""
+    try:
+        address = _embedded_v4(ipaddress.ip_address(text.split("%", 1)[0]))
+    except ValueError:
+        return False
+    return address.is_global and not address.is_multicast and address not in _METADATA_ADDRESSES
+
+
+def public_addresses(host: str, port: int, allow_private: bool) -> list[str]:
+    """The addresses to connect to for host:port, all of them public unless `allow_private`; raises
+    PermissionError naming the host when any is not (a name that resolves to both is refused whole)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError) as err:  # UnicodeError: a label IDNA cannot encode
+        raise ConnectionError(f"cannot resolve {host}: {err}") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not allow_private:
+        refused = [a for a in addresses if not is_public_address(a)]
+        if refused or not addresses:
+            raise PermissionError(f"{host} resolves to a non-public address ({', '.join(refused)})")
+    return addresses
+
+
+def outbound_refusal(url: str, allow_private: bool, *, resolve: bool = True) -> str | None:
+    """Why the server must not call `url` (None: it may). Refused: anything but https (plain http too,
+    unless `allow_private`), no host, and unless `allow_private`, a host that is or resolves to a
+    loopback, private, link-local or metadata address."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as err:
+        return f"invalid URL: {err}"
+    allowed = ("https", "http") if allow_private else ("https",)
+    if parts.scheme not in allowed:
+        return f"the scheme must be {' or '.join(allowed)}, not '{parts.scheme}'"
+    if not parts.hostname:
+        return "the URL has no host"
+    if allow_private:
+        return None
+    if forbidden_host(url) is not None:
+        return f"{parts.hostname} is a loopback, link-local or metadata address"
+    literal = _address(parts.hostname.rstrip(".").lower())
+    if literal is not None:
+        return None if is_public_address(str(literal)) else f"{parts.hostname} is not a public address"
+    if resolve:
+        try:
+            public_addresses(parts.hostname, port or 443, allow_private=False)
+        except (PermissionError, ConnectionError) as err:
+            return str(err)
     return None

@@ -26,6 +26,12 @@ from regista.server.db.models.logged_model import (
 )
 from regista.server.db.models.metric import LatestMetric, Metric
 from regista.server.db.models.model_version import ModelVersion, ModelVersionTag
+from regista.server.db.models.notification import (
+    NotificationCount,
+    NotificationFollow,
+    NotificationSubscription,
+    NotificationUserSetting,
+)
 from regista.server.db.models.outbox_event import OutboxEvent
 from regista.server.db.models.permission import AccessControlEntry
 from regista.server.db.models.registered_model import (
@@ -35,6 +41,7 @@ from regista.server.db.models.registered_model import (
 )
 from regista.server.db.models.run import Param, Run, RunTag
 from regista.server.db.models.ui_session import UiSession
+from regista.server.db.models.webhook import Delivery, DeliveryAttempt, Webhook
 
 __all__ = [
     "AccessControlEntry",
@@ -45,6 +52,8 @@ __all__ = [
     "VersionActivity",
     "VersionComment",
     "Dataset",
+    "Delivery",
+    "DeliveryAttempt",
     "Experiment",
     "ExperimentTag",
     "LatestMetric",
@@ -55,6 +64,10 @@ __all__ = [
     "Metric",
     "ModelVersion",
     "ModelVersionTag",
+    "NotificationCount",
+    "NotificationFollow",
+    "NotificationSubscription",
+    "NotificationUserSetting",
     "OutboxEvent",
     "Param",
     "RegisteredModel",
@@ -76,4 +89,5 @@ __all__ = [
     "UcModelVersionTag",
     "UcSchema",
     "UcVersionLineage",
+    "Webhook",
 ]

@@ -1,0 +1,1 @@
+"""Wire models of the events domain."""

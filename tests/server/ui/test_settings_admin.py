@@ -56,20 +56,19 @@ class TestSettings:
 
         page = page_as(other.token, "/settings")
         assert token_id not in page.content()
-        page.request.post(f"/settings/tokens/{token_id}/revoke", form={"csrf_token": csrf_of(page)},
-                          headers={"Referer": page.url})
-        page.reload()
-        assert "does not exist" in page.get_by_role("alert").inner_text()
+        refused = page.request.post(f"/settings/tokens/{token_id}/revoke", form={"csrf_token": csrf_of(page)},
+                                    max_redirects=0)
+        assert refused.status == 404 and "does not exist" in refused.text()
         assert works(auth_server, value)
 
     def test_a_bad_lifetime_is_explained_and_creates_nothing(self, identities, page_as) -> None:
         user = identities.user()
         page = page_as(user.token, "/settings")
         before = page.get_by_role("row").count()
-        page.request.post("/settings/tokens", form={"csrf_token": csrf_of(page), "lifetime_days": "-3"},
-                          headers={"Referer": page.url})
+        refused = page.request.post("/settings/tokens", form={"csrf_token": csrf_of(page), "lifetime_days": "-3"},
+                                    max_redirects=0)
+        assert refused.status == 400 and "lifetime_days" in refused.text()
         page.reload()
-        assert "lifetime_days" in page.get_by_role("alert").inner_text()
         assert page.get_by_role("row").count() == before
 
 
@@ -146,10 +145,9 @@ class TestAdmin:
         assert response.status == 403 and page.get_by_role("heading", level=1).inner_text() == "Not allowed"
         name = f"sneaky-{uuid.uuid4().hex[:6]}@example.com"
         page.goto("/settings")
-        page.request.post("/admin/users", form={"csrf_token": csrf_of(page), "user_name": name},
-                          headers={"Referer": page.url})
-        page.reload()
-        assert "admin" in page.get_by_role("alert").inner_text().lower()
+        refused = page.request.post("/admin/users", form={"csrf_token": csrf_of(page), "user_name": name},
+                                    max_redirects=0)
+        assert refused.status == 403
         admin_page.goto("/admin")
         assert name not in admin_page.content()
 

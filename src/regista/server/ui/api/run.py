@@ -6,16 +6,17 @@ or a logged model (a new or an existing registered model)."""
 from __future__ import annotations
 
 import posixpath
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from regista.errors import InvalidParameter, NotFound
 from regista.server.artifacts.services import artifacts
 from regista.server.http.deps import ReadCtx, WriteCtx
+from regista.server.http.parsing import message
 from regista.server.http.routing import OutsideTransaction, outside_transaction
 from regista.server.permissions.services import authz
 from regista.server.registry.schemas.model_versions import CreateModelVersion
@@ -27,6 +28,7 @@ from regista.server.ui.api.model import model_path
 from regista.server.ui.api.models import may_create_models
 from regista.server.ui.api.page_route import PageRoute
 from regista.server.ui.api.rendering import redirect, render, url_part
+from regista.server.ui.schemas.run_page import RunPage
 from regista.server.ui.services.artifact_preview import is_model_folder, read_preview
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -51,7 +53,10 @@ def _system_tag(key: str) -> bool:
 
 
 @router.get("/experiments/{experiment_id}/runs/{run_id}")
-def run_page(ctx: ReadCtx, experiment_id: str, run_id: str, path: str = "", file: str = "") -> OutsideTransaction:
+def run_page(
+    ctx: ReadCtx, req: Annotated[RunPage, Depends(message(RunPage))], experiment_id: str, run_id: str
+) -> OutsideTransaction:
+    path, file = req.path or "", req.file or ""
     run = _run_in(ctx, experiment_id, run_id)
     info = run["info"]
     eid = info["experiment_id"]

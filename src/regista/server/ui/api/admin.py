@@ -4,6 +4,7 @@ services: create, deactivate / activate, group membership (add, remove)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -21,9 +22,9 @@ from regista.server.identity.schemas.scim import (
 )
 from regista.server.identity.services import identities
 from regista.server.identity.services.identities import GROUP, SERVICE_PRINCIPAL, USER
-from regista.server.ui.api.forms import Form
+from regista.server.ui.api.forms import Form, FormData
 from regista.server.ui.api.page_route import PageRoute
-from regista.server.ui.api.rendering import redirect, render
+from regista.server.ui.api.rendering import local_path, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -34,16 +35,29 @@ KINDS = {"user": USER, "group": GROUP, "service_principal": SERVICE_PRINCIPAL}
 NOUNS = {USER: "User", GROUP: "Group", SERVICE_PRINCIPAL: "Service principal"}
 
 
-def _listing(ctx: ReadCtx, kind: str, sort_by: str) -> dict[str, Any]:
-    return identities.list_identities(ctx, kind, ListQuery(count=SECTION_SIZE, sortBy=sort_by))
+# The search box matches these attributes of each kind (SCIM `co`: contains, ignoring case).
+SEARCHED = {USER: ("userName", "displayName"), GROUP: ("displayName",),
+            SERVICE_PRINCIPAL: ("applicationId", "displayName")}
+
+
+def _listing(ctx: ReadCtx, kind: str, q: str) -> dict[str, Any]:
+    text = q.replace('"', "").replace("\\", "").strip()
+    condition = " or ".join(f'{a} co "{text}"' for a in SEARCHED[kind]) if text else None
+    query = ListQuery(count=SECTION_SIZE, sortBy=SEARCHED[kind][0], filter=condition)
+    return identities.list_identities(ctx, kind, query)
+
+
+def _back(form: FormData) -> str:
+    return local_path(form.get("next"), ADMIN)
 
 
 @router.get(ADMIN)
-def admin_page(request: Request, ctx: ReadCtx) -> Response:
+def admin_page(request: Request, ctx: ReadCtx, q: str = "") -> Response:
     identities.require_admin(ctx)
     return render(
-        request, "admin/identities.html", users=_listing(ctx, USER, "userName"),
-        groups=_listing(ctx, GROUP, "displayName"), service_principals=_listing(ctx, SERVICE_PRINCIPAL, "applicationId"),
+        request, "admin/identities.html", q=q, here=f"{ADMIN}?q={quote(q)}" if q else ADMIN,
+        users=_listing(ctx, USER, q), groups=_listing(ctx, GROUP, q),
+        service_principals=_listing(ctx, SERVICE_PRINCIPAL, q),
     )
 
 
@@ -51,21 +65,21 @@ def admin_page(request: Request, ctx: ReadCtx) -> Response:
 def create_user(request: Request, ctx: WriteCtx, form: Form) -> Response:
     name = form.required("user_name", "User name")
     identities.create_user(ctx, UserBody(userName=name, displayName=form.optional("display_name")))
-    return redirect(ADMIN, flash=f"User {name} created.")
+    return redirect(_back(form), flash=f"User {name} created.")
 
 
 @router.post(ADMIN + "/service-principals")
 def create_service_principal(request: Request, ctx: WriteCtx, form: Form) -> Response:
     display = form.required("display_name", "Display name")
     view = identities.create_service_principal(ctx, ServicePrincipalBody(displayName=display))
-    return redirect(ADMIN, flash=f"Service principal {display} created (application id {view['applicationId']}).")
+    return redirect(_back(form), flash=f"Service principal {display} created (application id {view['applicationId']}).")
 
 
 @router.post(ADMIN + "/groups")
 def create_group(request: Request, ctx: WriteCtx, form: Form) -> Response:
     name = form.required("group_name", "Group name")
     identities.create_group(ctx, GroupBody(displayName=name))
-    return redirect(ADMIN, flash=f"Group {name} created.")
+    return redirect(_back(form), flash=f"Group {name} created.")
 
 
 def _kind(value: str) -> str:
@@ -81,7 +95,7 @@ def set_active(request: Request, ctx: WriteCtx, form: Form, kind: str, identity_
         ctx, _kind(kind), identity_id, [PatchOperation(op="replace", path="active", value=active)]
     )
     name = view.get("userName") or view.get("displayName") or view.get("applicationId")
-    return redirect(ADMIN, flash=f"{name} {'activated' if active else 'deactivated'}.")
+    return redirect(_back(form), flash=f"{name} {'activated' if active else 'deactivated'}.")
 
 
 @router.post(ADMIN + "/groups/{group_id}/members")
@@ -94,7 +108,7 @@ def add_member(request: Request, ctx: WriteCtx, form: Form, group_id: str) -> Re
     view = identities.patch_identity(
         ctx, GROUP, group_id, [PatchOperation(op="add", path="members", value=[{"value": str(member.id)}])]
     )
-    return redirect(ADMIN, flash=f"{name} added to {view['displayName']}.")
+    return redirect(_back(form), flash=f"{name} added to {view['displayName']}.")
 
 
 @router.post(ADMIN + "/groups/{group_id}/members/remove")
@@ -103,4 +117,4 @@ def remove_member(request: Request, ctx: WriteCtx, form: Form, group_id: str) ->
     view = identities.patch_identity(
         ctx, GROUP, group_id, [PatchOperation(op="remove", path=f'members[value eq "{member_id}"]')]
     )
-    return redirect(ADMIN, flash=f"{form.get('member_name') or member_id} removed from {view['displayName']}.")
+    return redirect(_back(form), flash=f"{form.get('member_name') or member_id} removed from {view['displayName']}.")

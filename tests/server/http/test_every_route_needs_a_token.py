@@ -13,6 +13,7 @@ import pytest
 from regista.server.app import create_app
 from regista.server.http.authentication import OPEN_PATHS, OPEN_PREFIXES
 from regista.server.settings import Settings
+from regista.server.ui.api import shell
 from tests.fixtures.wire import assert_error
 
 
@@ -35,8 +36,10 @@ def _routes(tmp: Path) -> list[tuple[str, str]]:
         path = getattr(route, "path", None)
         for method in getattr(route, "methods", None) or ():
             full = prefix + str(path)
-            if path is not None and method != "HEAD" and full not in OPEN_PATHS and not full.startswith(
-                OPEN_PREFIXES
+            # The web UI's sign-in page, `/` (a script that maps `/#/...` links) and its static files are open.
+            open_paths = OPEN_PATHS | set(shell.OPEN_PATHS)
+            if path is not None and method != "HEAD" and full not in open_paths and not full.startswith(
+                OPEN_PREFIXES + shell.OPEN_PREFIXES
             ):
                 found.add((method, re.sub(r"\{[^}]+\}", "1", full)))
     return sorted(found)

@@ -39,13 +39,30 @@ def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
         page.context.close()
 
 
+@pytest.fixture(scope="session")
+def signed_in_states() -> dict[tuple[str, str], Any]:
+    """Cookies of sessions already opened through the sign-in form, per (server, token): a test that needs
+    the same caller again starts from them instead of signing in again (sign-in has its own tests)."""
+    return {}
+
+
 @pytest.fixture
-def page_as(auth_server: LiveServer, open_page: Callable[..., Any]) -> Callable[..., Any]:
-    """page_as(token, next_path="/models") -> a page signed in (through the sign-in form) with `token` on
-    the auth server. Create callers with the `identities` fixture."""
+def page_as(
+    auth_server: LiveServer, open_page: Callable[..., Any], signed_in_states: dict[tuple[str, str], Any]
+) -> Callable[..., Any]:
+    """page_as(token, next_path="/models") -> a page signed in with `token` on the auth server (through the
+    sign-in form the first time). Create callers with the `identities` fixture."""
 
     def make(token: str, next_path: str = "/models") -> Any:
-        return sign_in(open_page(auth_server.url), token, next_path)
+        key = (auth_server.url, token)
+        if key in signed_in_states:
+            page = open_page(auth_server.url, storage_state=signed_in_states[key])
+            page.goto(next_path)
+            if "/signin" not in page.url:
+                return page
+        page = sign_in(open_page(auth_server.url), token, next_path)
+        signed_in_states[key] = page.context.storage_state()
+        return page
 
     return make
 

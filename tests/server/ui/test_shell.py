@@ -232,3 +232,27 @@ def test_without_authentication_a_cross_site_form_post_is_refused(live_server, o
     assert navigation.value.status == 403
     assert httpx.get(f"{live_server.url}/api/2.0/mlflow/registered-models/get",
                      params={"name": name}).status_code == 404
+
+
+def test_forms_work_without_javascript(live_server, open_page) -> None:
+    """Progressive enhancement: with JavaScript off, dialogs are parts of the page and their forms post."""
+    name = f"nojs-{uuid.uuid4().hex[:8]}"
+    page = open_page(live_server.url, java_script_enabled=False)
+    page.goto("/models")
+    assert page.get_by_role("button", name="Create model").is_hidden()
+    page.get_by_label("Model name").fill(name)
+    page.get_by_role("button", name="Create", exact=True).click()
+    page.wait_for_url(f"{live_server.url}/models/{name}")
+    assert page.get_by_role("status").inner_text() == f"Model {name} created."
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", page.locator("main").inner_text())
+
+
+def test_the_open_pages_show_nothing_without_a_session(auth_server) -> None:
+    """`/`, the sign-in page and static files need no token; no other page, and no data, is served without one."""
+    for path in ("/", "/signin", "/static/regista.css"):
+        assert httpx.get(f"{auth_server.url}{path}").status_code == 200
+    home = httpx.get(f"{auth_server.url}/").text
+    assert "Sign out" not in home and 'aria-label="Main"' not in home
+    page = httpx.get(f"{auth_server.url}/models", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"] == "/signin?next=%2Fmodels"
+    assert httpx.get(f"{auth_server.url}/models").status_code == 401

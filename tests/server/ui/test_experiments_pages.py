@@ -130,14 +130,15 @@ class TestExperimentPage:
         assert admin_page.get_by_role("heading", level=1).inner_text() == "Compare 3 runs"
         params = admin_page.get_by_role("region", name="Parameters")
         assert "alpha\t0.3\t0.2\t0.1" in params.inner_text()  # newest run first, as in the table
-        admin_page.wait_for_selector("#plot-parallel .main-svg")
-        admin_page.wait_for_selector("#plot-contour .main-svg")
+        # plotly's JS is 3.5 MB: on a loaded machine it can take a while to arrive and run.
+        admin_page.wait_for_selector("#plot-parallel .main-svg", timeout=90_000)
+        admin_page.wait_for_selector("#plot-contour .main-svg", timeout=90_000)
         assert admin_page.evaluate("() => document.getElementById('plot-scatter').data[0].x.length") == 3
         check_page(admin_page, "compare-runs-" + auth_server.backend)
         admin_page.get_by_label("Show differences only").check()
         admin_page.wait_for_url(re.compile(r"diff=1"))
         assert "opt" in params.inner_text()
-        admin_page.get_by_role("link", name="b").first.click()
+        admin_page.get_by_role("region", name="Parameters").get_by_role("link", name="b", exact=True).click()
         assert admin_page.get_by_role("heading", level=1).inner_text() == "b"
 
     def test_compare_needs_two_runs(self, admin_client, admin_page) -> None:

@@ -358,3 +358,18 @@ with {100} metrics + {20} params each, {point:,} mixed point reads, {meta['concu
   client and server compete for the same cores, as they would for an mlflow client on the same host. One
   run per server; expect some noise between runs, far smaller than the ratios measured.
 """
+
+
+# The line after which docs/benchmarks.md holds sections written by other benchmark scripts.
+KEPT_MARKER = "<!-- Sections below this line come from other benchmark scripts"
+
+
+def write(path: Path, text: str) -> None:
+    """Write the report to `path`, keeping whatever follows KEPT_MARKER in the file already there."""
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        at = old.find(KEPT_MARKER)
+        if at >= 0:
+            kept = "\n" + old[at:]
+    path.write_text(text.rstrip("\n") + "\n" + kept)

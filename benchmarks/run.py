@@ -271,7 +271,7 @@ def render(args: argparse.Namespace) -> int:
     results = load_saved(meta.get("backends", ["sqlite"]), mode)
     print(report.table(results, meta))
     if args.out:
-        (REPO / args.out).write_text(report.markdown(results, meta))
+        report.write(REPO / args.out, report.markdown(results, meta))
         print(f"wrote {REPO / args.out}")
     return 0
 
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         out = REPO / args.out
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(report.markdown(results, meta))
+        report.write(out, report.markdown(results, meta))
         print(f"wrote {out}")
     return 0
 

@@ -21,11 +21,16 @@ from regista.server.registry.api import (
     registered_models_databricks,
 )
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
+from regista.server.ui.api import admin as admin_pages
+from regista.server.ui.api import compare_runs as compare_runs_page
 from regista.server.ui.api import compare_versions as compare_page
+from regista.server.ui.api import experiments as experiment_pages
 from regista.server.ui.api import model as model_page
 from regista.server.ui.api import model_version as version_page
 from regista.server.ui.api import models as model_pages
 from regista.server.ui.api import permissions as permission_pages
+from regista.server.ui.api import run as run_page
+from regista.server.ui.api import settings as settings_pages
 from regista.server.ui.api import shell
 
 # Routers whose paths are relative to /api/2.0/mlflow; the official server also serves them under
@@ -100,6 +105,11 @@ UI_ROUTERS: list[APIRouter] = [
     model_page.router,
     version_page.router,
     compare_page.router,
+    experiment_pages.router,
+    run_page.router,
+    compare_runs_page.router,
+    settings_pages.router,
+    admin_pages.router,
 ]
 
 

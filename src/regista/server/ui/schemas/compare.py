@@ -9,3 +9,10 @@ class CompareVersions(Message):
     version: list[str] = []
     # "1" (the "Show differences only" checkbox): only the rows whose values differ between the versions.
     diff: str | None = None
+
+
+class CompareRuns(Message):
+    """The query of the Compare runs page: /experiments/<id>/compare?run=<id>&run=<id>&diff=1."""
+
+    run: list[str] = []
+    diff: str | None = None

@@ -21,6 +21,19 @@ os.environ.pop("MLFLOW_REGISTRY_URI", None)
 BACKENDS = [b for b in os.environ.get("REGISTA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_mlflow_experiment() -> Iterator[None]:
+    """A test that calls mlflow.set_experiment leaves that experiment active for the next test of the worker,
+    which may talk to another server (the other database) where the id does not exist."""
+    yield
+    from mlflow.tracking import fluent
+
+    while fluent.active_run() is not None:
+        fluent.end_run()
+    fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, scope="session")

@@ -4,7 +4,6 @@ when it is made, so a name that resolves elsewhere later (DNS rebinding) is refu
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 
 from regista.server.events.services.outbound import guarded_client
 from regista.server.storage.external import outbound_refusal
+from tests.fixtures.fresh_loop import run_in_fresh_loop
 from tests.fixtures.wire import assert_error
 
 REFUSED = [
@@ -89,7 +89,7 @@ class TestConnectTime:
             async with guarded_client(verify=True, allow_private=allow_private, timeout_s=5) as client:
                 return await client.post(url, content=b"{}")
 
-        return asyncio.run(call())
+        return run_in_fresh_loop(call)
 
     def test_a_name_resolving_to_loopback_is_refused_when_connecting(self, receiver):
         # The name is resolved when the connection is made (as after a DNS rebinding, whatever it resolved

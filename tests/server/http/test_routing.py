@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import anyio
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -23,6 +22,7 @@ from regista.server.http.deps import ReadCtx, WriteCtx
 from regista.server.http.error_handlers import install_error_handlers
 from regista.server.http.responses import ok
 from regista.server.http.routing import OutsideTransaction, TransactionalRoute, outside_transaction
+from tests.fixtures.fresh_loop import run_in_fresh_loop
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def post(engine: Engine, router: APIRouter, path: str) -> httpx.Response:
     app.state.artifacts = None
     app.state.authenticator = None
     app.state.inline_reads = True
+    app.state.events_recorded = None
     install_error_handlers(app)
     app.include_router(router)
 
@@ -56,7 +57,7 @@ def post(engine: Engine, router: APIRouter, path: str) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://regista") as c:
             return await c.post(path)
 
-    return anyio.run(call)
+    return run_in_fresh_loop(call)
 
 
 class TestOutsideTransaction:

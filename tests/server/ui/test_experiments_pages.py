@@ -105,6 +105,8 @@ class TestExperimentPage:
         admin_page.get_by_role("link", name="Sort by rmse, ascending").click()
         assert [r[1] for r in cell_texts(admin_page)] == [f"r{i:02d}" for i in (1, 3, 5, 7, 9)]
         assert "rmse" in admin_page.get_by_role("row").first.inner_text()
+        # Each run's cells hold its own values of the chosen columns (rmse, then model), and nothing else.
+        assert [r[-2:] for r in cell_texts(admin_page)] == [[f"{float(i)}", "tree"] for i in (1, 3, 5, 7, 9)]
 
         # Paging keeps the filter and order.
         admin_page.goto(f"/experiments/{eid}?order=metrics.rmse+ASC")

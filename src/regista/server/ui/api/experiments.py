@@ -18,7 +18,7 @@ from regista.server.ui.api.models import search_filter
 from regista.server.ui.api.page_route import PageRoute
 from regista.server.ui.api.permissions import permissions_panel
 from regista.server.ui.api.rendering import redirect, render
-from regista.server.ui.services.run_table import RunTable, run_table
+from regista.server.ui.services.run_table import USER_TAG, RunTable, chosen_columns, run_table
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -62,8 +62,12 @@ def experiment_page(
     experiment = experiments.get_experiment(ctx, experiment_id)
     eid = experiment["experiment_id"]
     order_by = [order] if order else ["attributes.start_time DESC"]
-    page = run_search.search_runs(ctx, [eid], q.strip() or None, None, RUNS_PAGE_SIZE, order_by, page_token or None)
-    table: RunTable = run_table(page.items if page else [], request.query_params.getlist("column"), columns == "1")
+    chosen, explicit = request.query_params.getlist("column"), columns == "1"
+    page = run_search.search_run_columns(
+        ctx, [eid], q.strip() or None, RUNS_PAGE_SIZE, order_by, page_token or None,
+        chosen_columns(chosen, explicit), (USER_TAG,),
+    )
+    table: RunTable = run_table(page, chosen, explicit)
     level = authz.experiment_level(ctx, eid)
     values: dict[str, Any] = {
         "experiment": experiment, "experiment_path": experiment_path(eid), "table": table, "q": q,

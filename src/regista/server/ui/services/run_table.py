@@ -3,14 +3,18 @@ else the first few of the page's runs), each run's values for them, and the orde
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from regista.server.tracking.services.run_search import RunColumnsPage
 
 # Without a choice, the table shows this many metric and this many parameter columns.
 DEFAULT_COLUMNS = 3
 MAX_COLUMNS = 40
 PREFIXES = {"metrics": "metric", "params": "param"}
+# The tag the mlflow client sets to the user who started a run (the table's User column).
+USER_TAG = "mlflow.user"
 
 
 @dataclass
@@ -44,33 +48,42 @@ def parse_column(text: str) -> Column | None:
     return Column(kind, key)
 
 
-def run_table(runs: Sequence[dict[str, Any]], chosen: Sequence[str], explicit: bool) -> RunTable:
-    """The table for one page of runs. `chosen` are `metrics.<key>` / `params.<key>` ids; when the user
-    made no choice (`explicit` false) the first metrics and parameters are shown."""
-    values: list[dict[str, dict[str, Any]]] = []
-    keys: dict[str, set[str]] = {"metrics": set(), "params": set()}
-    for run in runs:
-        data = run.get("data", {})
-        row = {kind: {item["key"]: item["value"] for item in data.get(kind, [])} for kind in PREFIXES}
-        for kind in PREFIXES:
-            keys[kind].update(row[kind])
-        values.append(row)
-    available = [Column(kind, key) for kind in PREFIXES for key in sorted(keys[kind])]
+def chosen_columns(chosen: Sequence[str], explicit: bool) -> Callable[[list[str], list[str]], tuple[list[str], list[str]]]:
+    """What search_run_columns calls with the page's sorted (metric keys, param keys) to learn which
+    values to read: the user's choice (`metrics.<key>` / `params.<key>` ids) when `explicit`, else the
+    first few keys of each kind."""
+    picked = [c for c in (parse_column(t) for t in dict.fromkeys(chosen)) if c is not None][:MAX_COLUMNS]
+
+    def choose(metric_keys: list[str], param_keys: list[str]) -> tuple[list[str], list[str]]:
+        if not explicit:
+            return metric_keys[:DEFAULT_COLUMNS], param_keys[:DEFAULT_COLUMNS]
+        return [c.key for c in picked if c.kind == "metrics"], [c.key for c in picked if c.kind == "params"]
+
+    return choose
+
+
+def run_table(page: RunColumnsPage | None, chosen: Sequence[str], explicit: bool) -> RunTable:
+    """The table for one page of runs read by search_run_columns with chosen_columns(chosen, explicit)."""
+    if page is None:
+        return RunTable(columns=[], available=[])
+    available = [Column("metrics", key) for key in page.metric_keys] + [
+        Column("params", key) for key in page.param_keys
+    ]
     if explicit:
         columns = [c for c in (parse_column(t) for t in dict.fromkeys(chosen)) if c is not None][:MAX_COLUMNS]
     else:
-        columns = []
-        for kind in PREFIXES:
-            columns += [Column(kind, key) for key in sorted(keys[kind])[:DEFAULT_COLUMNS]]
+        columns = [Column("metrics", k) for k in page.metric_keys[:DEFAULT_COLUMNS]]
+        columns += [Column("params", k) for k in page.param_keys[:DEFAULT_COLUMNS]]
     chosen_ids = {c.id for c in columns}
+    # A chosen key that no run of this page has stays in the chooser, so it can be unticked.
     available += [c for c in columns if c.id not in {a.id for a in available}]
     rows = []
-    for run, row in zip(runs, values, strict=True):
-        tags = {t["key"]: t["value"] for t in run.get("data", {}).get("tags", [])}
+    for run in page.runs:
+        values = {"metrics": run.metrics, "params": run.params}
         rows.append({
-            "info": run["info"],
-            "user": tags.get("mlflow.user") or run["info"].get("user_id") or "",
-            "cells": [row[c.kind].get(c.key) for c in columns],
+            "info": run.info,
+            "user": run.tags.get(USER_TAG) or run.info.get("user_id") or "",
+            "cells": [values[c.kind].get(c.key) for c in columns],
         })
     for column in available:
         column.chosen = column.id in chosen_ids

@@ -61,7 +61,8 @@ def compare_versions(
         except PermissionDenied:
             root = None
         roots.append(root)
-        columns.append({"label": f"Version {view['version']}", "version": view, **_run_data(ctx, view.get("run_id"))})
+        columns.append({"label": f"Version {view['version']}", "version": view,
+                        "path": f"{model_path(name)}/versions/{view['version']}", **_run_data(ctx, view.get("run_id"))})
     values = {"name": name, "model_path": model_path(name), "columns": columns, "diff": req.diff == "1",
               "chosen": chosen}
     # Signatures are read from the files once the transaction has ended.

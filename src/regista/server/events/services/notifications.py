@@ -9,7 +9,7 @@ from regista.server.events.schemas.notifications import MODEL_LEVELS, USER_LEVEL
 from regista.server.events.services.webhook_rules import check_choice
 from regista.server.events.stores import notifications as store
 from regista.server.permissions.services import authz
-from regista.server.registry.services.model_versions import authorized_model
+from regista.server.registry.services.model_versions import authorized_model, get_version_row
 
 
 def _user(ctx: Context, user: str | None) -> str:
@@ -48,3 +48,10 @@ def set_user_level(ctx: Context, status: str, user: str | None = None) -> str:
 
 def get_user_level(ctx: Context, user: str | None = None) -> str:
     return store.find_user_status(ctx.conn, _user(ctx, user)) or store.SUBSCRIBED
+
+
+def is_following(ctx: Context, model_name: str, version: str) -> bool:
+    """Whether the caller follows the version (commented on it, moved its stage or asked to): the version
+    page's Follow status."""
+    _, mv = get_version_row(ctx, model_name, version, level=authz.CAN_READ)
+    return store.follows(ctx.conn, ctx.principal.name, model_name, int(mv.version))

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from regista.server.events.services import notifications
 from regista.server.http.deps import ReadCtx, WriteCtx
 from regista.server.permissions.services import authz
 from regista.server.registry.schemas.model_versions import SearchModelVersions
@@ -20,6 +21,12 @@ from regista.server.ui.api.rendering import redirect, render, url_part
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 VERSIONS_PAGE_SIZE = 50
+# The "Notify me about" menu: e-mail level per model, in the Databricks UI's words.
+NOTIFY_LEVELS = (
+    ("ALL_EVENTS", "All new activity"),
+    ("DEFAULT", "Activity on versions I follow"),
+    ("UNSUBSCRIBED", "Mute notifications"),
+)
 
 
 def at_least(level: str | None, required: str) -> bool:
@@ -52,7 +59,15 @@ def model_page(request: Request, ctx: ReadCtx, name: str, page_token: str = "") 
         next_page_token=versions.next_page_token, first_page=not page_token, level=level,
         can_edit=at_least(level, authz.CAN_EDIT), can_manage=at_least(level, authz.CAN_MANAGE),
         permissions=panel, model_path=model_path(name),
+        notify_levels=NOTIFY_LEVELS, notify_level=notifications.get_model_level(ctx, name),
     )
+
+
+@router.post("/models/{name}/notifications")
+def set_notifications(request: Request, ctx: WriteCtx, form: Form, name: str) -> Response:
+    level = notifications.set_model_level(ctx, name, form.required("level", "Notify me about"))
+    label = dict(NOTIFY_LEVELS)[level]
+    return redirect(model_path(name), flash=f"E-mail notifications for {name}: {label}.")
 
 
 @router.post("/models/{name}/description")

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from regista.errors import NotFound, PermissionDenied
+from regista.server.events.services import notifications
 from regista.server.governance.services import activities, comments, transition_requests
 from regista.server.http.deps import ReadCtx, WriteCtx
 from regista.server.http.routing import OutsideTransaction, outside_transaction
@@ -36,14 +37,20 @@ def version_path(name: str, version: str) -> str:
 
 
 def source_run(ctx: ReadCtx, run_id: str | None) -> dict[str, Any] | None:
-    """The version's source run (id, experiment, name) when the caller may read it."""
+    """The version's source run (id, experiment, name, the datasets it read) when the caller may read it."""
     if not run_id:
         return None
     try:
-        info = runs.get_run(ctx, run_id)["info"]
+        run = runs.get_run(ctx, run_id)
     except (NotFound, PermissionDenied):
-        return {"run_id": run_id, "experiment_id": None, "run_name": None}
-    return {"run_id": run_id, "experiment_id": info["experiment_id"], "run_name": info.get("run_name")}
+        return {"run_id": run_id, "experiment_id": None, "run_name": None, "datasets": []}
+    info = run["info"]
+    # Lineage: the datasets the run logged as inputs (mlflow.log_input), with the context it gave them.
+    datasets = [{**d["dataset"], "context": next((t["value"] for t in d.get("tags", [])
+                                                  if t["key"] == "mlflow.data.context"), None)}
+                for d in run.get("inputs", {}).get("dataset_inputs", [])]
+    return {"run_id": run_id, "experiment_id": info["experiment_id"], "run_name": info.get("run_name"),
+            "datasets": datasets}
 
 
 def feed(log: list[dict[str, Any]], notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -70,6 +77,7 @@ def version_page(ctx: ReadCtx, name: str, version: str) -> OutsideTransaction:
         "moves": [(s, authz.may_move_versions(level, current, s)) for s in STAGES if s != current],
         "archivable": ARCHIVABLE, "can_edit": at_least(level, authz.CAN_EDIT),
         "can_manage": at_least(level, authz.CAN_MANAGE), "download_uri": uri,
+        "following": notifications.is_following(ctx, name, version),
     }
     # Listing files and reading the signature is file I/O: it runs once the transaction has ended.
     return outside_transaction(_render_version, values, root)

@@ -1,5 +1,6 @@
-"""Settings (/settings): the caller's personal access tokens. Generate new token shows the value once
-(in the answer to the form post itself: never in a URL, a cookie or a log), the list, and Revoke."""
+"""Settings (/settings): the caller's personal access tokens (Generate new token shows the value once, in the
+answer to the form post itself: never in a URL, a cookie or a log; the list; Revoke) and their switch for
+every Model Registry e-mail notification."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from regista.schemas.numbers import parse_int
+from regista.server.events.services import notifications
 from regista.server.http.deps import ReadCtx, WriteCtx
 from regista.server.identity.services import tokens
 from regista.server.ui.api.forms import Form
@@ -23,7 +25,8 @@ DAY_SECONDS = 86400
 
 def _page(request: Request, ctx: ReadCtx, new_token: dict[str, Any] | None = None) -> Response:
     listed = sorted(tokens.list_tokens(ctx), key=lambda t: t["creation_time"], reverse=True)
-    return render(request, "settings/tokens.html", tokens=listed, new_token=new_token)
+    return render(request, "settings/tokens.html", tokens=listed, new_token=new_token,
+                  emails_on=notifications.get_user_level(ctx) == "SUBSCRIBED")
 
 
 @router.get("/settings")
@@ -46,3 +49,10 @@ def generate_token(request: Request, ctx: WriteCtx, form: Form) -> Response:
 def revoke_token(request: Request, ctx: WriteCtx, token_id: str) -> Response:
     tokens.delete_token(ctx, token_id)
     return redirect("/settings", flash="Token revoked.")
+
+
+@router.post("/settings/notifications")
+def set_notifications(request: Request, ctx: WriteCtx, form: Form) -> Response:
+    on = form.checked("emails")
+    notifications.set_user_level(ctx, "SUBSCRIBED" if on else "UNSUBSCRIBED")
+    return redirect("/settings", flash="Model Registry e-mail notifications " + ("on." if on else "off."))

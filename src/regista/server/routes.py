@@ -22,6 +22,7 @@ from regista.server.registry.api import (
 )
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
 from regista.server.ui.api import admin as admin_pages
+from regista.server.ui.api import admin_webhooks as admin_webhook_pages
 from regista.server.ui.api import compare_runs as compare_runs_page
 from regista.server.ui.api import compare_versions as compare_page
 from regista.server.ui.api import experiments as experiment_pages
@@ -110,6 +111,7 @@ UI_ROUTERS: list[APIRouter] = [
     compare_runs_page.router,
     settings_pages.router,
     admin_pages.router,
+    admin_webhook_pages.router,
 ]
 
 

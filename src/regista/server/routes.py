@@ -22,7 +22,9 @@ from regista.server.registry.api import (
 )
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
 from regista.server.ui.api import admin as admin_pages
+from regista.server.ui.api import admin_audit as admin_audit_page
 from regista.server.ui.api import admin_webhooks as admin_webhook_pages
+from regista.server.ui.api import catalog as catalog_pages
 from regista.server.ui.api import compare_runs as compare_runs_page
 from regista.server.ui.api import compare_versions as compare_page
 from regista.server.ui.api import experiments as experiment_pages
@@ -112,6 +114,8 @@ UI_ROUTERS: list[APIRouter] = [
     settings_pages.router,
     admin_pages.router,
     admin_webhook_pages.router,
+    admin_audit_page.router,
+    catalog_pages.router,
 ]
 
 

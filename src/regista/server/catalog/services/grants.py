@@ -137,3 +137,13 @@ def update_grants(ctx: Context, type_name: str, full_name: str, changes: Sequenc
         audit.changed(ctx, "updatePermissions", s.type, s.full_name, {
             "principal": change.principal, "add": [p for _, p in add], "remove": [p for _, p in remove]})
     return get_grants(ctx, type_name, full_name, None)
+
+
+def grants_panel(ctx: Context, type_name: str, full_name: str) -> dict[str, Any] | None:
+    """What the web UI's grants panel shows of a securable: its direct grants, whether the caller may change
+    them, and what may be granted on it; None when the caller may not see its grants."""
+    s = resolve(ctx, securable_type(type_name), full_name)
+    if not _may_see(s):
+        return None
+    return {**get_grants(ctx, type_name, full_name, None), "may_change": _may_change(s),
+            "grantable": list(priv.GRANTABLE[s.type]), "securable_type": type_name, "full_name": s.full_name}

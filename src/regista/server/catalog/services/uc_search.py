@@ -11,7 +11,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from regista.errors import InvalidParameter
 from regista.server.catalog.services import privileges as priv
-from regista.server.catalog.services import views
+from regista.server.catalog.services import uc_models, uc_versions, views
+from regista.server.catalog.services.uc_models import Model
 from regista.server.catalog.stores import uc_filter
 from regista.server.catalog.stores import uc_models as model_store
 from regista.server.catalog.stores import uc_versions as version_store
@@ -56,3 +57,15 @@ def mlflow_models_page(ctx: Context, page: Page[Any]) -> Page[dict[str, Any]]:
 
 def mlflow_versions_page(ctx: Context, page: Page[Any]) -> Page[dict[str, Any]]:
     return page.map(lambda rows: views.mlflow_versions(ctx, [(views.full_name(r), r) for r in rows]))
+
+
+def model_view(ctx: Context, full_name: str) -> tuple[Model, dict[str, Any]]:
+    """A model the caller may read, and its mlflow RegisteredModel view (tags, aliases)."""
+    model = uc_models.readable(ctx, full_name)
+    return model, views.mlflow_models(ctx, [model.row])[0]
+
+
+def version_view(ctx: Context, full_name: str, version: str) -> tuple[Model, Any, dict[str, Any]]:
+    """A version of a model the caller may read, its row and its mlflow ModelVersion view."""
+    model, row = uc_versions.get_version(ctx, full_name, version)
+    return model, row, views.mlflow_versions(ctx, [(views.full_name(model.row), row)])[0]

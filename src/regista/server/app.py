@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
+from regista.server.catalog.api import uploads
 from regista.server.catalog.services.pending_sweep import PendingVersionSweep
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
@@ -87,7 +88,8 @@ def create_app(settings: Settings) -> FastAPI:
         # credentials are sent to the sign-in page.
         app.add_middleware(
             AuthenticationMiddleware, state=app.state, open_paths=shell.OPEN_PATHS,
-            open_prefixes=shell.OPEN_PREFIXES, signin_path=shell.SIGNIN_PATH,
+            # Multipart upload parts carry their session's token instead of credentials (presigned style).
+            open_prefixes=(*shell.OPEN_PREFIXES, uploads.PARTS + "/"), signin_path=shell.SIGNIN_PATH,
         )
     if settings.access_log:
         # Added after authentication, so it runs outside it: it times the whole request and sees the

@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 from regista.server.artifacts.api import artifacts
 from regista.server.catalog.api import files as catalog_files
 from regista.server.catalog.api import governance as catalog_governance
-from regista.server.catalog.api import mlflow_uc, unity_catalog
+from regista.server.catalog.api import mlflow_uc, unity_catalog, uploads
 from regista.server.events.api import deliveries, notifications, webhooks_databricks, webhooks_mlflow
 from regista.server.governance.api import model_registry
 from regista.server.http.route_index import ExactPathIndex
@@ -83,6 +83,8 @@ def include_unity_catalog_api(app: FastAPI) -> None:
         app.include_router(router, prefix="/api/2.1/unity-catalog")
     # The Files API routes carry their own absolute paths (/api/2.0/fs/...).
     app.include_router(catalog_files.router)
+    app.include_router(uploads.router)
+    app.include_router(uploads.part_router)
 
 
 def include_databricks_api(app: FastAPI) -> None:

@@ -1,4 +1,5 @@
-"""`regista` entry point: --version, server, db, tokens, users, catalog, webhooks, notifications."""
+"""`regista` entry point: --version, server, db, tokens, users, catalog, webhooks, notifications, predict,
+notebook."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import typer
 from regista import __version__
 from regista.cli.catalog import catalog_app
 from regista.cli.database import BackendStoreUri, Create, DataDir, describe, fail, locate_database
+from regista.cli.predict import predict
 from regista.cli.tokens import tokens_app, users_app
 from regista.cli.webhooks import notifications_app, webhooks_app
 
@@ -29,6 +31,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(notifications_app, name="notifications")
+app.command()(predict)
 
 
 def _print_version(value: bool) -> None:

@@ -163,3 +163,61 @@ def _stream(uri: str, input_dir: Path, output: Path, fmt: Any, once: bool, timeo
     typer.echo(f"scored {result.rows} new rows in {result.batches} micro-batch(es) with {uri}; checkpoint "
                f"{result.checkpoint}", err=True)
     typer.echo(str(result.predictions))
+
+
+def notebook(
+    model: ModelUri,
+    mode: Annotated[str, typer.Option("--mode", help="batch (pandas over a Parquet/CSV file) or streaming "
+                                                     "(Spark Structured Streaming over a folder).")] = "batch",
+    output: Annotated[Path | None, typer.Option("--output", help="Where to write the notebook: FILE.ipynb, "
+                                                "with FILE.py beside it (default: score-<model>-<mode>.ipynb "
+                                                "in the current folder).")] = None,
+    input: Annotated[str | None, typer.Option("--input", help="The file (batch) or folder (streaming) the "
+                                              "notebook reads; editable in its first code cell.")] = None,
+    output_dir: Annotated[str, typer.Option("--output-dir", help="Where the notebook writes its "
+                                            "predictions.")] = "predictions",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing notebook files.")] = False,
+    tracking_uri: TrackingUri = None,
+) -> None:
+    """Write a ready-to-run inference notebook (.ipynb) and the same code as a .py script.
+
+    The notebook resolves the alias or stage when it runs, so it keeps following it. With a tracking server
+    (--tracking-uri or $MLFLOW_TRACKING_URI) the reference is checked now and the version it points to shown.
+    """
+    from regista import __version__
+    from regista.inference.model_uri import parse_model_uri
+    from regista.inference.notebook import build_notebook
+
+    try:
+        ref = parse_model_uri(model)
+        if not tracking_uri:
+            raise InferenceError("no tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI (the "
+                                 "notebook needs to know where the registry is)")
+        built = build_notebook(model, mode, tracking_uri, input_path=input, output_dir=output_dir,
+                               regista_version=__version__)
+        stem = output if output is not None else Path(f"score-{_file_safe(ref.name)}-{mode}")
+        if stem.suffix in (".ipynb", ".py"):
+            stem = stem.with_suffix("")
+        ipynb, script = stem.parent / f"{stem.name}.ipynb", stem.parent / f"{stem.name}.py"
+        existing = [str(p) for p in (ipynb, script) if p.exists()]
+        if existing and not overwrite:
+            raise InferenceError(f"{', '.join(existing)} already exist(s); pass --overwrite to replace")
+        try:
+            import mlflow  # noqa: F401
+        except ImportError:
+            typer.echo("note: mlflow is not installed here, so the model reference was not checked", err=True)
+        else:
+            resolved = _resolve(_mlflow(tracking_uri), ref)
+            typer.echo(f"model: {ref.describe()} is version {resolved.version} now; the notebook resolves it "
+                       "again each time it runs", err=True)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        ipynb.write_text(built.ipynb(), encoding="utf-8")
+        script.write_text(built.script(), encoding="utf-8")
+    except InferenceError as err:
+        raise fail(str(err)) from None
+    typer.echo(str(ipynb))
+    typer.echo(str(script))
+
+
+def _file_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

@@ -51,8 +51,15 @@ def invoke(*args: str, tracking_uri: str | None = None):
 
 def run(*args: str, tracking_uri: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`regista <args>` as a user runs it: a new process."""
+    return run_with_env({}, *args, tracking_uri=tracking_uri, cwd=cwd)
+
+
+def run_with_env(extra_env: dict[str, str], *args: str, tracking_uri: str | None = None,
+                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ}
-    env.pop("MLFLOW_TRACKING_URI", None)
+    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN"):
+        env.pop(key, None)
+    env.update(extra_env)
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
     return subprocess.run([sys.executable, "-m", "regista.cli.main", *args], capture_output=True, text=True,

@@ -10,7 +10,7 @@ import time
 import pandas as pd
 import pytest
 
-from tests.cli.predict_helpers import expected, invoke, run, table
+from tests.cli.predict_helpers import expected, invoke, run, run_with_env, table
 
 TIMESTAMPED = re.compile(r"predictions-\d{8}T\d{6}\.\d{3}Z\.parquet")
 
@@ -145,3 +145,39 @@ class TestMistakes:
         result = invoke("predict", "--model", "models:/m@champion", "--stream", "--input-dir", str(tmp_path),
                         "--output", str(tmp_path / "out"), tracking_uri="http://127.0.0.1:9")
         assert result.exit_code == 1 and "--stream runs on Spark: add --engine spark" in result.stderr
+
+
+class TestPermissions:
+    """The server decides what a caller may score: the token in MLFLOW_TRACKING_TOKEN is the caller."""
+
+    def test_a_second_principal_needs_read_on_the_model(self, auth_server, identities, as_caller, unique,
+                                                        tmp_path) -> None:
+        from tests.cli.predict_helpers import log_version
+        from tests.fixtures.identities import ADMIN_TOKEN
+        from tests.server.registry.registry_permission_helpers import admin_api, model_id
+
+        name = f"guarded-{unique}"
+        as_caller(ADMIN_TOKEN)
+        log_version(name, 1)
+        source = table(6)
+        source.to_parquet(tmp_path / "in.parquet")
+        reader = identities.user()
+
+        def predict_as(token: str | None):
+            env = {"MLFLOW_TRACKING_TOKEN": token} if token else {}
+            return run_with_env(env, "predict", "--model", f"models:/{name}/1", "--input",
+                                str(tmp_path / "in.parquet"), "--output", str(tmp_path / "out"),
+                                tracking_uri=auth_server.url)
+
+        anonymous = predict_as(None)
+        assert anonymous.returncode == 1 and "Traceback" not in anonymous.stderr
+        assert "refused the credentials (set MLFLOW_TRACKING_TOKEN)" in anonymous.stderr
+        denied = predict_as(reader.token)
+        assert denied.returncode == 1 and "Traceback" not in denied.stderr
+        assert "permission denied" in denied.stderr.lower()
+        assert outputs(tmp_path / "out") == []
+
+        identities.grant("registered-models", model_id(admin_api(auth_server.url), name), reader, "CAN_READ")
+        allowed = predict_as(reader.token)
+        assert allowed.returncode == 0, allowed.stderr
+        assert pd.read_parquet(allowed.stdout.strip())["prediction"].to_numpy() == pytest.approx(expected(1, source))

@@ -37,7 +37,7 @@ def predict(
                                                          "local Spark session).")] = "local",
     fmt: Annotated[str | None, typer.Option("--format", help="parquet or csv (default: from the file name).")] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows scored at a time by the local "
-                                                                        "engine.")] = 10_000,
+                                                                        "engine.")] = 100_000,
     stream: Annotated[bool, typer.Option("--stream", help="Score files as they arrive in --input-dir (Spark "
                                                           "Structured Streaming, checkpointed in "
                                                           "OUTPUT/_checkpoint).")] = False,

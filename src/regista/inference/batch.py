@@ -97,6 +97,23 @@ def prediction_columns(predictions: Any, rows: int) -> list[tuple[str, Any]]:
     return [(PREDICTION, values)]
 
 
+def model_input_names(model: Any) -> list[str] | None:
+    """The input column names of the model's signature, or None (no signature, or unnamed tensor inputs)."""
+    schema = model.metadata.get_input_schema()
+    if schema is None or not schema.has_input_names():
+        return None
+    return list(schema.input_names())
+
+
+def model_input(table: Any, names: list[str] | None) -> Any:
+    """The chunk as the model's pandas input: only the signature's columns when the table has them all (the
+    others, e.g. ids, are kept in the output but not sent to the model); otherwise every column, so that the
+    model's own schema check names what is missing."""
+    if names is not None and all(n in table.column_names for n in names):
+        return table.select(names).to_pandas()
+    return table.to_pandas()
+
+
 def score_file(
     model: Any,
     input_path: Path,
@@ -117,6 +134,7 @@ def score_file(
     import pyarrow.parquet as pq
     from mlflow.exceptions import MlflowException
 
+    names = model_input_names(model)
     total, chunks = read_chunks(input_path, fmt, chunk_rows)
     if total == 0:
         raise InferenceError(f"{str(input_path)!r} has no rows to score")
@@ -131,7 +149,7 @@ def score_file(
         for batch in chunks:
             table = pa.Table.from_batches([batch])
             try:
-                predictions = model.predict(table.to_pandas())
+                predictions = model.predict(model_input(table, names))
             except MlflowException as err:
                 raise InferenceError(f"the model refused the input: {err.message}") from None
             for name, values in prediction_columns(predictions, table.num_rows):

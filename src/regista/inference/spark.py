@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ def local_session() -> Any:
         raise InferenceError("--engine spark needs pyspark: pip install 'regista[spark]'") from None
     # Spark starts its Python workers with $PYSPARK_PYTHON, else `python3` on PATH, which may lack pandas.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Said on every pandas UDF call; this combination (pandas 3, the pinned pyspark) is the one tested.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     return (
         SparkSession.builder.master("local[*]")
         .appName("regista predict")

@@ -125,10 +125,9 @@ def _local_batch(mlflow: Any, uri: str, input: Path, fmt: Any, output: Path, ove
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from regista.inference.batch import output_path, read_chunks, score_file
+    from regista.inference.batch import open_table, output_path, score_file
 
-    # Read errors (a missing file, a bad format) before the model is downloaded.
-    read_chunks(input, fmt, chunk_size)
+    source = open_table(input, fmt, chunk_size)
     destination = output_path(output, overwrite)
     model = _load(mlflow, uri)
     console = Console(stderr=True)
@@ -136,7 +135,7 @@ def _local_batch(mlflow: Any, uri: str, input: Path, fmt: Any, output: Path, ove
                   TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("scoring", total=None)
         result = score_file(
-            model, input, fmt, destination, overwrite=overwrite, chunk_rows=chunk_size,
+            model, source, destination, overwrite=overwrite,
             on_start=lambda total: progress.update(task, total=total),
             on_chunk=lambda rows: progress.advance(task, rows),
         )

@@ -56,9 +56,20 @@ class BatchResult:
     chunks: int
 
 
-def read_chunks(path: Path, fmt: Format, chunk_rows: int) -> tuple[int, Iterator[Any]]:
-    """(total rows, iterator of pyarrow RecordBatches of at most chunk_rows rows). Parquet is streamed by row
-    group; a CSV is parsed whole first (pyarrow infers one set of column types for the whole file)."""
+@dataclass(frozen=True)
+class InputTable:
+    """An opened input: its path and format, its row count, and its chunks (pyarrow RecordBatches)."""
+
+    path: Path
+    fmt: Format
+    rows: int
+    chunks: Iterator[Any]
+
+
+def open_table(path: Path, fmt: Format, chunk_rows: int) -> InputTable:
+    """The table's row count and an iterator of chunks of at most chunk_rows rows; a missing or unreadable
+    file is an InferenceError now, before any model is downloaded. Parquet is streamed by row group; a CSV
+    is parsed whole first (pyarrow infers one set of column types for the whole file)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
@@ -70,11 +81,15 @@ def read_chunks(path: Path, fmt: Format, chunk_rows: int) -> tuple[int, Iterator
     try:
         if fmt == "parquet":
             parquet = pq.ParquetFile(path)
-            return parquet.metadata.num_rows, parquet.iter_batches(batch_size=chunk_rows)
-        table = pa_csv.read_csv(path)
+            opened = InputTable(path, fmt, parquet.metadata.num_rows, parquet.iter_batches(batch_size=chunk_rows))
+        else:
+            table = pa_csv.read_csv(path)
+            opened = InputTable(path, fmt, table.num_rows, iter(table.to_batches(max_chunksize=chunk_rows)))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as err:
         raise InferenceError(f"cannot read {str(path)!r} as {fmt.upper()}: {err}") from None
-    return table.num_rows, iter(table.to_batches(max_chunksize=chunk_rows))
+    if opened.rows == 0:
+        raise InferenceError(f"{str(path)!r} has no rows to score")
+    return opened
 
 
 def prediction_columns(predictions: Any, rows: int) -> list[tuple[str, Any]]:
@@ -116,15 +131,13 @@ def model_input(table: Any, names: list[str] | None) -> Any:
 
 def score_file(
     model: Any,
-    input_path: Path,
-    fmt: Format,
+    source: InputTable,
     destination: Path,
     overwrite: bool = False,
-    chunk_rows: int = 10_000,
     on_start: Callable[[int], None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    """Score every row of input_path with `model` (a loaded pyfunc model) and write destination.
+    """Score every row of `source` with `model` (a loaded pyfunc model) and write destination.
 
     The file is written beside the destination under a temporary name and moved into place when complete:
     a failed run leaves no partial predictions, and with overwrite the old file stays until the new one is
@@ -135,18 +148,15 @@ def score_file(
     from mlflow.exceptions import MlflowException
 
     names = model_input_names(model)
-    total, chunks = read_chunks(input_path, fmt, chunk_rows)
-    if total == 0:
-        raise InferenceError(f"{str(input_path)!r} has no rows to score")
     if on_start is not None:
-        on_start(total)
+        on_start(source.rows)
     fd, tmp_name = tempfile.mkstemp(prefix=".predictions-", suffix=".partial", dir=destination.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     writer: Any = None
     rows = count = 0
     try:
-        for batch in chunks:
+        for batch in source.chunks:
             table = pa.Table.from_batches([batch])
             try:
                 predictions = model.predict(model_input(table, names))
@@ -174,7 +184,7 @@ def score_file(
                 raise InferenceError(f"{str(destination)!r} already exists; not overwriting it") from None
             tmp.unlink()
     except pa.ArrowInvalid as err:
-        raise InferenceError(f"cannot read {str(input_path)!r} as {fmt.upper()}: {err}") from None
+        raise InferenceError(f"cannot read {str(source.path)!r} as {source.fmt.upper()}: {err}") from None
     finally:
         if writer is not None:
             writer.close()

@@ -62,6 +62,26 @@ class TestStreaming:
         assert scored["prediction"].to_numpy() == pytest.approx(expected(1, everything))
         assert (out / "_checkpoint").is_dir()
 
+    def test_a_stream_stopped_by_its_timeout_continues_without_loss_or_repeat(
+        self, spark, scoring_model, tmp_path
+    ) -> None:
+        incoming, out = tmp_path / "incoming", tmp_path / "out"
+        incoming.mkdir()
+        source = table(120)
+        for i in range(4):
+            source.iloc[i * 30:(i + 1) * 30].to_parquet(incoming / f"part-{i}.parquet")
+        common = ("predict", "--stream", "--engine", "spark", "--model", f"models:/{scoring_model.name}@champion",
+                  "--input-dir", str(incoming), "--output", str(out))
+        # A continuous stream stopped after one second: wherever that lands (before, inside or after a
+        # micro-batch), what it committed is kept and the rest is left for the next run.
+        stopped = invoke(*common, "--timeout", "1", tracking_uri=scoring_model.url)
+        assert stopped.exit_code == 0, stopped.stderr
+        resumed = invoke(*common, "--once", tracking_uri=scoring_model.url)
+        assert resumed.exit_code == 0, resumed.stderr
+        scored = read_back(spark, out / "predictions")
+        assert scored["id"].tolist() == source["id"].tolist()
+        assert scored["prediction"].to_numpy() == pytest.approx(expected(2, source))
+
     def test_a_missing_input_folder_is_one_line(self, spark, scoring_model, tmp_path) -> None:
         result = invoke("predict", "--stream", "--engine", "spark", "--once", "--model",
                         f"models:/{scoring_model.name}@champion", "--input-dir", str(tmp_path / "nope"),

@@ -68,6 +68,9 @@ def predict(
                 raise InferenceError("--stream reads --input-dir (not --input)")
             if overwrite:
                 raise InferenceError("--overwrite does not apply to --stream (it continues from its checkpoint)")
+            if once and timeout is not None:
+                raise InferenceError("--once stops when the files there are scored; --timeout after a time: "
+                                     "pick one")
         else:
             if input is None or input_dir is not None:
                 raise InferenceError("give the table to score with --input (--input-dir is for --stream)")

@@ -32,15 +32,22 @@ def local_session() -> Any:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # Said on every pandas UDF call; this combination (pandas 3, the pinned pyspark) is the one tested.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
-    return (
-        SparkSession.builder.master("local[*]")
-        .appName("regista predict")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
+    from pyspark.errors import PySparkRuntimeError
+
+    try:
+        return (
+            SparkSession.builder.master("local[*]")
+            .appName("regista predict")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate()
+        )
+    except PySparkRuntimeError as err:
+        # Typically JAVA_GATEWAY_EXITED: no java on PATH / JAVA_HOME, or one older than 17.
+        raise InferenceError(f"cannot start Spark (it needs Java 17 or 21 on PATH or in JAVA_HOME): "
+                             f"{_first_line(err)}") from None
 
 
 @contextmanager
@@ -76,6 +83,7 @@ def _reader(spark: Any, fmt: Format, streaming: bool) -> Any:
 def _score(spark: Any, frame: Any, model_uri: str) -> Any:
     """frame with a `prediction` column: the model's signature names the input columns when it has one (extra
     columns, e.g. ids, pass through unscored); without a signature every column goes to the model."""
+    import mlflow.models
     import mlflow.pyfunc
     from pyspark.sql.functions import col, struct
 

@@ -76,21 +76,32 @@ def predict(
                 raise InferenceError("give the table to score with --input (--input-dir is for --stream)")
             if once or timeout is not None:
                 raise InferenceError("--once and --timeout apply to --stream only")
+        # What can be checked here is checked before the server is asked and the model downloaded.
+        source: batch_mod.InputTable | None = None
+        if stream:
+            assert input_dir is not None
+            if not input_dir.is_dir():
+                raise InferenceError(f"input folder {str(input_dir)!r} does not exist")
+            source_fmt = batch_mod.detect_format(input_dir, fmt or "parquet")
+        else:
+            assert input is not None
+            # A folder (of part files) is Parquet unless --format says otherwise: Spark reads folders.
+            source_fmt = batch_mod.detect_format(input, (fmt or "parquet") if input.is_dir() else fmt)
+            if engine == "local":
+                source = batch_mod.open_table(input, source_fmt, chunk_size)
+            elif not input.exists():
+                raise InferenceError(f"input {str(input)!r} does not exist")
         mlflow = _mlflow(tracking_uri)
         resolved = _resolve(mlflow, ref)
         typer.echo(f"model: {ref.describe()} is version {resolved.version} ({resolved.uri})", err=True)
         if stream:
             assert input_dir is not None
-            _stream(resolved.uri, input_dir, output, batch_mod.detect_format(input_dir, fmt or "parquet"),
-                    once, timeout)
-            return
-        assert input is not None
-        # A folder (of part files) is Parquet unless --format says otherwise: Spark reads folders.
-        source_fmt = batch_mod.detect_format(input, (fmt or "parquet") if input.is_dir() else fmt)
-        if engine == "spark":
+            _stream(resolved.uri, input_dir, output, source_fmt, once, timeout)
+        elif source is None:
+            assert input is not None
             _spark_batch(resolved.uri, input, source_fmt, output, overwrite)
         else:
-            _local_batch(mlflow, resolved.uri, input, source_fmt, output, overwrite, chunk_size)
+            _local_batch(mlflow, resolved.uri, source, output, overwrite)
     except InferenceError as err:
         raise fail(str(err)) from None
 
@@ -123,14 +134,12 @@ def _load(mlflow: Any, uri: str) -> Any:
         raise InferenceError(f"cannot load {uri}: {getattr(err, 'message', err)}") from None
 
 
-def _local_batch(mlflow: Any, uri: str, input: Path, fmt: Any, output: Path, overwrite: bool,
-                 chunk_size: int) -> None:
+def _local_batch(mlflow: Any, uri: str, source: Any, output: Path, overwrite: bool) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from regista.inference.batch import open_table, output_path, score_file
+    from regista.inference.batch import output_path, score_file
 
-    source = open_table(input, fmt, chunk_size)
     destination = output_path(output, overwrite)
     model = _load(mlflow, uri)
     console = Console(stderr=True)

@@ -141,6 +141,13 @@ class TestMistakes:
         assert done.returncode == 1
         assert "no tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI" in done.stderr
 
+    def test_a_missing_input_folder_is_one_line(self, scoring_model, tmp_path) -> None:
+        result = invoke("predict", "--stream", "--engine", "spark", "--once", "--model",
+                        f"models:/{scoring_model.name}@champion", "--input-dir", str(tmp_path / "nope"),
+                        "--output", str(tmp_path / "out"), tracking_uri=scoring_model.url)
+        assert result.exit_code == 1
+        assert result.stderr.strip() == f"error: input folder '{tmp_path / 'nope'}' does not exist"
+
     def test_stream_needs_spark(self, tmp_path) -> None:
         result = invoke("predict", "--model", "models:/m@champion", "--stream", "--input-dir", str(tmp_path),
                         "--output", str(tmp_path / "out"), tracking_uri="http://127.0.0.1:9")

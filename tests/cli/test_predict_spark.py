@@ -81,10 +81,3 @@ class TestStreaming:
         scored = read_back(spark, out / "predictions")
         assert scored["id"].tolist() == source["id"].tolist()
         assert scored["prediction"].to_numpy() == pytest.approx(expected(2, source))
-
-    def test_a_missing_input_folder_is_one_line(self, spark, scoring_model, tmp_path) -> None:
-        result = invoke("predict", "--stream", "--engine", "spark", "--once", "--model",
-                        f"models:/{scoring_model.name}@champion", "--input-dir", str(tmp_path / "nope"),
-                        "--output", str(tmp_path / "out"), tracking_uri=scoring_model.url)
-        assert result.exit_code == 1
-        assert result.stderr.strip().endswith(f"error: input folder '{tmp_path / 'nope'}' does not exist")

@@ -41,6 +41,12 @@ def table(rows: int, start: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"id": ids, "x1": ids * 0.5, "x2": (ids % 7).astype(np.float64)})
 
 
+def integer_table(rows: int) -> pd.DataFrame:
+    """The same columns with integer features, as a CSV of whole numbers reads (the signature says double)."""
+    ids = np.arange(rows, dtype=np.int64)
+    return pd.DataFrame({"id": ids, "x1": ids * 2, "x2": ids % 7})
+
+
 def invoke(*args: str, tracking_uri: str | None = None):
     """`regista <args>` in this process (the Spark session of the test session stays reachable)."""
     from regista.cli.main import app

@@ -10,7 +10,7 @@ import time
 import pandas as pd
 import pytest
 
-from tests.cli.predict_helpers import expected, invoke, run, run_with_env, table
+from tests.cli.predict_helpers import expected, integer_table, invoke, run, run_with_env, table
 
 TIMESTAMPED = re.compile(r"predictions-\d{8}T\d{6}\.\d{3}Z\.parquet")
 
@@ -47,6 +47,16 @@ class TestScoring:
         scored = pd.read_parquet(result.stdout.strip())
         assert "is version 1" in result.stderr
         assert scored["prediction"].to_numpy() == pytest.approx(expected(1, source))
+
+    def test_integer_csv_columns_feed_a_double_signature(self, scoring_model, tmp_path) -> None:
+        source = integer_table(30)
+        source.to_csv(tmp_path / "in.csv", index=False)
+        result = invoke("predict", "--model", f"models:/{scoring_model.name}@champion", "--input",
+                        str(tmp_path / "in.csv"), "--output", str(tmp_path / "out"), tracking_uri=scoring_model.url)
+        assert result.exit_code == 0, result.stderr
+        scored = pd.read_parquet(result.stdout.strip())
+        assert scored["x1"].dtype == "int64"  # the output keeps the input's own types
+        assert scored["prediction"].to_numpy() == pytest.approx(expected(2, source))
 
     def test_version_number_and_tracking_uri_option(self, scoring_model, tmp_path) -> None:
         source = table(10)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.cli.predict_helpers import expected, invoke, table
+from tests.cli.predict_helpers import expected, integer_table, invoke, table
 
 
 def read_back(spark, path) -> pd.DataFrame:
@@ -15,11 +15,12 @@ def read_back(spark, path) -> pd.DataFrame:
 
 
 class TestSparkBatch:
-    def test_alias_scores_a_parquet_table(self, spark, scoring_model, tmp_path) -> None:
-        source = table(300)
-        source.to_parquet(tmp_path / "in.parquet")
+    def test_alias_scores_a_csv_of_integers(self, spark, scoring_model, tmp_path) -> None:
+        # Whole numbers read as integers; the signature's double columns take them.
+        source = integer_table(300)
+        source.to_csv(tmp_path / "in.csv", index=False)
         result = invoke("predict", "--engine", "spark", "--model", f"models:/{scoring_model.name}@champion",
-                        "--input", str(tmp_path / "in.parquet"), "--output", str(tmp_path / "out"),
+                        "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out"),
                         tracking_uri=scoring_model.url)
         assert result.exit_code == 0, result.stderr
         assert "is version 2" in result.stderr and "scored 300 rows on Spark" in result.stderr

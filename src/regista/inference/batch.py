@@ -112,21 +112,49 @@ def prediction_columns(predictions: Any, rows: int) -> list[tuple[str, Any]]:
     return [(PREDICTION, values)]
 
 
-def model_input_names(model: Any) -> list[str] | None:
-    """The input column names of the model's signature, or None (no signature, or unnamed tensor inputs)."""
+def model_inputs(model: Any) -> list[tuple[str, Any]] | None:
+    """(name, numpy dtype or None) of each input column of the model's signature, or None (no signature, or
+    unnamed tensor inputs). The dtype is given for numeric columns only: those are the ones converted."""
+    import numpy as np
+
     schema = model.metadata.get_input_schema()
     if schema is None or not schema.has_input_names():
         return None
-    return list(schema.input_names())
+    columns: list[tuple[str, Any]] = []
+    for spec in schema.inputs:
+        try:
+            dtype = np.dtype(spec.type.to_numpy())
+        except (AttributeError, TypeError):
+            dtype = None
+        columns.append((spec.name, dtype if dtype is not None and dtype.kind in "biuf" else None))
+    return columns
 
 
-def model_input(table: Any, names: list[str] | None) -> Any:
+def model_input(table: Any, columns: list[tuple[str, Any]] | None) -> Any:
     """The chunk as the model's pandas input: only the signature's columns when the table has them all (the
-    others, e.g. ids, are kept in the output but not sent to the model); otherwise every column, so that the
-    model's own schema check names what is missing."""
-    if names is not None and all(n in table.column_names for n in names):
-        return table.select(names).to_pandas()
-    return table.to_pandas()
+    others, e.g. ids, are kept in the output but not sent to the model), numeric ones converted to the
+    signature's type when no value changes (a CSV's integers for a double column; mlflow refuses int64 ->
+    float64 itself); otherwise every column as it is, so that the model's own schema check names the
+    problem."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if columns is None or not all(name in table.column_names for name, _ in columns):
+        return table.to_pandas()
+    selected = table.select([name for name, _ in columns])
+    for i, (name, dtype) in enumerate(columns):
+        current = selected.schema.field(i).type
+        if dtype is None or not (pa.types.is_integer(current) or pa.types.is_floating(current)):
+            continue
+        target = pa.from_numpy_dtype(dtype)
+        if current != target:
+            try:
+                # A safe cast: refuses a value that would change (an overflow, a fraction to an integer,
+                # an integer beyond float precision).
+                selected = selected.set_column(i, name, pc.cast(selected.column(i), target, safe=True))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+    return selected.to_pandas()
 
 
 def score_file(
@@ -147,7 +175,7 @@ def score_file(
     import pyarrow.parquet as pq
     from mlflow.exceptions import MlflowException
 
-    names = model_input_names(model)
+    columns = model_inputs(model)
     if on_start is not None:
         on_start(source.rows)
     fd, tmp_name = tempfile.mkstemp(prefix=".predictions-", suffix=".partial", dir=destination.parent)
@@ -159,7 +187,7 @@ def score_file(
         for batch in source.chunks:
             table = pa.Table.from_batches([batch])
             try:
-                predictions = model.predict(model_input(table, names))
+                predictions = model.predict(model_input(table, columns))
             except MlflowException as err:
                 raise InferenceError(f"the model refused the input: {err.message}") from None
             for name, values in prediction_columns(predictions, table.num_rows):

@@ -96,10 +96,37 @@ def _score(spark: Any, frame: Any, model_uri: str) -> Any:
         missing = [n for n in names if n not in frame.columns]
         if missing:
             raise InferenceError(f"the input lacks the model's input column(s) {', '.join(map(repr, missing))}")
-        args = struct(*[col(f"`{n}`") for n in names])
+        wanted = _spark_types(signature.inputs)
+        have = {field.name: field.dataType for field in frame.schema.fields}
+        args = struct(*[
+            col(f"`{n}`").cast(wanted[n]).alias(n) if _widens(have[n], wanted.get(n)) else col(f"`{n}`")
+            for n in names
+        ])
     else:
         args = struct(*[col(f"`{c}`") for c in frame.columns])
     return frame.withColumn(PREDICTION, udf(args))
+
+
+def _spark_types(inputs: Any) -> dict[str, Any]:
+    """The Spark type of each named column of an input signature (none for a type Spark cannot hold)."""
+    try:
+        return {field.name: field.dataType for field in inputs.as_spark_schema().fields}
+    except Exception:  # e.g. a tensor or object spec: then no column is converted
+        return {}
+
+
+def _widens(current: Any, target: Any) -> bool:
+    """Whether converting a column from `current` to the signature's `target` type keeps every value: integers
+    to floating point or to a wider integer, float to double (a CSV's integers for a double column; mlflow
+    refuses int -> double itself). Narrowing is left to the model's schema check, which names the column."""
+    from pyspark.sql import types as t
+
+    if target is None or current == target:
+        return False
+    integral = (t.ByteType, t.ShortType, t.IntegerType, t.LongType)
+    if isinstance(current, integral) and isinstance(target, t.FloatType | t.DoubleType | t.LongType):
+        return True
+    return isinstance(current, t.FloatType) and isinstance(target, t.DoubleType)
 
 
 @dataclass(frozen=True)

@@ -218,9 +218,10 @@ _SPARK_SESSION = '''import sys
 
 from pyspark.sql import SparkSession
 
-# In a Spark notebook (Databricks, a cluster) this returns its session; here, a local one. Its Python
-# workers run this interpreter, so they see mlflow and the model's libraries.
+# In a Spark notebook (Databricks, a cluster) this returns its session; here, a local one on loopback, whose
+# Python workers run this interpreter, so they see mlflow and the model's libraries.
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 spark = SparkSession.builder.master("local[*]").appName("regista streaming inference").getOrCreate()
 '''
 

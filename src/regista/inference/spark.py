@@ -30,6 +30,9 @@ def local_session() -> Any:
         raise InferenceError("--engine spark needs pyspark: pip install 'regista[spark]'") from None
     # Spark starts its Python workers with $PYSPARK_PYTHON, else `python3` on PATH, which may lack pandas.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # A local session talks to itself only: bind the driver to loopback rather than to the address the
+    # host name resolves to (Spark's default, which may be a public interface).
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # Said on every pandas UDF call; this combination (pandas 3, the pinned pyspark) is the one tested.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     from pyspark.errors import PySparkRuntimeError
@@ -38,6 +41,8 @@ def local_session() -> Any:
         return (
             SparkSession.builder.master("local[*]")
             .appName("regista predict")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "4")

@@ -31,8 +31,6 @@ app.add_typer(users_app, name="users")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(notifications_app, name="notifications")
-app.command()(predict)
-app.command()(notebook)
 
 
 def _print_version(value: bool) -> None:
@@ -280,6 +278,10 @@ def version() -> None:
     """Print the regista version (as --version does)."""
     typer.echo(__version__)
 
+
+# Client-side commands (regista.inference), listed after the server's own.
+app.command()(predict)
+app.command()(notebook)
 
 if __name__ == "__main__":
     app()

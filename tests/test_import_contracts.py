@@ -62,6 +62,7 @@ BREAKS = [
     Break("shared-base-knows-no-domain", "regista.server.http.parsing",
           "regista.server.tracking.services.runs"),
     Break("cli-calls-services", "regista.cli.tokens", "regista.server.identity.stores.tokens"),
+    Break("inference-standalone", "regista.inference.model_uri", "regista.server.settings"),
     Break("wire-base-standalone", "regista.schemas.numbers", "regista.server.settings"),
 ]
 

@@ -1,4 +1,5 @@
-"""`regista` entry point: --version, server, db, tokens, users, catalog, webhooks, notifications."""
+"""`regista` entry point: --version, server, db, tokens, users, catalog, webhooks, notifications, predict,
+notebook."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import typer
 from regista import __version__
 from regista.cli.catalog import catalog_app
 from regista.cli.database import BackendStoreUri, Create, DataDir, describe, fail, locate_database
+from regista.cli.predict import notebook, predict
 from regista.cli.tokens import tokens_app, users_app
 from regista.cli.webhooks import notifications_app, webhooks_app
 
@@ -276,6 +278,10 @@ def version() -> None:
     """Print the regista version (as --version does)."""
     typer.echo(__version__)
 
+
+# Client-side commands (regista.inference), listed after the server's own.
+app.command()(predict)
+app.command()(notebook)
 
 if __name__ == "__main__":
     app()

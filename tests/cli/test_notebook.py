@@ -74,6 +74,7 @@ class TestBatchNotebook:
 
 
 class TestStreamingNotebook:
+    @pytest.mark.backends("sqlite")  # Spark runs on the client; one backend is enough (see test_predict_spark)
     def test_the_script_streams_a_folder_on_spark(self, spark, scoring_model, tmp_path, monkeypatch) -> None:
         incoming = tmp_path / "incoming"
         incoming.mkdir()

@@ -8,6 +8,10 @@ import pytest
 
 from tests.cli.predict_helpers import expected, integer_table, invoke, table
 
+# Spark scores on the client: the server's database changes nothing here, and each Spark run costs tens of
+# seconds on 2 cores, so these run against the SQLite server only.
+pytestmark = pytest.mark.backends("sqlite")
+
 
 def read_back(spark, path) -> pd.DataFrame:
     """What Spark considers the output: for a stream, only the files its commit log lists."""

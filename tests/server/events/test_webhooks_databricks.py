@@ -169,6 +169,24 @@ class TestDelivery:
         log = httpx.get(f"{events_server.url}/api/2.0/regista/webhooks/deliveries", params={"webhook_id": quiet.id})
         assert log.json()["deliveries"] == [] and receiver.at(path + "-quiet") == []
 
+    def test_a_model_webhook_and_notification_level_follow_a_rename(self, sdk, receiver, events_server):
+        path = f"/renamed-{uuid.uuid4().hex[:8]}"
+        old, new = unique("before"), unique("after")
+        sdk.model_registry.create_model(old)
+        hook = sdk.model_registry.create_webhook(events=[E.MODEL_VERSION_CREATED], model_name=old,
+                                                 http_url_spec=HttpUrlSpec(url=receiver.url + path)).webhook
+        notify = f"{events_server.url}/api/2.0/mlflow/email-notifications/registry"
+        assert httpx.post(f"{notify}/set-subscription-status",
+                          json={"model_name": old, "subscription_type": "UNSUBSCRIBED"}).status_code == 200
+        sdk.model_registry.rename_model(old, new_name=new)
+        # Events after the rename are dispatched after it: the version's delivery goes to the moved webhook.
+        sdk.model_registry.create_model_version(new, "s3://bucket/model")
+        [got] = receiver.wait_for(path, 1)
+        assert got.json()["model_name"] == new
+        assert [w.id for w in sdk.model_registry.list_webhooks(model_name=new)] == [hook.id]
+        status = httpx.get(f"{notify}/get-subscription-status", params={"model_name": new}).json()
+        assert status["subscription_type"] == "UNSUBSCRIBED"
+
     def test_a_job_webhook_runs_the_job_with_the_payload(self, sdk, receiver):
         workspace = f"{receiver.url}/ws-{uuid.uuid4().hex[:8]}"
         sdk.model_registry.create_webhook(

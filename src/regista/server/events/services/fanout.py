@@ -21,8 +21,11 @@ from regista.server.events.schemas.event_catalog import (
 from regista.server.events.services import notification_plan
 from regista.server.events.services.delivery_rows import new_delivery
 from regista.server.events.stores import deliveries as delivery_store
+from regista.server.events.stores import notifications as notification_store
 from regista.server.events.stores import outbox_reader
 from regista.server.events.stores import webhooks as webhook_store
+
+RENAMED = "registered_model.renamed"
 
 
 def webhook_deliveries(
@@ -58,11 +61,19 @@ def fan_out(ctx: Context, batch: int) -> int:
         return 0
     now = now_ms()
     give_up_at = now + int(ctx.settings.webhook_retry_window_s * 1000)
-    relevant = [e for e in events if e.event_type in RELEVANT_OUTBOX_EVENTS]
     rows: list[dict[str, Any]] = []
-    if relevant:
-        hooks = webhook_store.active_webhooks(ctx.conn)
-        for event in relevant:
+    hooks: list[Any] | None = None
+    for event in events:
+        if event.event_type == RENAMED:
+            # A model's webhooks and notification settings follow it to its new name, in outbox order, so
+            # the events after the rename (same batch included) find them under the new name.
+            data = orjson.loads(event.payload)
+            webhook_store.rename_model(ctx.conn, data["name"], data["new_name"])
+            notification_store.rename_model(ctx.conn, data["name"], data["new_name"])
+            hooks = None
+        elif event.event_type in RELEVANT_OUTBOX_EVENTS:
+            if hooks is None:
+                hooks = webhook_store.active_webhooks(ctx.conn)
             data = orjson.loads(event.payload)
             rows.extend(webhook_deliveries(event, data, hooks, now, give_up_at))
             rows.extend(notification_plan.emails_for(ctx, event, data, now, give_up_at))

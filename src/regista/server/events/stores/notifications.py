@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, select, update
+from sqlalchemy import Connection, and_, delete, exists, select, update
 
 from regista.server.db.dialect import insert_ignore, upsert
 from regista.server.db.models import (
@@ -81,3 +81,11 @@ def bump_count(conn: Connection, user: str, model: str, event_type: str, day: in
     where = and_(*[_C.c[k] == v for k, v in key.items()])
     conn.execute(update(NotificationCount).where(where).values(count=_C.c.count + 1, last_sent_at=now))
     return int(conn.execute(select(_C.c.count).where(where)).scalar_one())
+
+
+def rename_model(conn: Connection, old: str, new: str) -> None:
+    """Move every user's level and followed versions from `old` to `new` (the model was renamed); rows left
+    under `new` by an earlier model of that name go first, so the move never collides."""
+    for table in (NotificationSubscription, NotificationFollow):
+        conn.execute(delete(table).where(table.model_name == new))
+        conn.execute(update(table).where(table.model_name == old).values(model_name=new))

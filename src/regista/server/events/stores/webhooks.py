@@ -79,3 +79,8 @@ def active_webhooks(conn: Connection) -> list[Row[Any]]:
 
 def any_active(conn: Connection) -> bool:
     return conn.execute(select(_T.c.id).where(_T.c.status == "ACTIVE").limit(1)).first() is not None
+
+
+def rename_model(conn: Connection, old: str, new: str) -> None:
+    """Model-scoped webhooks follow their model to its new name (whatever their status)."""
+    conn.execute(update(Webhook).where(Webhook.model_name == old).values(model_name=new))

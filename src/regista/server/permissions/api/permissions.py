@@ -18,7 +18,7 @@ from regista.server.http.responses import ok
 from regista.server.http.routing import TransactionalRoute
 from regista.server.permissions.schemas.permissions import SetPermissions
 from regista.server.permissions.services import permissions as service
-from regista.server.permissions.services.authz import EXPERIMENTS, REGISTERED_MODELS
+from regista.server.permissions.services.authz import EXPERIMENTS, REGISTERED_MODELS, SERVING_ENDPOINTS
 
 router = APIRouter(route_class=TransactionalRoute)
 
@@ -73,3 +73,31 @@ def update_experiment_permissions(
 @router.get("/experiments/{experiment_id}/permissionLevels")
 def get_experiment_permission_levels(ctx: ReadCtx, experiment_id: str) -> Response:
     return ok(service.get_permission_levels(ctx, EXPERIMENTS, experiment_id))
+
+
+@router.get("/serving-endpoints/{serving_endpoint_id}")
+def get_serving_endpoint_permissions(ctx: ReadCtx, serving_endpoint_id: str) -> Response:
+    return ok(service.get_permissions(ctx, SERVING_ENDPOINTS, serving_endpoint_id))
+
+
+@router.put("/serving-endpoints/{serving_endpoint_id}")
+def set_serving_endpoint_permissions(
+    ctx: WriteCtx, req: Annotated[SetPermissions, Depends(message(SetPermissions))], serving_endpoint_id: str
+) -> Response:
+    return ok(service.set_permissions(
+        ctx, SERVING_ENDPOINTS, serving_endpoint_id, req.access_control_list, replace=True
+    ))
+
+
+@router.patch("/serving-endpoints/{serving_endpoint_id}")
+def update_serving_endpoint_permissions(
+    ctx: WriteCtx, req: Annotated[SetPermissions, Depends(message(SetPermissions))], serving_endpoint_id: str
+) -> Response:
+    return ok(service.set_permissions(
+        ctx, SERVING_ENDPOINTS, serving_endpoint_id, req.access_control_list, replace=False
+    ))
+
+
+@router.get("/serving-endpoints/{serving_endpoint_id}/permissionLevels")
+def get_serving_endpoint_permission_levels(ctx: ReadCtx, serving_endpoint_id: str) -> Response:
+    return ok(service.get_permission_levels(ctx, SERVING_ENDPOINTS, serving_endpoint_id))

@@ -323,8 +323,9 @@ class Supervisor:
         start = time.perf_counter()
         status = 500
         try:
+            worker = await dep.running()
             status, media_type, data = await asyncio.wait_for(
-                dep.call(content_type, body), self.settings.serving_request_timeout_s
+                worker.call(content_type, body), self.settings.serving_request_timeout_s
             )
         except TimeoutError:
             status = 504

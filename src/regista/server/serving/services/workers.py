@@ -214,7 +214,9 @@ class Deployment:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
 
-    async def call(self, content_type: str, body: bytes) -> tuple[int, str, bytes]:
+    async def running(self) -> WorkerProcess:
+        """The live worker, started first when scaled to zero or awaited while it restarts (the load time
+        is bounded by the load timeout, not the request's)."""
         self.last_used = time.monotonic()
         worker = self.worker
         if worker is None or not worker.alive:
@@ -225,7 +227,7 @@ class Deployment:
             worker = self.worker
             if worker is None:
                 raise WorkerUnavailable("the model worker is not running")
-        return await worker.call(content_type, body)
+        return worker
 
     async def scale_to_zero_if_idle(self, idle_s: float) -> None:
         worker = self.worker

@@ -90,6 +90,7 @@ def include_databricks_api(app: FastAPI) -> None:
     app.include_router(tokens.router, prefix="/api/2.0")
     app.include_router(permissions.router, prefix="/api/2.0/permissions")
     app.include_router(serving_endpoints.router, prefix="/api/2.0/serving-endpoints")
+    app.include_router(serving_endpoints.usage_router, prefix="/api/2.0/regista")
     # Invocations carry their own absolute path (/serving-endpoints/{name}/invocations, no /api prefix).
     app.include_router(invocations.router)
     # regista's own admin API (the delivery log of webhooks and e-mails).

@@ -93,6 +93,9 @@ class Settings:
     serving_scale_to_zero_after_s: float = 1800.0
     # Seconds a model may take to load in its worker (REGISTA_SERVING_LOAD_TIMEOUT).
     serving_load_timeout_s: float = 300.0
+    # External-model endpoints may call providers on private or loopback addresses (REGISTA_SERVING_ALLOW_PRIVATE):
+    # for a locally served open model inside a trusted network.
+    serving_allow_private: bool = False
     # The interpreter that runs model workers (REGISTA_SERVING_PYTHON; it needs mlflow: regista[serving]).
     serving_python: str = sys.executable
 
@@ -186,6 +189,8 @@ def _serving_from_env() -> dict[str, object]:
     env: dict[str, object] = {}
     if "REGISTA_SERVING" in os.environ:
         env["serving"] = _flag(os.environ["REGISTA_SERVING"])
+    if "REGISTA_SERVING_ALLOW_PRIVATE" in os.environ:
+        env["serving_allow_private"] = _flag(os.environ["REGISTA_SERVING_ALLOW_PRIVATE"])
     floats = {
         "REGISTA_SERVING_POLL_INTERVAL": "serving_poll_interval_s",
         "REGISTA_SERVING_REQUEST_TIMEOUT": "serving_request_timeout_s",

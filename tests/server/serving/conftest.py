@@ -23,6 +23,8 @@ SERVING_ENV = {
     "REGISTA_SERVING_POLL_INTERVAL": "0.2",
     "REGISTA_SERVING_REQUEST_TIMEOUT": "8",
     "REGISTA_SERVING_SCALE_TO_ZERO_AFTER": "1",
+    # The fake provider of the external-model tests listens on loopback.
+    "REGISTA_SERVING_ALLOW_PRIVATE": "true",
 }
 COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]

@@ -40,7 +40,7 @@ from regista.server.db.models.registered_model import (
     RegisteredModelTag,
 )
 from regista.server.db.models.run import Param, Run, RunTag
-from regista.server.db.models.serving_endpoint import ServingEndpoint
+from regista.server.db.models.serving_endpoint import ServingEndpoint, ServingUsage
 from regista.server.db.models.ui_session import UiSession
 from regista.server.db.models.webhook import Delivery, DeliveryAttempt, Webhook
 
@@ -80,6 +80,7 @@ __all__ = [
     "RunModelOutput",
     "RunTag",
     "ServingEndpoint",
+    "ServingUsage",
     "UiSession",
     "UcAuditEntry",
     "UcCatalog",

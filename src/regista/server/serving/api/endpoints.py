@@ -17,7 +17,12 @@ from regista.server.http.deps import ReadCtx, WriteCtx
 from regista.server.http.parsing import message
 from regista.server.http.responses import JSON, ok
 from regista.server.http.routing import OutsideTransaction, TransactionalRoute, outside_transaction
-from regista.server.serving.schemas.endpoints import CreateServingEndpoint, EndpointCoreConfigInput
+from regista.server.serving.schemas.endpoints import (
+    CreateServingEndpoint,
+    EndpointCoreConfigInput,
+    GetUsage,
+    PutRateLimits,
+)
 from regista.server.serving.services import endpoints as service
 from regista.server.serving.services.open_api import endpoint_open_api
 from regista.server.serving.services.supervisor import Supervisor
@@ -60,6 +65,22 @@ def update_serving_endpoint_config(
 def delete_serving_endpoint(ctx: WriteCtx, name: str) -> Response:
     service.delete_endpoint(ctx, name)
     return ok()
+
+
+@router.put("/{name}/rate-limits")
+def put_serving_endpoint_rate_limits(
+    ctx: WriteCtx, req: Annotated[PutRateLimits, Depends(message(PutRateLimits))], name: str
+) -> Response:
+    return ok(service.put_rate_limits(ctx, name, req.rate_limits))
+
+
+# regista's own: the usage log of an endpoint's external models (mounted under /api/2.0/regista).
+usage_router = APIRouter(route_class=TransactionalRoute)
+
+
+@usage_router.get("/serving-endpoints/{name}/usage")
+def get_serving_endpoint_usage(ctx: ReadCtx, req: Annotated[GetUsage, Depends(message(GetUsage))], name: str) -> Response:
+    return ok(service.usage_report(ctx, name, req.max_results))
 
 
 @router.get("/{name}/served-models/{served_model_name}/logs")

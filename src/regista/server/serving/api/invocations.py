@@ -20,10 +20,10 @@ router = APIRouter(route_class=TransactionalRoute)
 
 @router.post("/serving-endpoints/{name}/invocations")
 def query_serving_endpoint(ctx: ReadCtx, name: str) -> OutsideTransaction:
-    return outside_transaction(_invoke, service.authorize_query(ctx, name))
+    return outside_transaction(_invoke, service.authorize_query(ctx, name), ctx.principal.name)
 
 
-async def _invoke(request: Request, name: str) -> Response:
+async def _invoke(request: Request, name: str, user: str) -> Response:
     limit: int = request.app.state.settings.serving_max_request_bytes
     body = await read_capped(request, limit, RequestTooLarge(
         f"Request body is larger than the serving limit of {limit} bytes (REGISTA_SERVING_MAX_REQUEST_BYTES)."
@@ -32,5 +32,5 @@ async def _invoke(request: Request, name: str) -> Response:
     if supervisor is None:
         raise TemporarilyUnavailable("Model serving is off in this server process (REGISTA_SERVING).")
     content_type = request.headers.get("content-type") or "application/json"
-    served, status, media_type, data = await supervisor.invoke(name, content_type, body)
+    served, status, media_type, data = await supervisor.invoke(name, content_type, body, user)
     return Response(data, status_code=status, media_type=media_type, headers={"served-model-name": served})

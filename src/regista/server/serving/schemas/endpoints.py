@@ -59,8 +59,17 @@ class CreateServingEndpoint(Message):
     name: str
     config: EndpointCoreConfigInput | None = None
     tags: list[KeyValue] = []
+    rate_limits: list[Any] = []
     description: str | None = None
     route_optimized: bool | None = None
+
+
+class PutRateLimits(Message):
+    rate_limits: list[Any] = []
+
+
+class GetUsage(Message):
+    max_results: Int32 = 1000
 
 
 def loads(text: str | None) -> Any:
@@ -72,7 +81,8 @@ def _entity_json(entity: dict[str, Any], served: dict[str, Any], creator: str, c
     its deployment state."""
     out = {k: v for k, v in entity.items() if v is not None and k != "entity_version"}
     now = served.get(entity["name"], {})
-    out["entity_version"] = now.get("version") or entity.get("entity_version")
+    if "external_model" not in entity:
+        out["entity_version"] = now.get("version") or entity.get("entity_version")
     if now.get("version") and now.get("version") != entity.get("entity_version"):
         # What the user asked to follow (an alias or a stage); not a Databricks field.
         out["entity_version_spec"] = entity.get("entity_version")
@@ -93,7 +103,7 @@ def _config_json(config: dict[str, Any], row: Any, served: dict[str, Any]) -> di
         "served_models": [
             {**{k: v for k, v in e.items() if k not in ("entity_name", "entity_version", "entity_version_spec")},
              "model_name": e["entity_name"], "model_version": e["entity_version"]}
-            for e in entities
+            for e in entities if "external_model" not in e
         ],
         "traffic_config": config["traffic_config"],
     }
@@ -126,7 +136,37 @@ def endpoint_json(row: Any, permission_level: str | None = None) -> dict[str, An
         }
     if permission_level is not None:
         out["permission_level"] = permission_level
+    limits = loads(row.rate_limits)
+    if limits:
+        out["rate_limits"] = limits
     return out
+
+
+def _entity_spec(entity: dict[str, Any], served: dict[str, Any]) -> dict[str, Any]:
+    if "external_model" in entity:
+        return {"name": entity["name"], "external_model": entity["external_model"]}
+    return {"name": entity["name"], "entity_name": entity["entity_name"],
+            "entity_version": served.get(entity["name"], {}).get("version") or entity["entity_version"]}
+
+
+def usage_json(row: Any) -> dict[str, Any]:
+    """One external-model call of the usage log."""
+    out = {
+        "served_entity_name": row.served_entity, "user": row.principal, "timestamp": row.timestamp,
+        "status_code": row.status_code, "latency_ms": row.latency_ms,
+    }
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        if getattr(row, key) is not None:
+            out[key] = getattr(row, key)
+    return out
+
+
+def usage_total_json(row: Any) -> dict[str, Any]:
+    return {
+        "user": row.principal, "calls": row.calls, "prompt_tokens": int(row.prompt_tokens or 0),
+        "completion_tokens": int(row.completion_tokens or 0), "total_tokens": int(row.total_tokens or 0),
+        "mean_latency_ms": round(float(row.mean_latency_ms or 0), 1),
+    }
 
 
 def endpoint_summary_json(row: Any) -> dict[str, Any]:
@@ -144,10 +184,6 @@ def endpoint_summary_json(row: Any) -> dict[str, Any]:
     config = loads(row.config) or loads(row.pending_config)
     if config is not None:
         out["config"] = {
-            "served_entities": [
-                {"name": e["name"], "entity_name": e["entity_name"],
-                 "entity_version": served.get(e["name"], {}).get("version") or e["entity_version"]}
-                for e in config["served_entities"]
-            ]
+            "served_entities": [_entity_spec(e, served) for e in config["served_entities"]]
         }
     return out

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from regista.errors import AlreadyExists, InvalidParameter, NotFound, NotImplementedFeature, ResourceConflict
+from regista.errors import AlreadyExists, InvalidParameter, NotFound, ResourceConflict
 from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.permissions.services import authz
@@ -29,8 +29,10 @@ from regista.server.serving.schemas.endpoints import (
     ServedEntityInput,
     endpoint_json,
     endpoint_summary_json,
+    usage_json,
+    usage_total_json,
 )
-from regista.server.serving.services import entities
+from regista.server.serving.services import entities, external, rate_limits
 from regista.server.serving.stores import endpoints as store
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -41,6 +43,7 @@ WORKLOAD_CONCURRENCY = {"Small": 4, "Medium": 16, "Large": 64}
 READY, NOT_READY = "READY", "NOT_READY"
 NOT_UPDATING, IN_PROGRESS, UPDATE_FAILED = "NOT_UPDATING", "IN_PROGRESS", "UPDATE_FAILED"
 MAX_TAGS = 20
+MAX_USAGE_RESULTS = 100_000
 
 
 def _dumps(value: Any) -> str:
@@ -54,9 +57,21 @@ def validate_name(name: str) -> None:
         )
 
 
-def _entity(ctx: Context, raw: ServedEntityInput) -> dict[str, Any]:
+def _external_entity(ctx: Context, raw: ServedEntityInput, secrets: dict[str, dict[str, str]]) -> dict[str, Any]:
+    assert raw.external_model is not None
+    shown, headers = external.split_external(raw.external_model, ctx.settings.serving_allow_private)
+    name = raw.name or f"{shown['provider']}-{shown['name']}".replace("/", "-")
+    if not _SERVED_NAME_RE.match(name):
+        raise InvalidParameter(f"Invalid served entity name '{name}': use letters, digits, '-', '_', '.' or '@'.")
+    secrets[name] = headers
+    return {"name": name, "external_model": shown, "scale_to_zero_enabled": False,
+            "max_provisioned_concurrency": raw.max_provisioned_concurrency or WORKLOAD_CONCURRENCY["Large"],
+            "_resolved": None}
+
+
+def _entity(ctx: Context, raw: ServedEntityInput, secrets: dict[str, dict[str, str]]) -> dict[str, Any]:
     if raw.external_model is not None:
-        raise NotImplementedFeature("External-model served entities are not supported by this server yet.")
+        return _external_entity(ctx, raw, secrets)
     if not raw.entity_name:
         raise InvalidParameter("Each served entity needs an entity_name (a registered model).")
     spec = (raw.entity_version or "").strip()
@@ -88,9 +103,12 @@ def _entity(ctx: Context, raw: ServedEntityInput) -> dict[str, Any]:
     return entity
 
 
-def normalize_config(ctx: Context, config: EndpointCoreConfigInput | None) -> dict[str, Any]:
+def normalize_config(
+    ctx: Context, config: EndpointCoreConfigInput | None
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
     """The stored form of a config: served entities with defaults, a traffic split over them that sums
-    to 100; every entity checked against the registry as the caller."""
+    to 100; every entity checked against the registry as the caller. Also returns the external models'
+    credentials (headers by served entity name), which are stored apart and never shown."""
     if config is None:
         raise InvalidParameter("A serving endpoint needs a config with at least one served entity.")
     raw = list(config.served_entities) + [
@@ -100,13 +118,14 @@ def normalize_config(ctx: Context, config: EndpointCoreConfigInput | None) -> di
     ]
     if not raw:
         raise InvalidParameter("config.served_entities must name at least one served entity.")
-    served = [_entity(ctx, e) for e in raw]
+    secrets: dict[str, dict[str, str]] = {}
+    served = [_entity(ctx, e, secrets) for e in raw]
     for e in served:
         e.pop("_resolved")
     names = [e["name"] for e in served]
     if len(set(names)) != len(names):
         raise InvalidParameter(f"Served entity names must be unique in an endpoint: {', '.join(names)}.")
-    return {"served_entities": served, "traffic_config": {"routes": _routes(config, names)}}
+    return {"served_entities": served, "traffic_config": {"routes": _routes(config, names)}}, secrets
 
 
 def _routes(config: EndpointCoreConfigInput, names: list[str]) -> list[dict[str, Any]]:
@@ -138,7 +157,8 @@ def _tags(req: CreateServingEndpoint) -> list[dict[str, Any]]:
 
 def create_endpoint(ctx: Context, req: CreateServingEndpoint) -> dict[str, Any]:
     validate_name(req.name)
-    config = normalize_config(ctx, req.config)
+    config, secrets = normalize_config(ctx, req.config)
+    limits = rate_limits.normalize(req.rate_limits)
     tags = _tags(req)
     if store.find_endpoint(ctx.conn, req.name) is not None:
         raise AlreadyExists(f"Serving endpoint '{req.name}' already exists.")
@@ -149,6 +169,7 @@ def create_endpoint(ctx: Context, req: CreateServingEndpoint) -> dict[str, Any]:
         "creation_timestamp": now, "last_updated_timestamp": now, "config": None, "config_version": 0,
         "pending_config": _dumps(config), "pending_since": now, "ready": NOT_READY,
         "config_update": IN_PROGRESS, "served": "{}", "tags": _dumps(tags),
+        "secrets": _dumps({"current": {}, "pending": secrets}), "rate_limits": _dumps(limits),
     })
     authz.grant_creator(ctx, authz.SERVING_ENDPOINTS, endpoint_id)
     ctx.record("serving_endpoint.created", {"name": req.name, "id": endpoint_id, "config": config})
@@ -179,11 +200,12 @@ def update_config(ctx: Context, name: str, config: EndpointCoreConfigInput) -> d
         raise ResourceConflict(
             f"Serving endpoint '{name}' is already being updated; wait until its config_update is NOT_UPDATING."
         )
-    normalized = normalize_config(ctx, config)
+    normalized, secrets = normalize_config(ctx, config)
     now = now_ms()
+    kept = orjson.loads(row.secrets or "{}").get("current", {})
     store.update_endpoint(ctx.conn, row.id, {
         "pending_config": _dumps(normalized), "pending_since": now, "config_update": IN_PROGRESS,
-        "last_updated_timestamp": now,
+        "last_updated_timestamp": now, "secrets": _dumps({"current": kept, "pending": secrets}),
     })
     ctx.record("serving_endpoint.config_updated", {"name": name, "id": row.id, "config": normalized})
     return endpoint_json(store.get_endpoint(ctx.conn, name), held)
@@ -199,6 +221,27 @@ def delete_endpoint(ctx: Context, name: str) -> None:
 def find_endpoint_by_id(ctx: Context, endpoint_id: str) -> Any | None:
     """The endpoint row with this id (the permissions API names endpoints by id), or None."""
     return store.find_endpoint_by_id(ctx.conn, endpoint_id)
+
+
+def put_rate_limits(ctx: Context, name: str, limits: list[Any]) -> dict[str, Any]:
+    """Replace the endpoint's rate limits (CAN_MANAGE); an empty list removes them."""
+    row, _ = authorized_endpoint(ctx, name, authz.CAN_MANAGE, for_update=True)
+    normalized = rate_limits.normalize(limits)
+    store.update_endpoint(ctx.conn, row.id, {"rate_limits": _dumps(normalized), "last_updated_timestamp": now_ms()})
+    ctx.record("serving_endpoint.rate_limits_set", {"name": name, "id": row.id, "rate_limits": normalized})
+    return {"rate_limits": normalized}
+
+
+def usage_report(ctx: Context, name: str, max_results: int) -> dict[str, Any]:
+    """The external-model calls of an endpoint (CAN_MANAGE): the latest `max_results`, newest first, and
+    per user totals over all of them."""
+    if not 1 <= max_results <= MAX_USAGE_RESULTS:
+        raise InvalidParameter(f"max_results must be between 1 and {MAX_USAGE_RESULTS}.")
+    row, _ = authorized_endpoint(ctx, name, authz.CAN_MANAGE)
+    return {
+        "calls": [usage_json(r) for r in store.latest_usage(ctx.conn, row.id, max_results)],
+        "by_user": [usage_total_json(r) for r in store.usage_by_user(ctx.conn, row.id)],
+    }
 
 
 def served_names(row: Any) -> list[str]:

@@ -10,6 +10,7 @@ import yaml
 
 from regista.server.serving.schemas.openapi import open_api_json
 from regista.server.serving.services.supervisor import Supervisor
+from regista.server.serving.services.workers import Deployment
 
 
 def _columns(raw: Any) -> list[dict[str, Any]] | None:
@@ -34,6 +35,8 @@ def endpoint_open_api(supervisor: Supervisor, name: str) -> dict[str, Any]:
     rt = supervisor.runtime(name)
     signatures = []
     for served, _, dep in rt.routes if rt is not None else []:
+        if not isinstance(dep, Deployment):
+            continue  # an external model has no signature
         inputs, outputs = _signature(dep.spec.model_dir)
         signatures.append((served, inputs, outputs))
     return open_api_json(name, signatures)

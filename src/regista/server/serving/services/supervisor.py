@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import random
@@ -27,12 +28,15 @@ import orjson
 from sqlalchemy import Engine
 
 from regista.errors import DeadlineExceeded, RegistaError, RequestLimitExceeded, TemporarilyUnavailable
+from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.db.unit_of_work import UnitOfWork
 from regista.server.principal import Principal
 from regista.server.serving.services import endpoints as rules
 from regista.server.serving.services import entities
+from regista.server.serving.services.external import ExternalDeployment, ProviderClient, usage_of
 from regista.server.serving.services.metrics import EndpointMetrics
+from regista.server.serving.services.rate_limits import RateLimiter
 from regista.server.serving.services.workers import (
     FAILED,
     READY,
@@ -60,9 +64,14 @@ class EntityPlan:
     scale_to_zero: bool
     concurrency: int
     env: tuple[tuple[str, str], ...]
+    external: dict[str, Any] | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> tuple[str, ...]:
+        if self.external is not None:
+            detail = orjson.dumps(self.external, option=orjson.OPT_SORT_KEYS).decode()
+            return (self.name, "external", detail, hashlib.sha256(repr(self.headers).encode()).hexdigest())
         return (self.name, str(self.version), str(self.model_dir), repr(self.env), str(self.scale_to_zero))
 
 
@@ -78,25 +87,29 @@ class EndpointPlan:
     row: Any
 
 
+AnyDeployment = Deployment | ExternalDeployment
+
+
 @dataclass(eq=False)
 class EndpointRuntime:
     """What this process runs for one endpoint: the live routes and the deployments being loaded."""
 
     id: str
     name: str
-    routes: list[tuple[str, int, Deployment]] = field(default_factory=list)
-    candidates: dict[tuple[str, ...], Deployment] = field(default_factory=dict)
+    routes: list[tuple[str, int, AnyDeployment]] = field(default_factory=list)
+    candidates: dict[tuple[str, ...], AnyDeployment] = field(default_factory=dict)
     failed: dict[tuple[str, ...], str] = field(default_factory=dict)
     generation: tuple[int, int | None] | None = None
     limit: int = 0
     inflight: int = 0
     logs: dict[str, LogBuffer] = field(default_factory=dict)
     metrics: EndpointMetrics = field(default_factory=EndpointMetrics)
+    rate_limits: list[dict[str, Any]] = field(default_factory=list)
 
-    def deployments(self) -> list[Deployment]:
+    def deployments(self) -> list[AnyDeployment]:
         return [d for _, _, d in self.routes]
 
-    def pick(self) -> Deployment:
+    def pick(self) -> AnyDeployment:
         weights = [pct for _, pct, _ in self.routes]
         if len(self.routes) == 1 or not any(weights):
             return self.routes[0][2]
@@ -115,6 +128,7 @@ class Supervisor:
         self.write_lock = write_lock
         self.endpoints: dict[str, EndpointRuntime] = {}
         self._task: asyncio.Task[None] | None = None
+        self.limiter = RateLimiter()
         self._wake = asyncio.Event()
         # Unix socket paths are limited to ~100 bytes: keep them short, under the system temp dir.
         self.socket_dir = tempfile.mkdtemp(prefix="regista-serving-")
@@ -166,8 +180,16 @@ class Supervisor:
         pending = row.pending_config is not None
         target = row.pending_config if pending else row.config
         config = orjson.loads(target)
+        secrets = orjson.loads(row.secrets or "{}").get("pending" if pending else "current", {})
         plans = []
         for e in config["served_entities"]:
+            if "external_model" in e:
+                plans.append(EntityPlan(
+                    e["name"], e["external_model"]["name"], None, None, None, False,
+                    int(e.get("max_provisioned_concurrency") or 64), (), e["external_model"],
+                    tuple(sorted((secrets.get(e["name"]) or {}).items())),
+                ))
+                continue
             version = model_dir = error = None
             try:
                 resolved = entities.resolve(ctx, e["entity_name"], e["entity_version"])
@@ -220,15 +242,19 @@ class Supervisor:
         for name in [n for n in self.endpoints if n not in seen]:
             await self._retire(self.endpoints.pop(name))
 
-    def _deployment(self, rt: EndpointRuntime, ent: EntityPlan) -> Deployment:
+    def _deployment(self, rt: EndpointRuntime, ent: EntityPlan) -> AnyDeployment:
         logs = rt.logs.setdefault(ent.name, LogBuffer())
+        if ent.external is not None:
+            client = ProviderClient(ent.external, dict(ent.headers), self.settings.serving_allow_private,
+                                    self.settings.serving_request_timeout_s, logs)
+            return ExternalDeployment(ent.name, ent.entity_name, ent.key, client, logs)
         sock = os.path.join(self.socket_dir, f"{os.urandom(6).hex()}.sock")
         spec = WorkerSpec(self.settings.serving_python, str(ent.model_dir), sock, ent.env,
                           threads=min(max(ent.concurrency, 1), 16))
         return Deployment(ent.name, ent.entity_name, str(ent.version), ent.key, spec, logs, ent.scale_to_zero,
                           self.settings.serving_load_timeout_s)
 
-    async def _load(self, rt: EndpointRuntime, dep: Deployment) -> None:
+    async def _load(self, rt: EndpointRuntime, dep: AnyDeployment) -> None:
         try:
             await dep.load()
         except WorkerUnavailable:
@@ -241,8 +267,9 @@ class Supervisor:
         if plan.generation != rt.generation:
             rt.failed.clear()
             rt.generation = plan.generation
+        rt.rate_limits = orjson.loads(plan.row.rate_limits or "[]")
         live = {d.key: d for d in rt.deployments()}
-        wanted: dict[str, Deployment] = {}
+        wanted: dict[str, AnyDeployment] = {}
         errors: dict[str, str] = {}
         for ent in plan.entities:
             if ent.error is not None:
@@ -254,7 +281,8 @@ class Supervisor:
             dep = live.get(ent.key) or rt.candidates.get(ent.key)
             if dep is None:
                 dep = rt.candidates[ent.key] = self._deployment(rt, ent)
-                asyncio.create_task(self._load(rt, dep))
+                if isinstance(dep, Deployment):
+                    asyncio.create_task(self._load(rt, dep))
             wanted[ent.name] = dep
         if errors:
             await self._failed(rt, plan, errors)
@@ -263,7 +291,7 @@ class Supervisor:
             return  # still loading
         await self._switch(rt, plan, wanted)
 
-    async def _switch(self, rt: EndpointRuntime, plan: EndpointPlan, wanted: dict[str, Deployment]) -> None:
+    async def _switch(self, rt: EndpointRuntime, plan: EndpointPlan, wanted: dict[str, AnyDeployment]) -> None:
         old = [d for d in rt.deployments() if d not in wanted.values()]
         rt.routes = [(name, pct, wanted[name]) for name, pct in plan.routes]
         rt.limit = sum(e.concurrency for e in plan.entities)
@@ -275,8 +303,10 @@ class Supervisor:
         served = {name: {"version": d.version, "state": READY} for name, d in wanted.items()}
         values: dict[str, Any] = {"ready": rules.READY, "served": orjson.dumps(served).decode()}
         if plan.pending:
+            secrets = orjson.loads(plan.row.secrets or "{}").get("pending", {})
             values.update(config=plan.target, pending_config=None, pending_since=None,
-                          config_version=plan.row.config_version + 1, config_update=rules.NOT_UPDATING)
+                          config_version=plan.row.config_version + 1, config_update=rules.NOT_UPDATING,
+                          secrets=orjson.dumps({"current": secrets, "pending": {}}).decode())
         await self._save(plan, values)
 
     async def _failed(self, rt: EndpointRuntime, plan: EndpointPlan, errors: dict[str, str]) -> None:
@@ -291,7 +321,9 @@ class Supervisor:
         if plan.pending:
             for key in [k for k in rt.candidates if k[0] in {e.name for e in plan.entities}]:
                 asyncio.create_task(rt.candidates.pop(key).drain_and_stop())
-            values.update(pending_config=None, pending_since=None, config_update=rules.UPDATE_FAILED)
+            current = orjson.loads(plan.row.secrets or "{}").get("current", {})
+            values.update(pending_config=None, pending_since=None, config_update=rules.UPDATE_FAILED,
+                          secrets=orjson.dumps({"current": current, "pending": {}}).decode())
             if plan.row.config is None:
                 # A new endpoint whose first config failed: show that config, not ready.
                 values.update(config=plan.target, config_version=1, ready=rules.NOT_READY)
@@ -306,11 +338,15 @@ class Supervisor:
         await asyncio.gather(*(d.drain_and_stop() for d in deps), return_exceptions=True)
 
     # -- requests ----------------------------------------------------------------------------------
-    async def invoke(self, name: str, content_type: str, body: bytes) -> tuple[str, int, str, bytes]:
-        """(served entity name, status, media type, body) of one invocation of endpoint `name`."""
+    async def invoke(
+        self, name: str, content_type: str, body: bytes, user: str = ""
+    ) -> tuple[str, int, str, bytes]:
+        """(served entity name, status, media type, body) of one invocation of endpoint `name` by `user`."""
         rt = self.endpoints.get(name)
         if rt is None or not rt.routes:
             raise TemporarilyUnavailable(f"Serving endpoint '{name}' is not ready yet.")
+        if rt.rate_limits:
+            self.limiter.check(name, rt.rate_limits, user)
         if rt.inflight >= rt.limit:
             rt.metrics.rejected()
             raise RequestLimitExceeded(
@@ -321,25 +357,61 @@ class Supervisor:
         rt.inflight += 1
         dep.inflight += 1
         start = time.perf_counter()
-        status = 500
+        status, media_type, data = 500, "application/json", b""
         try:
-            worker = await dep.running()
-            status, media_type, data = await asyncio.wait_for(
-                worker.call(content_type, body), self.settings.serving_request_timeout_s
-            )
+            status, media_type, data = await self._call(dep, content_type, body)
+        except RegistaError as err:
+            status = err.http_status
+            raise
+        finally:
+            rt.inflight -= 1
+            dep.inflight -= 1
+            elapsed = time.perf_counter() - start
+            rt.metrics.observe(dep.served_name, status, elapsed)
+            if isinstance(dep, ExternalDeployment):
+                usage = usage_of(data) if status < 400 else None
+                await anyio.to_thread.run_sync(self._record_usage, rt.id, dep.served_name, user, status,
+                                               elapsed, usage)
+        return dep.served_name, status, media_type, data
+
+    async def _call(self, dep: AnyDeployment, content_type: str, body: bytes) -> tuple[int, str, bytes]:
+        worker = dep.worker if dep.worker is not None and dep.worker.alive else None
+        try:
+            if worker is None:
+                worker = await asyncio.wait_for(dep.running(), self.settings.serving_load_timeout_s)
+            else:
+                dep.last_used = time.monotonic()
         except TimeoutError:
-            status = 504
+            raise TemporarilyUnavailable(
+                f"Served entity '{dep.served_name}' could not be loaded in time; retry."
+            ) from None
+        except WorkerUnavailable as err:
+            raise TemporarilyUnavailable(f"Served entity '{dep.served_name}': {err}; retry.") from None
+        assert worker is not None
+        try:
+            return await asyncio.wait_for(worker.call(content_type, body), self.settings.serving_request_timeout_s)
+        except TimeoutError:
             raise DeadlineExceeded(
                 f"Request processing time exceeded the limit of {self.settings.serving_request_timeout_s:g} s."
             ) from None
         except WorkerUnavailable as err:
-            status = 503
             raise TemporarilyUnavailable(f"Served entity '{dep.served_name}': {err}; retry.") from None
-        finally:
-            rt.inflight -= 1
-            dep.inflight -= 1
-            rt.metrics.observe(dep.served_name, status, time.perf_counter() - start)
-        return dep.served_name, status, media_type, data
+
+    def _record_usage(self, endpoint_id: str, served: str, user: str, status: int, seconds: float,
+                      usage: Any) -> None:
+        ctx = self._context(write=True)
+        try:
+            store.insert_usage(ctx.conn, {
+                "endpoint_id": endpoint_id, "served_entity": served, "principal": user or "anonymous",
+                "timestamp": now_ms(), "status_code": status, "latency_ms": round(1000 * seconds),
+                "prompt_tokens": usage.prompt_tokens if usage else None,
+                "completion_tokens": usage.completion_tokens if usage else None,
+                "total_tokens": usage.total_tokens if usage else None,
+            })
+            ctx.finish(commit=True)
+        except BaseException:
+            ctx.finish(commit=False)
+            log.exception("could not record the usage of a call to %s", served)
 
     def runtime(self, name: str) -> EndpointRuntime | None:
         return self.endpoints.get(name)

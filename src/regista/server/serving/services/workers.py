@@ -173,6 +173,7 @@ class Deployment:
     stopping: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _watch: asyncio.Task[None] | None = None
+    _loading: asyncio.Task[None] | None = None
 
     async def load(self) -> None:
         """Start the worker (first load, a restart, or a wake-up from zero); sets state and message."""
@@ -223,7 +224,10 @@ class Deployment:
             if self.state == RECOVERING and self._watch is not None and not self._watch.done():
                 await asyncio.shield(self._watch)
             else:
-                await self.load()
+                # Shielded: a caller that gives up (its timeout) never leaves a half-started worker behind.
+                if self._loading is None or self._loading.done():
+                    self._loading = asyncio.create_task(self.load())
+                await asyncio.shield(self._loading)
             worker = self.worker
             if worker is None:
                 raise WorkerUnavailable("the model worker is not running")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from regista.errors import NotFound
-from regista.server.db.models import ServingEndpoint
+from regista.server.db.models import ServingEndpoint, ServingUsage
 from regista.server.db.visibility import readable_condition
 
 SERVING_ENDPOINTS = "serving-endpoints"  # the grants' object type
 
 _T = ServingEndpoint.__table__
+_U = ServingUsage.__table__
 
 
 def not_found(name: str) -> NotFound:
@@ -59,3 +60,26 @@ def update_endpoint(conn: Connection, endpoint_id: str, values: dict[str, Any]) 
 
 def delete_endpoint(conn: Connection, endpoint_id: str) -> None:
     conn.execute(delete(ServingEndpoint).where(_T.c.id == endpoint_id))
+
+
+def insert_usage(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(insert(ServingUsage), values)
+
+
+def latest_usage(conn: Connection, endpoint_id: str, limit: int) -> list[Row[Any]]:
+    query = select(_U).where(_U.c.endpoint_id == endpoint_id).order_by(_U.c.timestamp.desc(), _U.c.id.desc())
+    return list(conn.execute(query.limit(limit)).all())
+
+
+def usage_by_user(conn: Connection, endpoint_id: str) -> list[Row[Any]]:
+    query = (
+        select(
+            _U.c.principal, func.count().label("calls"), func.sum(_U.c.prompt_tokens).label("prompt_tokens"),
+            func.sum(_U.c.completion_tokens).label("completion_tokens"),
+            func.sum(_U.c.total_tokens).label("total_tokens"), func.avg(_U.c.latency_ms).label("mean_latency_ms"),
+        )
+        .where(_U.c.endpoint_id == endpoint_id)
+        .group_by(_U.c.principal)
+        .order_by(_U.c.principal)
+    )
+    return list(conn.execute(query).all())

@@ -24,7 +24,7 @@ from databricks.sdk.service.serving import (
     ServingEndpointPermissionLevel,
 )
 
-from tests.fixtures.identities import ADMIN_TOKEN, workspace_client
+from tests.fixtures.identities import ADMIN_TOKEN
 from tests.server.serving.conftest import WAIT_S
 from tests.server.serving.fake_provider import USAGE, FakeProvider
 

@@ -1,7 +1,9 @@
-"""Databricks REST handlers: object permissions (/api/2.0/permissions/{registered-models,experiments}/...).
+"""Databricks REST handlers: object permissions
+(/api/2.0/permissions/{registered-models,experiments,serving-endpoints}/...).
 
 The databricks-sdk reaches these through `w.model_registry.*_permission*(registered_model_id=...)`,
-`w.experiments.*_permission*(experiment_id=...)` and the generic `w.permissions.get/set/update(type, id)`.
+`w.experiments.*_permission*(experiment_id=...)`, `w.serving_endpoints.*_permission*(serving_endpoint_id=...)`
+and the generic `w.permissions.get/set/update(type, id)`.
 The registry-wide object is `/registered-models/root`.
 """
 

@@ -1,5 +1,6 @@
 """Object permissions as the Databricks permissions API shows and changes them: the access control list
-of a registered model, of the registry-wide `root` object, or of an experiment; the levels each accepts;
+of a registered model, of the registry-wide `root` object, of an experiment or of a serving endpoint; the
+levels each accepts;
 replacing (PUT) or updating (PATCH) the direct grants.
 
 Rules:
@@ -9,7 +10,8 @@ Rules:
 - A model's list shows its direct grants and, marked inherited from `/registered-models/root`, the model
   levels granted on root (CAN_CREATE_REGISTERED_MODEL is not a level of a model, so it is not shown there).
   The admins group always appears with CAN_MANAGE, as on Databricks, since admins manage everything.
-- CAN_CREATE_REGISTERED_MODEL may be granted on root only; experiments take CAN_READ, CAN_EDIT, CAN_MANAGE.
+- CAN_CREATE_REGISTERED_MODEL may be granted on root only; experiments take CAN_READ, CAN_EDIT, CAN_MANAGE;
+  serving endpoints CAN_VIEW, CAN_QUERY, CAN_MANAGE (listing their levels needs CAN_VIEW).
 - The whole request is validated (levels, grantees) before anything changes.
 """
 

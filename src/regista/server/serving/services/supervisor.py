@@ -346,7 +346,11 @@ class Supervisor:
         if rt is None or not rt.routes:
             raise TemporarilyUnavailable(f"Serving endpoint '{name}' is not ready yet.")
         if rt.rate_limits:
-            self.limiter.check(name, rt.rate_limits, user)
+            try:
+                self.limiter.check(name, rt.rate_limits, user)
+            except RequestLimitExceeded:
+                rt.metrics.rejected()
+                raise
         if rt.inflight >= rt.limit:
             rt.metrics.rejected()
             raise RequestLimitExceeded(

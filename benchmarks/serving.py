@@ -34,11 +34,11 @@ from benchmarks.servers import free_port
 BIN = Path(sys.executable).parent
 
 
-def _wait(url: str, what: str, proc: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
+def _wait(url: str, what: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+            raise RuntimeError(f"{what} exited with code {proc.returncode}: {log.read_text()[-2000:]}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -141,7 +141,7 @@ def main() -> None:
         )
         procs.append(regista)
         url = f"http://127.0.0.1:{port}"
-        _wait(f"{url}/health", "regista", regista)
+        _wait(f"{url}/health", "regista", regista, tmp / "regista.log")
         name, local, body = _model(tmp, url)
         r = httpx.post(f"{url}/api/2.0/serving-endpoints", json={"name": "bench", "config": {"served_entities": [
             {"entity_name": name, "entity_version": "1", "workload_size": "Large", "scale_to_zero_enabled": False}]}})
@@ -156,10 +156,12 @@ def main() -> None:
             [str(BIN / "mlflow"), "models", "serve", "-m", str(local), "--env-manager", "local",
              "-p", str(mport), "-h", "127.0.0.1"],
             stdout=subprocess.DEVNULL, stderr=open(tmp / "mlflow.log", "wb"), start_new_session=True,
+            # It runs `uvicorn` by name: the one beside this interpreter.
+            env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
         )
         procs.append(mlflow_serve)
         murl = f"http://127.0.0.1:{mport}"
-        _wait(f"{murl}/ping", "mlflow models serve", mlflow_serve)
+        _wait(f"{murl}/ping", "mlflow models serve", mlflow_serve, tmp / "mlflow.log")
 
         targets = {"regista": f"{url}/serving-endpoints/bench/invocations", "mlflow models serve": f"{murl}/invocations"}
         loaded = {k: _best(u, body, args.requests, args.concurrency, args.rounds) for k, u in targets.items()}

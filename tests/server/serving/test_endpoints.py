@@ -9,7 +9,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from databricks.sdk.errors import NotFound, PermissionDenied  # noqa: F401  (documented error classes)
+from databricks.sdk.errors import NotFound
 
 from tests.fixtures.identities import ADMIN_TOKEN
 from tests.server.serving.conftest import (

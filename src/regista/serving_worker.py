@@ -88,7 +88,15 @@ async def _serve_connection(
         writer.close()
 
 
+async def _exit_with_parent(parent: int) -> None:
+    """A server killed outright (kill -9) cannot stop its workers: each leaves once its parent is gone."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    os._exit(0)
+
+
 async def _main(model_dir: str, socket_path: str, threads: int) -> None:
+    orphan_watch = asyncio.create_task(_exit_with_parent(os.getppid()))
     worker = Worker(model_dir)
     pool = ThreadPoolExecutor(max_workers=threads)
     if os.path.exists(socket_path):
@@ -98,7 +106,7 @@ async def _main(model_dir: str, socket_path: str, threads: int) -> None:
     )
     print(READY_LINE, flush=True)
     async with server:
-        await server.serve_forever()
+        await asyncio.gather(server.serve_forever(), orphan_watch)
 
 
 def main(argv: list[str]) -> int:

@@ -3,6 +3,8 @@ load, a model that crashes its worker, the concurrency limit, the per-request ti
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from datetime import timedelta
 
@@ -235,3 +237,56 @@ class TestLimits:
         logs = admin_ws.serving_endpoints.logs(ep.name, "sleepy").logs
         assert logs.count("starting worker for") == 2
         admin_ws.serving_endpoints.delete(ep.name)
+
+
+def _descendants(pid: int) -> set[int]:
+    out, stack = set(), [pid]
+    while stack:
+        p = stack.pop()
+        for task in os.listdir(f"/proc/{p}/task") if os.path.exists(f"/proc/{p}/task") else []:
+            with contextlib.suppress(OSError), open(f"/proc/{p}/task/{task}/children") as fh:
+                for child in map(int, fh.read().split()):
+                    if child not in out:
+                        out.add(child)
+                        stack.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class TestServerCrash:
+    def test_workers_leave_when_the_server_is_killed(self, backend, tmp_path, monkeypatch):
+        """kill -9 of the server leaves no model worker behind (they notice their parent is gone)."""
+        import mlflow
+        import pandas as pd
+        from sklearn.dummy import DummyClassifier
+
+        from tests.fixtures.databases import database_url
+        from tests.fixtures.identities import workspace_client
+        from tests.fixtures.live_server import start_server
+
+        with database_url(backend, tmp_path) as url:
+            server = start_server(backend, url, tmp_path, env={"REGISTA_SERVING_POLL_INTERVAL": "0.2"})
+            try:
+                mlflow.set_tracking_uri(server.url)
+                mlflow.set_registry_uri(server.url)
+                x = pd.DataFrame({"x": [1.0, 2.0]})
+                with mlflow.start_run():
+                    mlflow.sklearn.log_model(DummyClassifier().fit(x, [0, 1]), name="m", registered_model_name="m")
+                ws = workspace_client(server.url, "unused")
+                create_endpoint(ws, [entity("m", "1", "m")])
+                workers = {p for p in _descendants(server.process.pid)
+                           if "regista.serving_worker" in open(f"/proc/{p}/cmdline").read()}
+                assert workers
+                server.process.kill()
+                server.process.wait()
+                wait_until(lambda: not any(_alive(p) for p in workers), "the workers to exit")
+            finally:
+                if server.process.poll() is None:
+                    server.stop()

@@ -4,6 +4,8 @@ to a model worker by the supervisor. The answer names the served entity in `serv
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,10 +22,11 @@ router = APIRouter(route_class=TransactionalRoute)
 
 @router.post("/serving-endpoints/{name}/invocations")
 def query_serving_endpoint(ctx: ReadCtx, name: str) -> OutsideTransaction:
-    return outside_transaction(_invoke, service.authorize_query(ctx, name), ctx.principal.name)
+    endpoint, rate_limits = service.authorize_query(ctx, name)
+    return outside_transaction(_invoke, endpoint, rate_limits, ctx.principal.name)
 
 
-async def _invoke(request: Request, name: str, user: str) -> Response:
+async def _invoke(request: Request, name: str, rate_limits: list[dict[str, Any]], user: str) -> Response:
     limit: int = request.app.state.settings.serving_max_request_bytes
     body = await read_capped(request, limit, RequestTooLarge(
         f"Request body is larger than the serving limit of {limit} bytes (REGISTA_SERVING_MAX_REQUEST_BYTES)."
@@ -32,5 +35,5 @@ async def _invoke(request: Request, name: str, user: str) -> Response:
     if supervisor is None:
         raise TemporarilyUnavailable("Model serving is off in this server process (REGISTA_SERVING).")
     content_type = request.headers.get("content-type") or "application/json"
-    served, status, media_type, data = await supervisor.invoke(name, content_type, body, user)
+    served, status, media_type, data = await supervisor.invoke(name, content_type, body, user, rate_limits)
     return Response(data, status_code=status, media_type=media_type, headers={"served-model-name": served})

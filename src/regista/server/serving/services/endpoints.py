@@ -249,10 +249,12 @@ def served_names(row: Any) -> list[str]:
     return [e["name"] for e in config["served_entities"]]
 
 
-def authorize_query(ctx: Context, name: str) -> str:
-    """Invocations need CAN_QUERY; returns the endpoint's name (the supervisor's key)."""
+def authorize_query(ctx: Context, name: str) -> tuple[str, list[dict[str, Any]]]:
+    """Invocations need CAN_QUERY; returns the endpoint's name (the supervisor's key) and its rate limits
+    (read with the permission, so a change applies to the very next call)."""
     row, _ = authorized_endpoint(ctx, name, authz.CAN_QUERY)
-    return str(row.name)
+    limits: list[dict[str, Any]] = orjson.loads(row.rate_limits) if row.rate_limits not in (None, "[]") else []
+    return str(row.name), limits
 
 
 def authorize_metrics(ctx: Context, name: str) -> str:

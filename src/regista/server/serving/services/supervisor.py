@@ -104,7 +104,6 @@ class EndpointRuntime:
     inflight: int = 0
     logs: dict[str, LogBuffer] = field(default_factory=dict)
     metrics: EndpointMetrics = field(default_factory=EndpointMetrics)
-    rate_limits: list[dict[str, Any]] = field(default_factory=list)
 
     def deployments(self) -> list[AnyDeployment]:
         return [d for _, _, d in self.routes]
@@ -267,7 +266,6 @@ class Supervisor:
         if plan.generation != rt.generation:
             rt.failed.clear()
             rt.generation = plan.generation
-        rt.rate_limits = orjson.loads(plan.row.rate_limits or "[]")
         live = {d.key: d for d in rt.deployments()}
         wanted: dict[str, AnyDeployment] = {}
         errors: dict[str, str] = {}
@@ -339,15 +337,17 @@ class Supervisor:
 
     # -- requests ----------------------------------------------------------------------------------
     async def invoke(
-        self, name: str, content_type: str, body: bytes, user: str = ""
+        self, name: str, content_type: str, body: bytes, user: str = "",
+        rate_limits: list[dict[str, Any]] | None = None,
     ) -> tuple[str, int, str, bytes]:
-        """(served entity name, status, media type, body) of one invocation of endpoint `name` by `user`."""
+        """(served entity name, status, media type, body) of one invocation of endpoint `name` by `user`,
+        within the endpoint's `rate_limits` (as the request read them with its permission check)."""
         rt = self.endpoints.get(name)
         if rt is None or not rt.routes:
             raise TemporarilyUnavailable(f"Serving endpoint '{name}' is not ready yet.")
-        if rt.rate_limits:
+        if rate_limits:
             try:
-                self.limiter.check(name, rt.rate_limits, user)
+                self.limiter.check(name, rate_limits, user)
             except RequestLimitExceeded:
                 rt.metrics.rejected()
                 raise

@@ -140,3 +140,21 @@ class TemporarilyUnavailable(RegistaError):
     """Retryable: the mlflow client retries 503 with backoff (e.g. a SQLite lock timeout)."""
 
     error_code = "TEMPORARILY_UNAVAILABLE"
+
+
+class ResourceConflict(RegistaError):
+    """The resource is busy with another change (a serving endpoint's config update in progress)."""
+
+    error_code = "RESOURCE_CONFLICT"
+
+
+class RequestLimitExceeded(RegistaError):
+    """Too many requests at once (a serving endpoint's concurrency limit); 429, retried by the clients."""
+
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+
+
+class DeadlineExceeded(RegistaError):
+    """A request ran past its time limit (a serving endpoint's per-request timeout); 504."""
+
+    error_code = "DEADLINE_EXCEEDED"

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from regista.cli.database import fail
+from regista.inference import client as mlflow_client
 from regista.inference.errors import InferenceError
 
 TrackingUri = Annotated[
@@ -91,8 +92,8 @@ def predict(
                 source = batch_mod.open_table(input, source_fmt, chunk_size)
             elif not input.exists():
                 raise InferenceError(f"input {str(input)!r} does not exist")
-        mlflow = _mlflow(tracking_uri)
-        resolved = _resolve(mlflow, ref)
+        mlflow = mlflow_client.connect(tracking_uri)
+        resolved = mlflow_client.resolve(mlflow, ref)
         typer.echo(f"model: {ref.describe()} is version {resolved.version} ({resolved.uri})", err=True)
         if stream:
             assert input_dir is not None
@@ -106,34 +107,6 @@ def predict(
         raise fail(str(err)) from None
 
 
-def _mlflow(tracking_uri: str | None) -> Any:
-    """mlflow, pointed at the tracking server (the registry too)."""
-    if not tracking_uri:
-        raise InferenceError("no tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
-    try:
-        import mlflow
-    except ImportError:
-        raise InferenceError("this command needs mlflow: pip install 'regista[predict]'") from None
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    return mlflow
-
-
-def _resolve(mlflow: Any, ref: Any) -> Any:
-    from regista.inference.model_uri import resolve
-
-    return resolve(mlflow.MlflowClient(), ref)
-
-
-def _load(mlflow: Any, uri: str) -> Any:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return mlflow.pyfunc.load_model(uri)
-    except (MlflowException, OSError) as err:
-        raise InferenceError(f"cannot load {uri}: {getattr(err, 'message', err)}") from None
-
-
 def _local_batch(mlflow: Any, uri: str, source: Any, output: Path, overwrite: bool) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -141,7 +114,7 @@ def _local_batch(mlflow: Any, uri: str, source: Any, output: Path, overwrite: bo
     from regista.inference.batch import output_path, score_file
 
     destination = output_path(output, overwrite)
-    model = _load(mlflow, uri)
+    model = mlflow_client.load(mlflow, uri)
     console = Console(stderr=True)
     with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                   TimeElapsedColumn(), console=console) as progress:
@@ -213,12 +186,10 @@ def notebook(
         existing = [str(p) for p in (ipynb, script) if p.exists()]
         if existing and not overwrite:
             raise InferenceError(f"{', '.join(existing)} already exist(s); pass --overwrite to replace")
-        try:
-            import mlflow  # noqa: F401
-        except ImportError:
+        if not mlflow_client.available():
             typer.echo("note: mlflow is not installed here, so the model reference was not checked", err=True)
         else:
-            resolved = _resolve(_mlflow(tracking_uri), ref)
+            resolved = mlflow_client.resolve(mlflow_client.connect(tracking_uri), ref)
             typer.echo(f"model: {ref.describe()} is version {resolved.version} now; the notebook resolves it "
                        "again each time it runs", err=True)
         stem.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from regista.server.routes import (
     include_unity_catalog_api,
     include_web_ui,
 )
+from regista.server.serving.services.supervisor import Supervisor
 from regista.server.settings import Settings
 from regista.server.storage.repository import ArtifactRepository
 from regista.server.ui.api import shell
@@ -65,7 +66,15 @@ def create_app(settings: Settings) -> FastAPI:
             dispatcher = Dispatcher(engine, settings, app.state.artifacts, app.state.write_lock)
             dispatcher.start()
             app.state.events_recorded = dispatcher.notify
+        # Model workers for the serving endpoints: started, followed and restarted by this process.
+        serving = None
+        if settings.serving:
+            serving = Supervisor(engine, settings, app.state.artifacts, builtins.admin, app.state.write_lock)
+            serving.start()
+            app.state.serving = serving
         yield
+        if serving is not None:
+            await serving.stop()
         if dispatcher is not None:
             await dispatcher.stop()
         pending.stop()
@@ -83,6 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.authenticator = None
     # Set by the lifespan when this process runs the event dispatcher (see events/services/dispatcher.py).
     app.state.events_recorded = None
+    # Set by the lifespan when this process runs the serving supervisor (see serving/services/supervisor.py).
+    app.state.serving = None
     if settings.auth_enabled:
         # The web UI's sign-in page and static files need no credentials; other page requests without
         # credentials are sent to the sign-in page.

@@ -20,6 +20,8 @@ from regista.server.registry.api import (
     registered_models,
     registered_models_databricks,
 )
+from regista.server.serving.api import endpoints as serving_endpoints
+from regista.server.serving.api import invocations
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
 from regista.server.ui.api import admin as admin_pages
 from regista.server.ui.api import admin_audit as admin_audit_page
@@ -92,6 +94,10 @@ def include_databricks_api(app: FastAPI) -> None:
     app.include_router(scim.router, prefix="/api/2.0/preview/scim/v2")
     app.include_router(tokens.router, prefix="/api/2.0")
     app.include_router(permissions.router, prefix="/api/2.0/permissions")
+    app.include_router(serving_endpoints.router, prefix="/api/2.0/serving-endpoints")
+    app.include_router(serving_endpoints.usage_router, prefix="/api/2.0/regista")
+    # Invocations carry their own absolute path (/serving-endpoints/{name}/invocations, no /api prefix).
+    app.include_router(invocations.router)
     # regista's own admin API (the delivery log of webhooks and e-mails).
     app.include_router(deliveries.router, prefix="/api/2.0/regista")
     for prefix in REGISTRY_PREFIXES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,23 @@ class Settings:
     email_daily_limit: int = 20
     # The address users reach the server at, for links in e-mails (REGISTA_PUBLIC_URL).
     public_url: str | None = None
+    # Model serving (server/serving): run the supervisor of model workers in this process (REGISTA_SERVING).
+    serving: bool = True
+    # Seconds between two looks at the endpoints, to follow aliases and stages (REGISTA_SERVING_POLL_INTERVAL).
+    serving_poll_interval_s: float = 1.0
+    # Seconds one invocation may take before a 504 (REGISTA_SERVING_REQUEST_TIMEOUT; Databricks: 297).
+    serving_request_timeout_s: float = 297.0
+    # Largest invocation body (REGISTA_SERVING_MAX_REQUEST_BYTES; Databricks: 16 MB).
+    serving_max_request_bytes: int = 16 << 20
+    # Idle seconds after which a scale-to-zero served entity's worker stops (REGISTA_SERVING_SCALE_TO_ZERO_AFTER).
+    serving_scale_to_zero_after_s: float = 1800.0
+    # Seconds a model may take to load in its worker (REGISTA_SERVING_LOAD_TIMEOUT).
+    serving_load_timeout_s: float = 300.0
+    # External-model endpoints may call providers on private or loopback addresses (REGISTA_SERVING_ALLOW_PRIVATE):
+    # for a locally served open model inside a trusted network.
+    serving_allow_private: bool = False
+    # The interpreter that runs model workers (REGISTA_SERVING_PYTHON; it needs mlflow: regista[serving]).
+    serving_python: str = sys.executable
 
     @property
     def auth_enabled(self) -> bool:
@@ -133,6 +151,7 @@ class Settings:
         if os.environ.get("REGISTA_UC_PENDING_TIMEOUT"):
             env["uc_pending_timeout_s"] = float(os.environ["REGISTA_UC_PENDING_TIMEOUT"])
         env.update(_events_from_env())
+        env.update(_serving_from_env())
         env.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in env:
             env["data_dir"] = Path(str(env["data_dir"])).resolve()
@@ -162,4 +181,27 @@ def _events_from_env() -> dict[str, object]:
         env["email_daily_limit"] = int(os.environ["REGISTA_EMAIL_DAILY_LIMIT"])
     if os.environ.get("REGISTA_PUBLIC_URL"):
         env["public_url"] = os.environ["REGISTA_PUBLIC_URL"]
+    return env
+
+
+def _serving_from_env() -> dict[str, object]:
+    """The serving domain's settings (model workers, invocation limits)."""
+    env: dict[str, object] = {}
+    if "REGISTA_SERVING" in os.environ:
+        env["serving"] = _flag(os.environ["REGISTA_SERVING"])
+    if "REGISTA_SERVING_ALLOW_PRIVATE" in os.environ:
+        env["serving_allow_private"] = _flag(os.environ["REGISTA_SERVING_ALLOW_PRIVATE"])
+    floats = {
+        "REGISTA_SERVING_POLL_INTERVAL": "serving_poll_interval_s",
+        "REGISTA_SERVING_REQUEST_TIMEOUT": "serving_request_timeout_s",
+        "REGISTA_SERVING_SCALE_TO_ZERO_AFTER": "serving_scale_to_zero_after_s",
+        "REGISTA_SERVING_LOAD_TIMEOUT": "serving_load_timeout_s",
+    }
+    for var, name in floats.items():
+        if os.environ.get(var):
+            env[name] = float(os.environ[var])
+    if os.environ.get("REGISTA_SERVING_MAX_REQUEST_BYTES"):
+        env["serving_max_request_bytes"] = int(os.environ["REGISTA_SERVING_MAX_REQUEST_BYTES"])
+    if os.environ.get("REGISTA_SERVING_PYTHON"):
+        env["serving_python"] = os.environ["REGISTA_SERVING_PYTHON"]
     return env

@@ -20,6 +20,7 @@ WITHOUT_INPUT = {
     ("get", "/api/2.0/token/list"),
     ("get", "/api/2.0/mlflow/unity-catalog/registered-models:is-databricks-sdk-models-artifact-repository-enabled"),
     ("get", "/api/2.0/mlflow/email-notifications/registry/get-user-level-subscription-status"),
+    ("get", "/api/2.0/serving-endpoints"),
 }
 
 

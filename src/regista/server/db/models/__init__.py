@@ -40,6 +40,7 @@ from regista.server.db.models.registered_model import (
     RegisteredModelTag,
 )
 from regista.server.db.models.run import Param, Run, RunTag
+from regista.server.db.models.serving_endpoint import ServingEndpoint, ServingUsage
 from regista.server.db.models.ui_session import UiSession
 from regista.server.db.models.webhook import Delivery, DeliveryAttempt, Webhook
 
@@ -78,6 +79,8 @@ __all__ = [
     "RunModelInput",
     "RunModelOutput",
     "RunTag",
+    "ServingEndpoint",
+    "ServingUsage",
     "UiSession",
     "UcAuditEntry",
     "UcCatalog",

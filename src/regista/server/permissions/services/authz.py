@@ -18,6 +18,7 @@ from regista.server.permissions.stores import grants as grant_store
 
 REGISTERED_MODELS = "registered-models"
 EXPERIMENTS = "experiments"
+SERVING_ENDPOINTS = "serving-endpoints"
 ROOT = grant_store.ROOT
 
 CAN_READ = "CAN_READ"
@@ -36,10 +37,15 @@ MODEL_LEVEL_RANK = {
     CAN_MANAGE: 5,
 }
 EXPERIMENT_LEVEL_RANK = {CAN_READ: 1, CAN_EDIT: 2, CAN_MANAGE: 5}
+CAN_VIEW = "CAN_VIEW"
+CAN_QUERY = "CAN_QUERY"
+SERVING_ENDPOINT_LEVEL_RANK = {CAN_VIEW: 1, CAN_QUERY: 2, CAN_MANAGE: 5}
 # CAN_MANAGE_STAGING_VERSIONS may move versions only among these stages (both ends of the move).
 STAGING_MANAGER_STAGES = frozenset({"None", "Archived", "Staging"})
 
-_OBJECT_LABEL = {REGISTERED_MODELS: "registered model", EXPERIMENTS: "experiment"}
+_OBJECT_LABEL = {
+    REGISTERED_MODELS: "registered model", EXPERIMENTS: "experiment", SERVING_ENDPOINTS: "serving endpoint",
+}
 
 
 def _highest(levels: Sequence[str], ranks: dict[str, int]) -> str | None:
@@ -90,6 +96,23 @@ def require_experiment_level(ctx: Context, experiment_id: int | str, required: s
     held = experiment_level(ctx, experiment_id)
     if held is None or EXPERIMENT_LEVEL_RANK[held] < EXPERIMENT_LEVEL_RANK[required]:
         raise _deny(ctx, EXPERIMENTS, label, required, held)
+    return held
+
+
+def serving_endpoint_level(ctx: Context, endpoint_id: str) -> str | None:
+    """The caller's effective level on a serving endpoint (None: no permission)."""
+    principal = ctx.principal
+    if principal.is_admin:
+        return CAN_MANAGE
+    levels = grant_store.levels_on(ctx.conn, SERVING_ENDPOINTS, endpoint_id, principal.grantee_ids)
+    return _highest(levels, SERVING_ENDPOINT_LEVEL_RANK)
+
+
+def require_serving_endpoint_level(ctx: Context, endpoint_id: str, required: str, label: str) -> str:
+    """The caller's level on the serving endpoint, raising PERMISSION_DENIED when it is below `required`."""
+    held = serving_endpoint_level(ctx, endpoint_id)
+    if held is None or SERVING_ENDPOINT_LEVEL_RANK[held] < SERVING_ENDPOINT_LEVEL_RANK[required]:
+        raise _deny(ctx, SERVING_ENDPOINTS, label, required, held)
     return held
 
 

@@ -1,5 +1,6 @@
 """Object permissions as the Databricks permissions API shows and changes them: the access control list
-of a registered model, of the registry-wide `root` object, or of an experiment; the levels each accepts;
+of a registered model, of the registry-wide `root` object, of an experiment or of a serving endpoint; the
+levels each accepts;
 replacing (PUT) or updating (PATCH) the direct grants.
 
 Rules:
@@ -9,7 +10,8 @@ Rules:
 - A model's list shows its direct grants and, marked inherited from `/registered-models/root`, the model
   levels granted on root (CAN_CREATE_REGISTERED_MODEL is not a level of a model, so it is not shown there).
   The admins group always appears with CAN_MANAGE, as on Databricks, since admins manage everything.
-- CAN_CREATE_REGISTERED_MODEL may be granted on root only; experiments take CAN_READ, CAN_EDIT, CAN_MANAGE.
+- CAN_CREATE_REGISTERED_MODEL may be granted on root only; experiments take CAN_READ, CAN_EDIT, CAN_MANAGE;
+  serving endpoints CAN_VIEW, CAN_QUERY, CAN_MANAGE (listing their levels needs CAN_VIEW).
 - The whole request is validated (levels, grantees) before anything changes.
 """
 
@@ -26,6 +28,7 @@ from regista.server.permissions.schemas.permissions import AccessControlRequest
 from regista.server.permissions.services import authz
 from regista.server.permissions.stores import grants as grant_store
 from regista.server.registry.services import registered_models
+from regista.server.serving.services import endpoints as serving_endpoints
 from regista.server.tracking.services import experiments
 
 # The experiment every server starts with (id 0, "Default").
@@ -59,8 +62,17 @@ _NAME_FIELD = {
     identities.GROUP: "group_name",
     identities.SERVICE_PRINCIPAL: "service_principal_name",
 }
+SERVING_ENDPOINT_LEVEL_DESCRIPTIONS = {
+    authz.CAN_VIEW: "Can view the serving endpoint, its configuration and its metrics.",
+    authz.CAN_QUERY: "Can view and query the serving endpoint.",
+    authz.CAN_MANAGE: "Can view, query, update, delete the serving endpoint, read its logs and change its "
+    "permissions.",
+}
 _KIND_LABEL = {identities.USER: "User", identities.GROUP: "Group", identities.SERVICE_PRINCIPAL: "Service principal"}
-_WIRE_TYPE = {authz.REGISTERED_MODELS: "registered-model", authz.EXPERIMENTS: "experiment"}
+_WIRE_TYPE = {
+    authz.REGISTERED_MODELS: "registered-model", authz.EXPERIMENTS: "experiment",
+    authz.SERVING_ENDPOINTS: "serving-endpoint",
+}
 ROOT_PATH = f"/{authz.REGISTERED_MODELS}/{authz.ROOT}"
 
 
@@ -84,6 +96,8 @@ class _Target:
     def levels(self) -> dict[str, str]:
         if self.object_type == authz.EXPERIMENTS:
             return EXPERIMENT_LEVEL_DESCRIPTIONS
+        if self.object_type == authz.SERVING_ENDPOINTS:
+            return SERVING_ENDPOINT_LEVEL_DESCRIPTIONS
         return ROOT_LEVEL_DESCRIPTIONS if self.is_root else MODEL_LEVEL_DESCRIPTIONS
 
 
@@ -108,6 +122,11 @@ def _resolve(ctx: Context, object_type: str, raw_id: str) -> _Target:
         if row is None:
             raise _not_found(what, raw_id)
         return _Target(object_type, str(row.id), row.name)
+    if object_type == authz.SERVING_ENDPOINTS:
+        endpoint = serving_endpoints.find_endpoint_by_id(ctx, raw_id)
+        if endpoint is None:
+            raise _not_found("Serving endpoint", raw_id)
+        return _Target(object_type, str(endpoint.id), endpoint.name)
     row = experiments.find_experiment(ctx, _numeric_id(raw_id, "Experiment"))
     if row is None:
         raise _not_found("Experiment", raw_id)
@@ -125,6 +144,11 @@ def _require(ctx: Context, target: _Target, level: str) -> None:
             )
     elif target.object_type == authz.REGISTERED_MODELS:
         authz.require_model_level(ctx, target.object_id, level, target.label)
+    elif target.object_type == authz.SERVING_ENDPOINTS:
+        # Reading which levels exist takes CAN_VIEW (the endpoint's lowest level).
+        authz.require_serving_endpoint_level(
+            ctx, target.object_id, authz.CAN_VIEW if level == authz.CAN_READ else level, target.label
+        )
     else:
         authz.require_experiment_level(ctx, target.object_id, level, target.label)
 

@@ -1,0 +1,1 @@
+"""HTTP handlers of the serving-endpoints API and invocations."""

@@ -1,0 +1,122 @@
+"""Databricks REST handlers: serving endpoints (/api/2.0/serving-endpoints...), as the databricks-sdk's
+`w.serving_endpoints` calls them: create, get, list, update_config, delete, logs, build_logs,
+export_metrics (Prometheus text) and get_open_api. Logs, metrics and the OpenAPI document come from this
+process's supervisor, after the request's transaction (the permission check) has ended."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from regista.errors import TemporarilyUnavailable
+from regista.server.http.deps import ReadCtx, WriteCtx
+from regista.server.http.parsing import message
+from regista.server.http.responses import JSON, ok
+from regista.server.http.routing import OutsideTransaction, TransactionalRoute, outside_transaction
+from regista.server.serving.schemas.endpoints import (
+    CreateServingEndpoint,
+    EndpointCoreConfigInput,
+    GetUsage,
+    PutRateLimits,
+)
+from regista.server.serving.services import endpoints as service
+from regista.server.serving.services.open_api import endpoint_open_api
+from regista.server.serving.services.supervisor import Supervisor
+
+router = APIRouter(route_class=TransactionalRoute)
+
+
+def _supervisor(request: Request) -> Supervisor:
+    supervisor: Supervisor | None = request.app.state.serving
+    if supervisor is None:
+        raise TemporarilyUnavailable("Model serving is off in this server process (REGISTA_SERVING).")
+    return supervisor
+
+
+@router.post("")
+def create_serving_endpoint(
+    ctx: WriteCtx, req: Annotated[CreateServingEndpoint, Depends(message(CreateServingEndpoint))]
+) -> Response:
+    return ok(service.create_endpoint(ctx, req))
+
+
+@router.get("")
+def list_serving_endpoints(ctx: ReadCtx) -> Response:
+    return ok({"endpoints": service.list_endpoints(ctx)})
+
+
+@router.get("/{name}")
+def get_serving_endpoint(ctx: ReadCtx, name: str) -> Response:
+    return ok(service.get_endpoint(ctx, name))
+
+
+@router.put("/{name}/config")
+def update_serving_endpoint_config(
+    ctx: WriteCtx, req: Annotated[EndpointCoreConfigInput, Depends(message(EndpointCoreConfigInput))], name: str
+) -> Response:
+    return ok(service.update_config(ctx, name, req))
+
+
+@router.delete("/{name}")
+def delete_serving_endpoint(ctx: WriteCtx, name: str) -> Response:
+    service.delete_endpoint(ctx, name)
+    return ok()
+
+
+@router.put("/{name}/rate-limits")
+def put_serving_endpoint_rate_limits(
+    ctx: WriteCtx, req: Annotated[PutRateLimits, Depends(message(PutRateLimits))], name: str
+) -> Response:
+    return ok(service.put_rate_limits(ctx, name, req.rate_limits))
+
+
+# regista's own: the usage log of an endpoint's external models (mounted under /api/2.0/regista).
+usage_router = APIRouter(route_class=TransactionalRoute)
+
+
+@usage_router.get("/serving-endpoints/{name}/usage")
+def get_serving_endpoint_usage(ctx: ReadCtx, req: Annotated[GetUsage, Depends(message(GetUsage))], name: str) -> Response:
+    return ok(service.usage_report(ctx, name, req.max_results))
+
+
+@router.get("/{name}/served-models/{served_model_name}/logs")
+def get_served_model_logs(ctx: ReadCtx, name: str, served_model_name: str) -> OutsideTransaction:
+    return outside_transaction(_logs, service.authorize_logs(ctx, name, served_model_name), served_model_name)
+
+
+async def _logs(request: Request, name: str, served_name: str) -> Response:
+    rt = _supervisor(request).runtime(name)
+    buffer = rt.logs.get(served_name) if rt is not None else None
+    return ok({"logs": buffer.text() if buffer is not None else ""})
+
+
+@router.get("/{name}/served-models/{served_model_name}/build-logs")
+def get_served_model_build_logs(ctx: ReadCtx, name: str, served_model_name: str) -> Response:
+    service.authorize_logs(ctx, name, served_model_name)
+    # The local environment manager builds nothing: the model runs in the server's own environment.
+    return ok({"logs": "No build: the model runs in the server's environment (environment manager 'local').\n"})
+
+
+@router.get("/{name}/metrics", response_class=Response)
+def export_serving_endpoint_metrics(ctx: ReadCtx, name: str) -> OutsideTransaction:
+    return outside_transaction(_metrics, service.authorize_metrics(ctx, name))
+
+
+async def _metrics(request: Request, name: str) -> Response:
+    rt = _supervisor(request).runtime(name)
+    text = rt.metrics.prometheus(name, rt.inflight) if rt is not None else ""
+    return Response(text, media_type="text/plain; version=0.0.4")
+
+
+@router.get("/{name}/openapi")
+def get_serving_endpoint_open_api(ctx: ReadCtx, name: str) -> OutsideTransaction:
+    return outside_transaction(_open_api, service.authorize_open_api(ctx, name))
+
+
+async def _open_api(request: Request, name: str) -> Response:
+    doc = await anyio.to_thread.run_sync(endpoint_open_api, _supervisor(request), name)
+    return JSON(doc)

@@ -1,0 +1,1 @@
+"""Serving rules: endpoint configs, permissions, the worker supervisor and routing."""

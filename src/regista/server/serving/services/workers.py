@@ -1,0 +1,259 @@
+"""Model worker processes: start one (`python -m regista.serving_worker`), talk to it over its Unix socket,
+keep its log lines, stop it. A deployment is one served entity's model at one concrete version: it keeps
+a worker running (restarting it when it dies), or none while scaled to zero, and starts one on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import struct
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+log = logging.getLogger("regista.serving")
+
+READY_LINE = "regista-worker-ready"  # printed by regista.serving_worker once the model is loaded
+_U32 = struct.Struct(">I")
+LOG_LINES_KEPT = 2000
+
+# Deployment states, in the API's words (ServedModelStateDeployment).
+CREATING = "DEPLOYMENT_CREATING"
+READY = "DEPLOYMENT_READY"
+FAILED = "DEPLOYMENT_FAILED"
+RECOVERING = "DEPLOYMENT_RECOVERING"
+
+
+class WorkerUnavailable(Exception):
+    """The worker could not answer (it died mid-request, or could not be started)."""
+
+
+class LogBuffer:
+    """The last lines a served entity's workers printed (the `logs` API), across restarts."""
+
+    def __init__(self) -> None:
+        self.lines: deque[str] = deque(maxlen=LOG_LINES_KEPT)
+
+    def add(self, line: str) -> None:
+        self.lines.append(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {line}")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + ("\n" if self.lines else "")
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """How to start a worker: the interpreter, the model's local directory, extra environment variables."""
+
+    python: str
+    model_dir: str
+    socket_path: str
+    env: tuple[tuple[str, str], ...] = ()
+    threads: int = 4
+
+
+class WorkerProcess:
+    """One running worker and a pool of idle connections to it."""
+
+    def __init__(self, spec: WorkerSpec, logs: LogBuffer) -> None:
+        self.spec = spec
+        self.logs = logs
+        self.proc: asyncio.subprocess.Process | None = None
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._pump: asyncio.Task[None] | None = None
+
+    async def start(self, timeout_s: float) -> None:
+        """Spawn the worker and wait until it has loaded the model; WorkerUnavailable with the reason when
+        it exits first or takes longer than `timeout_s`."""
+        env = {**os.environ, **dict(self.spec.env), "PYTHONUNBUFFERED": "1"}
+        self.proc = await asyncio.create_subprocess_exec(
+            self.spec.python, "-m", "regista.serving_worker", self.spec.model_dir, self.spec.socket_path,
+            str(self.spec.threads),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL,
+            env=env, start_new_session=True,
+        )
+        ready = asyncio.get_running_loop().create_future()
+        self._pump = asyncio.create_task(self._copy_output(ready))
+        try:
+            await asyncio.wait_for(asyncio.shield(ready), timeout_s)
+        except TimeoutError:
+            await self.stop()
+            raise WorkerUnavailable(f"the model did not load within {timeout_s:.0f} s") from None
+        if not ready.result():
+            code = await self.proc.wait()
+            raise WorkerUnavailable(f"the worker exited with code {code} while loading the model (see the logs)")
+
+    async def _copy_output(self, ready: asyncio.Future[bool]) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        while True:
+            raw = await self.proc.stdout.readline()
+            if not raw:
+                break
+            line = raw.decode(errors="replace").rstrip("\n")
+            if line == READY_LINE and not ready.done():
+                ready.set_result(True)
+                continue
+            self.logs.add(line)
+        if not ready.done():
+            ready.set_result(False)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    async def wait(self) -> int:
+        assert self.proc is not None
+        return await self.proc.wait()
+
+    async def call(self, content_type: str, body: bytes) -> tuple[int, str, bytes]:
+        """One invocation: (status, media type, body). WorkerUnavailable when the worker cannot answer."""
+        conn = self._idle.pop() if self._idle else None
+        try:
+            if conn is None:
+                conn = await asyncio.open_unix_connection(self.spec.socket_path)
+            reader, writer = conn
+            ct = content_type.encode()
+            writer.write(_U32.pack(len(ct)) + ct + _U32.pack(len(body)))
+            writer.write(body)
+            await writer.drain()
+            (status,) = _U32.unpack(await reader.readexactly(4))
+            (size,) = _U32.unpack(await reader.readexactly(4))
+            media_type = (await reader.readexactly(size)).decode()
+            (size,) = _U32.unpack(await reader.readexactly(4))
+            data = await reader.readexactly(size)
+        except (OSError, asyncio.IncompleteReadError) as err:
+            if conn is not None:
+                conn[1].close()
+            raise WorkerUnavailable(f"the model worker did not answer ({type(err).__name__})") from None
+        except BaseException:
+            # Cancelled (the request's timeout): the connection is mid-exchange, never reuse it.
+            if conn is not None:
+                conn[1].close()
+            raise
+        self._idle.append(conn)
+        return status, media_type, data
+
+    async def stop(self) -> None:
+        for _, writer in self._idle:
+            writer.close()
+        self._idle.clear()
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        if self._pump is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pump, 5)
+        with contextlib.suppress(OSError):
+            os.unlink(self.spec.socket_path)
+
+
+@dataclass(eq=False)
+class Deployment:
+    """A served entity's model at one concrete version, with the worker that runs it (when loaded)."""
+
+    served_name: str
+    entity_name: str
+    version: str
+    key: tuple[str, ...]
+    spec: WorkerSpec
+    logs: LogBuffer
+    scale_to_zero: bool
+    load_timeout_s: float
+    state: str = CREATING
+    message: str = ""
+    inflight: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+    worker: WorkerProcess | None = None
+    stopping: bool = False
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _watch: asyncio.Task[None] | None = None
+    _loading: asyncio.Task[None] | None = None
+
+    async def load(self) -> None:
+        """Start the worker (first load, a restart, or a wake-up from zero); sets state and message."""
+        async with self._lock:
+            if self.stopping or (self.worker is not None and self.worker.alive):
+                return
+            worker = WorkerProcess(self.spec, self.logs)
+            self.logs.add(f"starting worker for {self.entity_name} version {self.version}")
+            try:
+                await worker.start(self.load_timeout_s)
+            except WorkerUnavailable as err:
+                self.logs.add(f"load failed: {err}")
+                self.message = f"Failed to load {self.entity_name} version {self.version}: {err}"
+                if self.state != READY:
+                    self.state = FAILED
+                raise
+            self.worker = worker
+            self.state = READY
+            self.message = ""
+            self.last_used = time.monotonic()
+            self._watch = asyncio.create_task(self._watch_worker(worker))
+
+    async def _watch_worker(self, worker: WorkerProcess) -> None:
+        """A worker that dies on its own (a crash, out of memory) is restarted; nothing else is touched."""
+        code = await worker.wait()
+        if self.stopping or self.worker is not worker:
+            return
+        self.worker = None
+        self.state = RECOVERING
+        self.logs.add(f"worker exited with code {code}; restarting")
+        log.warning("serving worker of %s exited with code %s; restarting", self.served_name, code)
+        await worker.stop()
+        delay = 0.5
+        while not self.stopping:
+            try:
+                await self.load()
+                return
+            except WorkerUnavailable:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+
+    async def running(self) -> WorkerProcess:
+        """The live worker, started first when scaled to zero or awaited while it restarts (the load time
+        is bounded by the load timeout, not the request's)."""
+        self.last_used = time.monotonic()
+        worker = self.worker
+        if worker is None or not worker.alive:
+            if self.state == RECOVERING and self._watch is not None and not self._watch.done():
+                await asyncio.shield(self._watch)
+            else:
+                # Shielded: a caller that gives up (its timeout) never leaves a half-started worker behind.
+                if self._loading is None or self._loading.done():
+                    self._loading = asyncio.create_task(self.load())
+                await asyncio.shield(self._loading)
+            worker = self.worker
+            if worker is None:
+                raise WorkerUnavailable("the model worker is not running")
+        return worker
+
+    async def scale_to_zero_if_idle(self, idle_s: float) -> None:
+        worker = self.worker
+        if not self.scale_to_zero or worker is None or self.inflight or self.stopping:
+            return
+        if time.monotonic() - self.last_used < idle_s:
+            return
+        async with self._lock:
+            if self.inflight or self.worker is not worker:
+                return
+            self.worker = None
+            self.logs.add(f"idle for {idle_s:.0f} s: scaled to zero")
+        await worker.stop()
+
+    async def drain_and_stop(self) -> None:
+        """Stop once the requests already routed here have finished (a rollover never fails them)."""
+        self.stopping = True
+        while self.inflight:
+            await asyncio.sleep(0.05)
+        async with self._lock:
+            worker, self.worker = self.worker, None
+        if worker is not None:
+            await worker.stop()
+        if self._watch is not None and not self._watch.done():
+            self._watch.cancel()

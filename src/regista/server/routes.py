@@ -35,6 +35,7 @@ from regista.server.ui.api import model_version as version_page
 from regista.server.ui.api import models as model_pages
 from regista.server.ui.api import permissions as permission_pages
 from regista.server.ui.api import run as run_page
+from regista.server.ui.api import serving as serving_pages
 from regista.server.ui.api import settings as settings_pages
 from regista.server.ui.api import shell
 
@@ -124,6 +125,7 @@ UI_ROUTERS: list[APIRouter] = [
     admin_webhook_pages.router,
     admin_audit_page.router,
     catalog_pages.router,
+    serving_pages.router,
 ]
 
 

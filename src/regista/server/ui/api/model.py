@@ -4,6 +4,8 @@ services check every action again."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -60,7 +62,16 @@ def model_page(request: Request, ctx: ReadCtx, name: str, page_token: str = "") 
         can_edit=at_least(level, authz.CAN_EDIT), can_manage=at_least(level, authz.CAN_MANAGE),
         permissions=panel, model_path=model_path(name),
         notify_levels=NOTIFY_LEVELS, notify_level=notifications.get_model_level(ctx, name),
+        references=inference_references(model, versions.items),
     )
+
+
+def inference_references(model: dict[str, Any], versions: list[dict[str, Any]]) -> list[str]:
+    """What "Use model for inference" offers to follow: the aliases (of the versions on the page), the stages
+    that have a version, then `latest`."""
+    aliases = sorted({a for v in versions for a in v.get("aliases", [])})
+    stages = [v["current_stage"] for v in model.get("latest_versions", []) if v["current_stage"] != "None"]
+    return [f"@{a}" for a in aliases] + list(dict.fromkeys(stages)) + ["latest"]
 
 
 @router.post("/models/{name}/notifications")

@@ -6,6 +6,7 @@ privileges and resolves the store path inside the request's transaction, the fil
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import IO
 
@@ -52,17 +53,18 @@ async def _receive(request: Request, target: FileTarget) -> Response:
             raise AlreadyExists(f"The file '{target.api_path}' already exists.")
     fh, tmp, final = await anyio.to_thread.run_sync(repo.open_temp_for_write, target.store_path)
     try:
-        await _copy_body(request, fh)
+        await copy_body(request, fh)
         await anyio.to_thread.run_sync(fh.close)
         await anyio.to_thread.run_sync(repo.commit_write, tmp, final)
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_close_and_discard, repo, fh, tmp)
+            await anyio.to_thread.run_sync(close_and_discard, repo, fh, tmp)
         raise
     return Response(status_code=204)
 
 
-async def _copy_body(request: Request, fh: IO[bytes]) -> None:
+async def copy_body(request: Request, fh: IO[bytes], seen: Callable[[bytes], object] | None = None) -> None:
+    """Write the request body to `fh` in pieces of WRITE_BUFFER, handing each piece to `seen` (a checksum)."""
     pending: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -70,12 +72,17 @@ async def _copy_body(request: Request, fh: IO[bytes]) -> None:
         size += len(chunk)
         if size >= WRITE_BUFFER:
             data, pending, size = b"".join(pending), [], 0
+            if seen is not None:
+                seen(data)
             await anyio.to_thread.run_sync(fh.write, data)
     if pending:
-        await anyio.to_thread.run_sync(fh.write, b"".join(pending))
+        data = b"".join(pending)
+        if seen is not None:
+            seen(data)
+        await anyio.to_thread.run_sync(fh.write, data)
 
 
-def _close_and_discard(repo: ArtifactRepository, fh: IO[bytes], tmp: str) -> None:
+def close_and_discard(repo: ArtifactRepository, fh: IO[bytes], tmp: str) -> None:
     try:
         fh.close()
     finally:

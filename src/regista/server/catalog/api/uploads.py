@@ -8,7 +8,7 @@ prefix open). Parts stream to the store; the completion joins them into the file
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends
@@ -18,7 +18,7 @@ from starlette.responses import Response
 from regista.errors import AlreadyExists, InvalidParameter, NotFound
 from regista.schemas.base import Message
 from regista.schemas.numbers import Int32
-from regista.server.catalog.api.files import FILES, WRITE_BUFFER
+from regista.server.catalog.api.files import FILES, close_and_discard, copy_body
 from regista.server.catalog.services import uc_files, uc_uploads
 from regista.server.catalog.services.uc_uploads import UploadSession
 from regista.server.http.deps import ReadCtx
@@ -178,34 +178,16 @@ async def upload_part(request: Request, token: str, number: str) -> Response:
     fh, tmp, final = await anyio.to_thread.run_sync(repo.open_temp_for_write, path)
     digest = hashlib.sha256()
     try:
-        pending: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            pending.append(chunk)
-            size += len(chunk)
-            if size >= WRITE_BUFFER:
-                data, pending, size = b"".join(pending), [], 0
-                digest.update(data)
-                await anyio.to_thread.run_sync(fh.write, data)
-        data = b"".join(pending)
-        digest.update(data)
-        await anyio.to_thread.run_sync(fh.write, data)
+        await copy_body(request, fh, digest.update)
         await anyio.to_thread.run_sync(fh.close)
         await anyio.to_thread.run_sync(repo.commit_write, tmp, final)
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_discard, repo, fh, tmp)
+            await anyio.to_thread.run_sync(close_and_discard, repo, fh, tmp)
         raise
     etag = digest.hexdigest()
     await anyio.to_thread.run_sync(repo.write_bytes, path + ".etag", etag.encode())
     return Response(status_code=200, headers={"ETag": f'"{etag}"'})
-
-
-def _discard(repo: ArtifactRepository, fh: Any, tmp: str) -> None:
-    try:
-        fh.close()
-    finally:
-        repo.discard_write(tmp)
 
 
 @part_router.delete(PARTS + "/{token}", include_in_schema=False)

@@ -36,12 +36,15 @@ class TestExplorer:
         register_iris(monkeypatch, auth_server.url, f"{catalog}.team.iris", table)
 
         admin_page.goto("/catalog")
+        check_page(admin_page, "catalog-list-" + auth_server.backend)
         admin_page.get_by_role("link", name=catalog, exact=True).click()
+        check_page(admin_page, "catalog-catalog-" + auth_server.backend)
         admin_page.get_by_role("link", name="team", exact=True).click()
         models = admin_page.get_by_role("table", name=f"Models in {catalog}.team")
         assert cells(models)[0][:2] == [f"{catalog}.team.iris", "@champion → v1"]
         check_page(admin_page, "catalog-schema-" + auth_server.backend)
         admin_page.get_by_role("link", name=f"{catalog}.team.iris").click()
+        check_page(admin_page, "catalog-model-" + auth_server.backend)
         versions = admin_page.get_by_role("table", name=f"Versions of {catalog}.team.iris")
         assert [row[:3] for row in cells(versions)] == [["Version 1", "READY", "@champion"]]
         admin_page.get_by_role("link", name="Version 1").click()
@@ -52,6 +55,7 @@ class TestExplorer:
         lineage.get_by_role("link", name=f"Versions trained on {table}").click()
         found = admin_page.get_by_role("table", name=f"Versions trained on {table}")
         assert cells(found) == [[f"{catalog}.team.iris", "Version 1", "READY"]]
+        check_page(admin_page, "catalog-lineage-" + auth_server.backend, themes=("light",))
 
     def test_create_catalog_and_schema(self, auth_server, admin_page) -> None:
         catalog = f"ui_{uuid.uuid4().hex[:8]}"

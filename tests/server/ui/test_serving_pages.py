@@ -36,6 +36,7 @@ class TestNotebookDownload:
         admin_page.get_by_role("button", name="Use model for inference").click()
         dialog = admin_page.get_by_role("dialog", name=f"Use {name} for inference")
         assert dialog.get_by_label("Version", exact=True).input_value() == "@champion"
+        check_page(admin_page, "model-use-for-inference-" + auth_server.backend, themes=("light",))
         with admin_page.expect_download() as got:
             dialog.get_by_role("button", name="Download notebook").click()
         notebook = json.loads(open(got.value.path(), encoding="utf-8").read())
@@ -85,6 +86,7 @@ class TestEndpointFromTheModelPage:
             check_page(page, "serving-endpoint-" + serving_server.backend, themes=("light",))
             page.goto("/serving")
             assert page.get_by_role("link", name=endpoint).count() == 1
+            check_page(page, "serving-list-" + serving_server.backend, themes=("light",))
         finally:
             httpx.delete(f"{serving_server.url}/api/2.0/serving-endpoints/{endpoint}", headers=headers)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +17,12 @@ from tests.fixtures.live_server import LiveServer, start_server
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
 os.environ.pop("MLFLOW_TRACKING_URI", None)
+# pyspark (installed for `regista predict --engine spark`) exits any process whose __main__ has neither a spec nor
+# a file, taking it for a doctest run; pytest-xdist's workers look like that, and mlflow imports pyspark when it
+# logs a pyfunc model. Give the worker's __main__ a file name so that guard leaves it alone.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
 os.environ.pop("MLFLOW_REGISTRY_URI", None)
 
 BACKENDS = [b for b in os.environ.get("REGISTA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]

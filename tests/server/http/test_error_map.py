@@ -20,6 +20,7 @@ from regista.errors import (
     ERROR_CODE_TO_HTTP_STATUS,
     AlreadyExists,
     BadRequest,
+    DeadlineExceeded,
     EndpointNotFound,
     InternalError,
     InvalidParameter,
@@ -28,7 +29,9 @@ from regista.errors import (
     NotImplementedFeature,
     PermissionDenied,
     RegistaError,
+    RequestLimitExceeded,
     RequestTooLarge,
+    ResourceConflict,
     TemporarilyUnavailable,
     Unauthenticated,
     UrlTooLong,
@@ -54,6 +57,9 @@ EXPECTED: dict[type[RegistaError], tuple[int, str]] = {
     Unauthenticated: (401, "UNAUTHENTICATED"),
     NotImplementedFeature: (501, "NOT_IMPLEMENTED"),
     TemporarilyUnavailable: (503, "TEMPORARILY_UNAVAILABLE"),
+    ResourceConflict: (409, "RESOURCE_CONFLICT"),
+    RequestLimitExceeded: (429, "REQUEST_LIMIT_EXCEEDED"),
+    DeadlineExceeded: (504, "DEADLINE_EXCEEDED"),
 }
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from regista.server.app import create_app
+from regista.server.catalog.api import uploads
 from regista.server.http.authentication import OPEN_PATHS, OPEN_PREFIXES
 from regista.server.settings import Settings
 from regista.server.ui.api import shell
@@ -36,10 +37,12 @@ def _routes(tmp: Path) -> list[tuple[str, str]]:
         path = getattr(route, "path", None)
         for method in getattr(route, "methods", None) or ():
             full = prefix + str(path)
-            # The web UI's sign-in page, `/` (a script that maps `/#/...` links) and its static files are open.
+            # The web UI's sign-in page, `/` (a script that maps `/#/...` links) and its static files are open;
+            # so are multipart upload parts, whose URL carries the upload session's token instead
+            # (tests/server/catalog/test_uc_multipart.py checks that a forged token reaches nothing).
             open_paths = OPEN_PATHS | set(shell.OPEN_PATHS)
             if path is not None and method != "HEAD" and full not in open_paths and not full.startswith(
-                OPEN_PREFIXES + shell.OPEN_PREFIXES
+                OPEN_PREFIXES + shell.OPEN_PREFIXES + (uploads.PARTS + "/",)
             ):
                 found.add((method, re.sub(r"\{[^}]+\}", "1", full)))
     return sorted(found)

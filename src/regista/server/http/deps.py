@@ -49,3 +49,9 @@ WRITES = {write_context: True, read_context: False}
 
 WriteCtx = Annotated[Context, Depends(write_context, scope="function")]
 ReadCtx = Annotated[Context, Depends(read_context, scope="function")]
+
+
+def public_base_url(request: Request) -> str:
+    """This server's address as clients reach it: REGISTA_PUBLIC_URL behind a proxy, else the request's own."""
+    public = request.app.state.settings.public_url
+    return str(public or request.base_url).rstrip("/")

@@ -21,7 +21,7 @@ from regista.schemas.numbers import Int32
 from regista.server.catalog.api.files import FILES, close_and_discard, copy_body
 from regista.server.catalog.services import uc_files, uc_uploads
 from regista.server.catalog.services.uc_uploads import UploadSession
-from regista.server.http.deps import ReadCtx
+from regista.server.http.deps import ReadCtx, public_base_url
 from regista.server.http.parsing import message, query_message, read_json_object
 from regista.server.http.responses import ok
 from regista.server.http.routing import OutsideTransaction, TransactionalRoute, outside_transaction
@@ -58,12 +58,6 @@ class AbortUrlRequest(Message):
 def _repo(request: Request) -> ArtifactRepository:
     repository: ArtifactRepository = request.app.state.artifacts
     return repository
-
-
-def _base(request: Request) -> str:
-    """This server's address as the client reached it (REGISTA_PUBLIC_URL when behind a proxy)."""
-    public = request.app.state.settings.public_url
-    return str(public or request.base_url).rstrip("/")
 
 
 async def _session(repo: ArtifactRepository, token: str) -> UploadSession:
@@ -153,7 +147,7 @@ def create_upload_part_urls(ctx: ReadCtx, req: Annotated[PartUrlsRequest, Depend
 async def _part_urls(request: Request, token: str, principal: str, store_path: str, first: int,
                      count: int) -> Response:
     uc_uploads.owned(await _session(_repo(request), token), principal, store_path)
-    base = f"{_base(request)}{PARTS}/{token}"
+    base = f"{public_base_url(request)}{PARTS}/{token}"
     return ok({"upload_part_urls": [{"url": f"{base}/{n}", "part_number": n, "headers": []}
                                     for n in range(first, first + count)]})
 
@@ -166,7 +160,7 @@ def create_abort_upload_url(ctx: ReadCtx, req: Annotated[AbortUrlRequest, Depend
 
 async def _abort_url(request: Request, token: str, principal: str) -> Response:
     uc_uploads.owned(await _session(_repo(request), token), principal, None)
-    return ok({"abort_upload_url": {"url": f"{_base(request)}{PARTS}/{token}", "headers": []}})
+    return ok({"abort_upload_url": {"url": f"{public_base_url(request)}{PARTS}/{token}", "headers": []}})
 
 
 @part_router.put(PARTS + "/{token}/{number}", include_in_schema=False)

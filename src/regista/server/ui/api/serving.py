@@ -13,7 +13,7 @@ from regista import __version__
 from regista.errors import InvalidParameter
 from regista.inference.errors import InferenceError
 from regista.inference.notebook import MODES, build_notebook
-from regista.server.http.deps import ReadCtx, WriteCtx
+from regista.server.http.deps import ReadCtx, WriteCtx, public_base_url
 from regista.server.registry.services import registered_models
 from regista.server.serving.schemas.endpoints import (
     CreateServingEndpoint,
@@ -34,11 +34,6 @@ def endpoint_path(name: str) -> str:
     return f"{SERVING}/{url_part(name)}"
 
 
-def _server_url(request: Request) -> str:
-    public = request.app.state.settings.public_url
-    return str(public or request.base_url).rstrip("/")
-
-
 @router.get(SERVING)
 def endpoints_page(request: Request, ctx: ReadCtx) -> Response:
     listed = sorted(endpoints.list_endpoints(ctx), key=lambda e: e["name"])
@@ -48,7 +43,7 @@ def endpoints_page(request: Request, ctx: ReadCtx) -> Response:
 @router.get(SERVING + "/{name}")
 def endpoint_page(request: Request, ctx: ReadCtx, name: str) -> Response:
     endpoint = endpoints.get_endpoint(ctx, name)
-    return render(request, "serving/endpoint.html", endpoint=endpoint, server_url=_server_url(request))
+    return render(request, "serving/endpoint.html", endpoint=endpoint, server_url=public_base_url(request))
 
 
 def version_reference(name: str, reference: str) -> tuple[str, str]:
@@ -71,7 +66,7 @@ def inference_notebook(request: Request, ctx: ReadCtx, name: str, reference: str
         raise InvalidParameter("file must be ipynb or py.")
     uri, _ = version_reference(model["name"], reference)
     try:
-        built = build_notebook(uri, mode if mode in MODES else "", _server_url(request),
+        built = build_notebook(uri, mode if mode in MODES else "", public_base_url(request),
                                regista_version=__version__)
     except InferenceError as err:
         raise InvalidParameter(str(err)) from None

@@ -12,6 +12,7 @@ from regista import __version__
 from regista.cli.catalog import catalog_app
 from regista.cli.database import BackendStoreUri, Create, DataDir, describe, fail, locate_database
 from regista.cli.predict import notebook, predict
+from regista.cli.secrets import secrets_app
 from regista.cli.serving import serving_app
 from regista.cli.tokens import tokens_app, users_app
 from regista.cli.webhooks import notifications_app, webhooks_app
@@ -33,6 +34,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(serving_app, name="serving")
+app.add_typer(secrets_app, name="secrets")
 
 
 def _print_version(value: bool) -> None:

@@ -32,6 +32,7 @@ from regista.server.routes import (
 from regista.server.serving.services.supervisor import Supervisor
 from regista.server.settings import Settings
 from regista.server.storage.repository import ArtifactRepository
+from regista.server.stored_secrets import reseal_at_start
 from regista.server.ui.api import shell
 
 # Experiments get artifact locations under the proxy scheme, so clients resolve them against
@@ -44,6 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.backend_store_uri is None or settings.artifacts_destination is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = build_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
+    # The key that encrypts stored secrets: read (or created) now, so a bad REGISTA_SECRET_KEYS stops the start.
+    _ = settings.secret_box
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +55,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.default_principal = builtins.admin
         if settings.auth_enabled:
             app.state.authenticator = Authenticator(engine, builtins.users_group_id, builtins.admins_group_id)
+        # Stored secrets not sealed with the first key (plaintext from before encryption, a retired key).
+        await anyio.to_thread.run_sync(reseal_at_start, engine, settings, builtins.admin, app.state.artifacts)
         # Registry copies no version references (a crash, a failed commit) go at start-up, then hourly.
         await anyio.to_thread.run_sync(start_up_sweep, engine, app.state.artifacts)
         sweep = PeriodicSweep(engine, app.state.artifacts)

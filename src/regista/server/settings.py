@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regista.server.secret_box import SecretBox, secret_box
+
 DEFAULT_DATA_DIR = "regista-data"
 DEFAULT_MAX_REQUEST_BODY_BYTES = 32 << 20  # 32 MiB
 
@@ -69,6 +71,9 @@ class Settings:
     # Seconds between two looks at the outbox and the due deliveries when idle (REGISTA_EVENTS_POLL_INTERVAL);
     # this process's own commits wake the dispatcher at once.
     events_poll_interval_s: float = 1.0
+    # Seconds dispatched events, finished deliveries (the delivery log) and e-mail counts are kept
+    # (REGISTA_EVENTS_RETENTION; default 30 days; 0 keeps them forever). Pending deliveries are always kept.
+    events_retention_s: float = 30 * 86400.0
     # SMTP server for e-mail notifications (REGISTA_SMTP_URL): smtp://user:pass@host:587?starttls=true,
     # smtps://host:465, smtp://host:25. None: no e-mail is sent.
     smtp_url: str | None = field(default=None, repr=False)
@@ -98,6 +103,9 @@ class Settings:
     serving_allow_private: bool = False
     # The interpreter that runs model workers (REGISTA_SERVING_PYTHON; it needs mlflow: regista[serving]).
     serving_python: str = sys.executable
+    # Keys that encrypt stored secrets (REGISTA_SECRET_KEYS, comma-separated; the first encrypts, all decrypt).
+    # Empty: the data folder's secret.key, created at first start (see server/secret_box.py).
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def auth_enabled(self) -> bool:
@@ -115,6 +123,11 @@ class Settings:
     def base_url(self) -> str:
         """Where users reach the server (links in e-mails)."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """Encrypts and decrypts the secrets this server stores (one box per process and key set)."""
+        return secret_box(self.secret_keys, self.data_dir)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -150,6 +163,8 @@ class Settings:
             env["uc_alias_limit"] = int(os.environ["REGISTA_UC_ALIAS_LIMIT"])
         if os.environ.get("REGISTA_UC_PENDING_TIMEOUT"):
             env["uc_pending_timeout_s"] = float(os.environ["REGISTA_UC_PENDING_TIMEOUT"])
+        if os.environ.get("REGISTA_SECRET_KEYS"):
+            env["secret_keys"] = tuple(k.strip() for k in os.environ["REGISTA_SECRET_KEYS"].split(",") if k.strip())
         env.update(_events_from_env())
         env.update(_serving_from_env())
         env.update({k: v for k, v in overrides.items() if v is not None})
@@ -171,6 +186,8 @@ def _events_from_env() -> dict[str, object]:
         env["events_dispatcher"] = _flag(os.environ["REGISTA_EVENTS_DISPATCHER"])
     if os.environ.get("REGISTA_EVENTS_POLL_INTERVAL"):
         env["events_poll_interval_s"] = float(os.environ["REGISTA_EVENTS_POLL_INTERVAL"])
+    if os.environ.get("REGISTA_EVENTS_RETENTION"):
+        env["events_retention_s"] = float(os.environ["REGISTA_EVENTS_RETENTION"])
     if os.environ.get("REGISTA_SMTP_URL"):
         env["smtp_url"] = os.environ["REGISTA_SMTP_URL"]
     if os.environ.get("REGISTA_SMTP_FROM"):

@@ -23,6 +23,7 @@ from databricks.sdk.service.serving import (
     ServingEndpointAccessControlRequest,
     ServingEndpointPermissionLevel,
 )
+from sqlalchemy import text
 
 from tests.fixtures.identities import ADMIN_TOKEN
 from tests.server.serving.conftest import WAIT_S
@@ -53,12 +54,16 @@ def _chat(url: str, endpoint: str, token: str, text: str = "hi") -> httpx.Respon
 
 
 class TestExternalModelEndpoints:
-    def test_the_key_is_write_only(self, serving_server, admin_ws, provider):
+    def test_the_key_is_write_only_and_encrypted_at_rest(self, serving_server, serving_identities, admin_ws,
+                                                         provider):
         ep = _create(admin_ws, provider)
         assert ep.state.ready.value == "READY"
         r = httpx.get(f"{serving_server.url}/api/2.0/serving-endpoints/{ep.name}",
                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         assert KEY not in r.text
+        with serving_identities.engine.connect() as conn:
+            stored = conn.execute(text("SELECT secrets FROM serving_endpoints WHERE name = :n"), {"n": ep.name}).scalar()
+        assert stored.startswith("fernet:") and KEY not in stored
         shown = r.json()["config"]["served_entities"][0]["external_model"]
         assert shown["openai_config"]["openai_api_base"] == f"{provider.url}/v1"
         assert shown["name"] == "gpt-fake"

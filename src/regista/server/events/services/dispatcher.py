@@ -17,6 +17,7 @@ import logging
 import os
 import random
 import threading
+import time
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ from regista.server.db.unit_of_work import UnitOfWork
 from regista.server.events.services.fanout import fan_out
 from regista.server.events.services.mailer import send_email
 from regista.server.events.services.outbound import guarded_client
+from regista.server.events.services.retention import Pruned, prune_batch
 from regista.server.events.services.sender import Outcome, build_call, send
 from regista.server.events.stores import deliveries as store
 from regista.server.events.stores import outbox_reader
@@ -108,6 +110,7 @@ class Dispatcher:
         # dispatcher; otherwise events are just marked dispatched, in bulk, at the poll interval.
         self._listened = True
         self._lock_file: IO[bytes] | None = None
+        self._next_prune = 0.0
 
     # ---- lifecycle ----
 
@@ -146,6 +149,7 @@ class Dispatcher:
             try:
                 if self._may_dispatch():
                     busy = await self._tick()
+                    await self._prune_if_due()
             except Exception:
                 log.exception("The event dispatcher failed a round; retrying")
             if not busy:
@@ -170,6 +174,29 @@ class Dispatcher:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
         return taken > 0 or bool(claimed)
+
+    async def _prune_if_due(self) -> None:
+        """Delete history older than the retention window: at start, then every tenth of the window (at
+        least every second, at most every 10 minutes), batch by batch with the lock released in between."""
+        retention = self._settings.events_retention_s
+        if retention <= 0 or time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + max(1.0, min(600.0, retention / 10))
+        while not self._stop.is_set():
+            pruned = await anyio.to_thread.run_sync(self._prune_batch, retention)
+            if not pruned.full:
+                return
+            await asyncio.sleep(BATCH_WINDOW_S)
+
+    def _prune_batch(self, retention_s: float) -> Pruned:
+        ctx = self._context()
+        try:
+            pruned = prune_batch(ctx, retention_s)
+        except BaseException:
+            ctx.finish(commit=False)
+            raise
+        ctx.finish(commit=True)
+        return pruned
 
     def _take_results(self) -> list[tuple[Any, Outcome, int]]:
         results, self._results = self._results, []
@@ -257,7 +284,8 @@ class Dispatcher:
             return Outcome(None, "", 0, "the webhook was deleted", retryable=False)
         if hook.status != "ACTIVE":
             return Outcome(None, "", 0, f"the webhook is {hook.status}", retryable=False)
-        call = build_call(hook, row.payload, row.delivery_uuid, self._settings.base_url)
+        call = build_call(hook, row.payload, row.delivery_uuid, self._settings.base_url,
+                          self._settings.secret_box)
         if call.verify not in self._clients:
             self._clients[call.verify] = guarded_client(
                 call.verify, self._settings.webhook_allow_private, self._settings.webhook_timeout_s

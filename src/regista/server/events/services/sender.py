@@ -12,6 +12,7 @@ import httpx
 import orjson
 
 from regista.server.events.services.signing import databricks_signature, mlflow_signature
+from regista.server.secret_box import SecretBox
 
 # Status codes worth another attempt (the receiver may recover); any other answer is final.
 _RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -40,28 +41,30 @@ class Call:
     verify: bool
 
 
-def build_call(hook: Any, payload: str, delivery_uuid: str, workspace_url: str) -> Call:
-    """The HTTP request for a delivery of `payload` (the stored JSON body) to webhook row `hook`."""
+def build_call(hook: Any, payload: str, delivery_uuid: str, workspace_url: str, box: SecretBox) -> Call:
+    """The HTTP request for a delivery of `payload` (the stored JSON body) to webhook row `hook`, whose
+    stored secrets `box` opens."""
     body = payload.encode()
+    secret = box.open_optional(hook.secret)
     headers = {"Content-Type": "application/json", "User-Agent": "regista-webhooks"}
     if hook.dialect == "mlflow":
         stamp = str(int(time.time()))
         headers["X-MLflow-Delivery-Id"] = delivery_uuid
         headers["X-MLflow-Timestamp"] = stamp
-        if hook.secret:
-            headers["X-MLflow-Signature"] = mlflow_signature(hook.secret, delivery_uuid, stamp, body)
+        if secret:
+            headers["X-MLflow-Signature"] = mlflow_signature(secret, delivery_uuid, stamp, body)
         return Call(hook.url, headers, body, True)
     if hook.job_id is not None:
         # Databricks job webhooks trigger a run with the payload as the notebook parameter event_message.
         job_id: int | str = int(hook.job_id) if hook.job_id.isdigit() else hook.job_id
         run = {"job_id": job_id, "notebook_params": {"event_message": payload}}
-        headers["Authorization"] = f"Bearer {hook.access_token}"
+        headers["Authorization"] = f"Bearer {box.open_optional(hook.access_token)}"
         base = (hook.workspace_url or workspace_url).rstrip("/")
         return Call(f"{base}/api/2.1/jobs/run-now", headers, orjson.dumps(run), True)
-    if hook.secret:
-        headers["X-Databricks-Signature"] = databricks_signature(hook.secret, body)
+    if secret:
+        headers["X-Databricks-Signature"] = databricks_signature(secret, body)
     if hook.authorization:
-        headers["Authorization"] = hook.authorization
+        headers["Authorization"] = box.open(hook.authorization)
     return Call(hook.url, headers, body, bool(hook.enable_ssl_verification))
 
 

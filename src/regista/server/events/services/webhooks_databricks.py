@@ -56,7 +56,9 @@ def _spec_values(ctx: Context, http: HttpUrlSpec | None, job: JobSpec | None) ->
         raise InvalidParameter("Exactly one of http_url_spec or job_spec must be given.")
     if http is not None:
         check_target(ctx, http.url)
-        return {"url": http.url, "secret": http.secret or None, "authorization": http.authorization or None,
+        box = ctx.settings.secret_box
+        return {"url": http.url, "secret": box.seal_optional(http.secret or None),
+                "authorization": box.seal_optional(http.authorization or None),
                 "enable_ssl_verification": True if http.enable_ssl_verification is None else http.enable_ssl_verification,
                 "job_id": None, "workspace_url": None, "access_token": None}
     assert job is not None
@@ -67,7 +69,8 @@ def _spec_values(ctx: Context, http: HttpUrlSpec | None, job: JobSpec | None) ->
     if job.workspace_url:
         check_target(ctx, job.workspace_url, "workspace URL")
     return {"url": None, "secret": None, "authorization": None, "enable_ssl_verification": True,
-            "job_id": job.job_id, "workspace_url": job.workspace_url or None, "access_token": job.access_token}
+            "job_id": job.job_id, "workspace_url": job.workspace_url or None,
+            "access_token": ctx.settings.secret_box.seal(job.access_token)}
 
 
 def _events(events: list[str], model_name: str | None) -> list[str]:
@@ -154,4 +157,4 @@ def prepare_test(ctx: Context, webhook_id: str, event: str | None) -> Call:
     chosen = check_choice(event, DATABRICKS_EVENTS, "event") if event else subscribed[0]
     example = {**DATABRICKS_EXAMPLE, "name": row.model_name or DATABRICKS_EXAMPLE["name"]}
     body = orjson.dumps(databricks_payload(chosen, row.id, now_ms(), example)).decode()
-    return build_call(row, body, uuid.uuid4().hex, ctx.settings.base_url)
+    return build_call(row, body, uuid.uuid4().hex, ctx.settings.base_url, ctx.settings.secret_box)

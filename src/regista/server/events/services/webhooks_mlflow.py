@@ -66,7 +66,8 @@ def create_webhook(ctx: Context, req: CreateWebhook) -> dict[str, Any]:
     store.insert_webhook(ctx.conn, {
         "id": webhook_id, "dialect": DIALECT, "name": req.name, "model_name": None,
         "events": orjson.dumps(events).decode(), "description": req.description or None, "status": status,
-        "url": req.url, "secret": req.secret or None, "authorization": None, "enable_ssl_verification": True,
+        "url": req.url, "secret": ctx.settings.secret_box.seal_optional(req.secret or None),
+        "authorization": None, "enable_ssl_verification": True,
         "created_by": ctx.principal.name, "creation_timestamp": now, "last_updated_timestamp": now,
     })
     ctx.record("webhook.created", {"id": webhook_id, "api": DIALECT})
@@ -107,7 +108,7 @@ def update_webhook(ctx: Context, webhook_id: str, req: UpdateWebhook) -> dict[st
         check_description(req.description)
         values["description"] = req.description or None
     if req.secret is not None:
-        values["secret"] = req.secret or None
+        values["secret"] = ctx.settings.secret_box.seal_optional(req.secret or None)
     if req.status:
         values["status"] = check_choice(req.status, MLFLOW_STATUSES, "status")
     values["last_updated_timestamp"] = now_ms()
@@ -127,4 +128,4 @@ def prepare_test(ctx: Context, webhook_id: str, event: WebhookEventMessage | Non
     row = _get(ctx, webhook_id)
     chosen = check_choice(event_name(event), MLFLOW_EVENTS, "event") if event else orjson.loads(row.events)[0]
     body = orjson.dumps(mlflow_envelope(chosen, now_ms(), MLFLOW_EXAMPLES[chosen])).decode()
-    return build_call(row, body, str(uuid.uuid4()), ctx.settings.base_url)
+    return build_call(row, body, str(uuid.uuid4()), ctx.settings.base_url, ctx.settings.secret_box)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from regista.errors import NotFound
 from regista.server.db.models import Delivery, DeliveryAttempt
@@ -95,3 +95,17 @@ def requeue(conn: Connection, delivery_ids: Sequence[int], now: int, give_up_at:
         .values(state=PENDING, next_attempt_at=now, give_up_at=give_up_at, delivered_at=None)
     )
     return int(result.rowcount)
+
+
+def prune_finished(conn: Connection, cutoff: int, limit: int) -> int:
+    """Delete up to `limit` finished deliveries (succeeded or given up) whose last activity is before
+    `cutoff`, with their attempts, oldest first; how many went. Pending ones are never pruned."""
+    last = func.coalesce(_D.c.delivered_at, _D.c.last_attempt_at, _D.c.created_at)
+    ids = list(conn.execute(
+        select(_D.c.id).where(_D.c.state != PENDING, _D.c.created_at < cutoff, last < cutoff)
+        .order_by(_D.c.id).limit(limit)
+    ).scalars())
+    if ids:
+        conn.execute(delete(DeliveryAttempt).where(_A.c.delivery_id.in_(ids)))
+        conn.execute(delete(Delivery).where(_D.c.id.in_(ids)))
+    return len(ids)

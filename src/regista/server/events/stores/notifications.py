@@ -89,3 +89,8 @@ def rename_model(conn: Connection, old: str, new: str) -> None:
     for table in (NotificationSubscription, NotificationFollow):
         conn.execute(delete(table).where(table.model_name == new))
         conn.execute(update(table).where(table.model_name == old).values(model_name=new))
+
+
+def prune_counts(conn: Connection, before_day: int) -> int:
+    """Delete the daily e-mail counts of days before `before_day` (the cap only looks at today)."""
+    return conn.execute(delete(NotificationCount).where(_C.c.day < before_day)).rowcount or 0

@@ -1,11 +1,12 @@
-"""SQL reading the outbox for the dispatcher: claim the next undispatched events, mark them dispatched."""
+"""SQL reading the outbox for the dispatcher: claim the next undispatched events, mark them dispatched,
+prune old dispatched ones."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from regista.server.db.models import OutboxEvent
 
@@ -33,3 +34,14 @@ def mark_dispatched(conn: Connection, ids: Sequence[int], now: int) -> None:
 def has_undispatched(conn: Connection) -> bool:
     """Whether any event waits (a read: the dispatcher takes the write lock only when there is work)."""
     return conn.execute(select(_T.c.id).where(_T.c.delivered_at.is_(None)).limit(1)).first() is not None
+
+
+def prune_dispatched(conn: Connection, cutoff: int, limit: int) -> int:
+    """Delete up to `limit` events dispatched before `cutoff`, oldest first; how many went."""
+    ids = list(conn.execute(
+        select(_T.c.id).where(_T.c.delivered_at.is_not(None), _T.c.delivered_at < cutoff)
+        .order_by(_T.c.delivered_at, _T.c.id).limit(limit)
+    ).scalars())
+    if ids:
+        conn.execute(delete(OutboxEvent).where(_T.c.id.in_(ids)))
+    return len(ids)

@@ -84,3 +84,12 @@ def any_active(conn: Connection) -> bool:
 def rename_model(conn: Connection, old: str, new: str) -> None:
     """Model-scoped webhooks follow their model to its new name (whatever their status)."""
     conn.execute(update(Webhook).where(Webhook.model_name == old).values(model_name=new))
+
+
+def webhooks_with_secrets(conn: Connection) -> list[Row[Any]]:
+    """Every webhook holding a secret, an authorization value or a job access token (for re-encryption)."""
+    return list(conn.execute(
+        select(_T.c.id, _T.c.secret, _T.c.authorization, _T.c.access_token).where(
+            or_(_T.c.secret.is_not(None), _T.c.authorization.is_not(None), _T.c.access_token.is_not(None))
+        ).order_by(_T.c.id)
+    ))

@@ -169,7 +169,7 @@ def create_endpoint(ctx: Context, req: CreateServingEndpoint) -> dict[str, Any]:
         "creation_timestamp": now, "last_updated_timestamp": now, "config": None, "config_version": 0,
         "pending_config": _dumps(config), "pending_since": now, "ready": NOT_READY,
         "config_update": IN_PROGRESS, "served": "{}", "tags": _dumps(tags),
-        "secrets": _dumps({"current": {}, "pending": secrets}), "rate_limits": _dumps(limits),
+        "secrets": external.seal_secrets(ctx.settings.secret_box, {}, secrets), "rate_limits": _dumps(limits),
     })
     authz.grant_creator(ctx, authz.SERVING_ENDPOINTS, endpoint_id)
     ctx.record("serving_endpoint.created", {"name": req.name, "id": endpoint_id, "config": config})
@@ -202,10 +202,10 @@ def update_config(ctx: Context, name: str, config: EndpointCoreConfigInput) -> d
         )
     normalized, secrets = normalize_config(ctx, config)
     now = now_ms()
-    kept = orjson.loads(row.secrets or "{}").get("current", {})
+    kept = external.open_secrets(ctx.settings.secret_box, row.secrets).get("current", {})
     store.update_endpoint(ctx.conn, row.id, {
         "pending_config": _dumps(normalized), "pending_since": now, "config_update": IN_PROGRESS,
-        "last_updated_timestamp": now, "secrets": _dumps({"current": kept, "pending": secrets}),
+        "last_updated_timestamp": now, "secrets": external.seal_secrets(ctx.settings.secret_box, kept, secrets),
     })
     ctx.record("serving_endpoint.config_updated", {"name": name, "id": row.id, "config": normalized})
     return endpoint_json(store.get_endpoint(ctx.conn, name), held)
@@ -274,3 +274,15 @@ def authorize_logs(ctx: Context, name: str, served_name: str) -> str:
     if served_name not in served_names(row):
         raise NotFound(f"Serving endpoint '{name}' has no served entity named '{served_name}'.")
     return str(row.name)
+
+
+def reseal_secrets(ctx: Context) -> int:
+    """Re-encrypt every endpoint's provider credentials not sealed with the first key; how many endpoints
+    changed. Raises SecretKeyError when stored credentials open with none of the keys."""
+    box = ctx.settings.secret_box
+    changed = 0
+    for row in store.list_endpoints(ctx.conn):
+        if row.secrets and box.needs_reseal(row.secrets):
+            store.update_endpoint(ctx.conn, row.id, {"secrets": box.seal(box.open(row.secrets))})
+            changed += 1
+    return changed

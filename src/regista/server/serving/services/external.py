@@ -19,6 +19,7 @@ import orjson
 
 from regista.errors import InvalidParameter
 from regista.server.events.services.outbound import guarded_client
+from regista.server.secret_box import SecretBox
 from regista.server.serving.services.workers import READY, LogBuffer, WorkerUnavailable
 from regista.server.storage.external import outbound_refusal
 
@@ -69,6 +70,16 @@ def split_external(raw: dict[str, Any], allow_private: bool) -> tuple[dict[str, 
     if refusal is not None:
         raise InvalidParameter(f"Invalid provider URL '{base}': {refusal}")
     return shown, headers
+
+
+def open_secrets(box: SecretBox, stored: str | None) -> dict[str, Any]:
+    """An endpoint's stored credentials, {"current": {entity: headers}, "pending": {...}}, decrypted."""
+    return orjson.loads(box.open(stored)) if stored else {}
+
+
+def seal_secrets(box: SecretBox, current: dict[str, Any], pending: dict[str, Any]) -> str:
+    """The credentials of an endpoint's current and pending configs, encrypted for storage."""
+    return box.seal(orjson.dumps({"current": current, "pending": pending}).decode())
 
 
 def provider_url(external: dict[str, Any]) -> str:

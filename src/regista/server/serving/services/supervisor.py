@@ -33,7 +33,7 @@ from regista.server.context import Context
 from regista.server.db.unit_of_work import UnitOfWork
 from regista.server.principal import Principal
 from regista.server.serving.services import endpoints as rules
-from regista.server.serving.services import entities
+from regista.server.serving.services import entities, external
 from regista.server.serving.services.external import ExternalDeployment, ProviderClient, usage_of
 from regista.server.serving.services.metrics import EndpointMetrics
 from regista.server.serving.services.rate_limits import RateLimiter
@@ -179,7 +179,8 @@ class Supervisor:
         pending = row.pending_config is not None
         target = row.pending_config if pending else row.config
         config = orjson.loads(target)
-        secrets = orjson.loads(row.secrets or "{}").get("pending" if pending else "current", {})
+        stored = external.open_secrets(self.settings.secret_box, row.secrets)
+        secrets = stored.get("pending" if pending else "current", {})
         plans = []
         for e in config["served_entities"]:
             if "external_model" in e:
@@ -301,10 +302,10 @@ class Supervisor:
         served = {name: {"version": d.version, "state": READY} for name, d in wanted.items()}
         values: dict[str, Any] = {"ready": rules.READY, "served": orjson.dumps(served).decode()}
         if plan.pending:
-            secrets = orjson.loads(plan.row.secrets or "{}").get("pending", {})
+            secrets = external.open_secrets(self.settings.secret_box, plan.row.secrets).get("pending", {})
             values.update(config=plan.target, pending_config=None, pending_since=None,
                           config_version=plan.row.config_version + 1, config_update=rules.NOT_UPDATING,
-                          secrets=orjson.dumps({"current": secrets, "pending": {}}).decode())
+                          secrets=external.seal_secrets(self.settings.secret_box, secrets, {}))
         await self._save(plan, values)
 
     async def _failed(self, rt: EndpointRuntime, plan: EndpointPlan, errors: dict[str, str]) -> None:
@@ -319,9 +320,9 @@ class Supervisor:
         if plan.pending:
             for key in [k for k in rt.candidates if k[0] in {e.name for e in plan.entities}]:
                 asyncio.create_task(rt.candidates.pop(key).drain_and_stop())
-            current = orjson.loads(plan.row.secrets or "{}").get("current", {})
+            current = external.open_secrets(self.settings.secret_box, plan.row.secrets).get("current", {})
             values.update(pending_config=None, pending_since=None, config_update=rules.UPDATE_FAILED,
-                          secrets=orjson.dumps({"current": current, "pending": {}}).decode())
+                          secrets=external.seal_secrets(self.settings.secret_box, current, {}))
             if plan.row.config is None:
                 # A new endpoint whose first config failed: show that config, not ready.
                 values.update(config=plan.target, config_version=1, ready=rules.NOT_READY)

@@ -17,7 +17,7 @@ from mlflow.exceptions import MlflowException
 
 from tests.fixtures.identities import ADMIN_TOKEN
 from tests.fixtures.wire import assert_error
-from tests.server.events.receivers import Received
+from tests.server.events.receivers import Received, wait_until
 
 SECRET = "s3cr3t-mlflow"
 
@@ -151,6 +151,55 @@ class TestDelivery:
         body = receiver.wait_for(path, 1)[0].json()
         assert (body["entity"], body["action"]) == ("prompt", "created")
         assert body["data"] == {"name": name, "tags": {"owner": "x"}, "description": None}
+
+    def test_prompt_tags_version_tags_and_aliases_are_prompt_events(self, client, receiver):
+        path = f"/prompt-life-{uuid.uuid4().hex[:8]}"
+        events = [ev("prompt", "created"), ev("prompt_version", "created"), ev("prompt_tag", "set"),
+                  ev("prompt_tag", "deleted"), ev("prompt_version_tag", "set"), ev("prompt_version_tag", "deleted"),
+                  ev("prompt_alias", "created"), ev("prompt_alias", "deleted"),
+                  # A prompt's changes must not also arrive as the model events.
+                  ev("model_version_tag", "set"), ev("model_version_alias", "created")]
+        client.create_webhook(hook_name(), receiver.url + path, events, secret=SECRET)
+        name = f"p-{uuid.uuid4().hex[:8]}"
+        # The unmodified client's prompt registry API.
+        client.register_prompt(name, "Hello {{name}}!", commit_message="first")
+        client.set_prompt_tag(name, "team", "nlp")
+        client.delete_prompt_tag(name, "team")
+        client.set_prompt_version_tag(name, 1, "reviewed", "yes")
+        client.delete_prompt_version_tag(name, 1, "reviewed")
+        client.set_prompt_alias(name, "production", 1)
+        client.delete_prompt_alias(name, "production")
+        # The client's prompt registry also tags the prompt itself (e.g. the experiments it is linked to).
+        wanted = [
+            ("prompt_tag.set", {"name": name, "key": "team", "value": "nlp"}),
+            ("prompt_tag.deleted", {"name": name, "key": "team"}),
+            ("prompt_version_tag.set", {"name": name, "version": "1", "key": "reviewed", "value": "yes"}),
+            ("prompt_version_tag.deleted", {"name": name, "version": "1", "key": "reviewed"}),
+            ("prompt_alias.created", {"name": name, "alias": "production", "version": "1"}),
+            ("prompt_alias.deleted", {"name": name, "alias": "production"}),
+        ]
+
+        def arrived() -> list | None:
+            seen = [(f"{r.json()['entity']}.{r.json()['action']}", r.json()["data"]) for r in receiver.at(path)]
+            return seen if all(w in seen for w in wanted) else None
+
+        seen = wait_until(arrived, what="the prompt events")
+        kinds = {kind for kind, _ in seen}
+        assert kinds == {str(e) for e in events[:8]}
+        created = next(data for kind, data in seen if kind == "prompt_version.created")
+        assert created["template"] == "Hello {{name}}!"
+        got = receiver.at(path)
+        assert all(verify_mlflow(SECRET, r) for r in got)
+
+    def test_a_plain_models_tags_are_no_mlflow_event(self, client, receiver):
+        path = f"/rm-tag-{uuid.uuid4().hex[:8]}"
+        client.create_webhook(hook_name(), receiver.url + path, [ev("prompt_tag", "set"), ev("registered_model", "created")])
+        name = f"m-{uuid.uuid4().hex[:8]}"
+        client.create_registered_model(name)
+        client.set_registered_model_tag(name, "team", "a")
+        client.create_registered_model(name + "-after")  # delivered after the tag's event would have been
+        got = receiver.wait_for(path, 2)
+        assert [r.json()["entity"] for r in got] == ["registered_model", "registered_model"]
 
     def test_a_disabled_webhook_gets_nothing(self, client, receiver, events_server):
         path = f"/dis-{uuid.uuid4().hex[:8]}"

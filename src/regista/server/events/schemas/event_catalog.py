@@ -35,7 +35,8 @@ _STAGES = ("Staging", "Production", "Archived")
 RELEVANT_OUTBOX_EVENTS = frozenset({
     "registered_model.created", "model_version.created", "model_version.transitioned",
     "transition_request.created", "comment.created", "model_version_tag.set", "model_version_tag.deleted",
-    "model_version_alias.created", "model_version_alias.deleted",
+    "model_version_alias.created", "model_version_alias.deleted", "registered_model_tag.set",
+    "registered_model_tag.deleted",
 })
 
 
@@ -122,14 +123,23 @@ def mlflow_events(event_type: str, data: dict[str, Any]) -> list[tuple[str, dict
                  {"name": data["name"], "version": data["version"], "source": data.get("source"),
                   "run_id": data.get("run_id") or None, "tags": tags,
                   "description": data.get("description") or None})]
+    # A prompt's tag, version-tag and alias changes are MLflow's prompt_* events (a plain model's tag
+    # changes are no MLflow event at all), as the official server sends them.
+    prompt = bool(data.get("prompt"))
+    if event_type == "registered_model_tag.set" and prompt:
+        return [("prompt_tag.set", {k: data.get(k) for k in ("name", "key", "value")})]
+    if event_type == "registered_model_tag.deleted" and prompt:
+        return [("prompt_tag.deleted", {k: data.get(k) for k in ("name", "key")})]
+    kind = "prompt_version_tag" if prompt else "model_version_tag"
     if event_type == "model_version_tag.set":
-        return [("model_version_tag.set", {k: data.get(k) for k in ("name", "version", "key", "value")})]
+        return [(f"{kind}.set", {k: data.get(k) for k in ("name", "version", "key", "value")})]
     if event_type == "model_version_tag.deleted":
-        return [("model_version_tag.deleted", {k: data.get(k) for k in ("name", "version", "key")})]
+        return [(f"{kind}.deleted", {k: data.get(k) for k in ("name", "version", "key")})]
+    kind = "prompt_alias" if prompt else "model_version_alias"
     if event_type == "model_version_alias.created":
-        return [("model_version_alias.created", {k: data.get(k) for k in ("name", "alias", "version")})]
+        return [(f"{kind}.created", {k: data.get(k) for k in ("name", "alias", "version")})]
     if event_type == "model_version_alias.deleted":
-        return [("model_version_alias.deleted", {k: data.get(k) for k in ("name", "alias")})]
+        return [(f"{kind}.deleted", {k: data.get(k) for k in ("name", "alias")})]
     return []
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from regista.errors import InvalidParameter
 from regista.server.context import Context
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_READ
+from regista.server.registry.services import prompts
 from regista.server.registry.services.model_versions import authorized_model, get_version_row, version_views
 from regista.server.registry.stores import aliases as alias_store
 from regista.server.registry.stores import model_versions as mv_store
@@ -46,8 +47,8 @@ def set_registered_model_alias(ctx: Context, name: str, alias: str, version: str
     alias_store.set_alias(ctx.conn, rm.id, alias, row.version)
     ctx.record(
         "model_version_alias.created",
-        {"name": name, "alias": alias, "version": str(row.version),
-         "previous_version": None if previous is None else str(previous)},
+        prompts.event_data(ctx, rm.id, {"name": name, "alias": alias, "version": str(row.version),
+                                        "previous_version": None if previous is None else str(previous)}),
     )
 
 
@@ -55,7 +56,7 @@ def delete_registered_model_alias(ctx: Context, name: str, alias: str) -> None:
     validate_alias(alias)
     rm = authorized_model(ctx, name, CAN_EDIT)
     if alias_store.delete_alias(ctx.conn, rm.id, alias):
-        ctx.record("model_version_alias.deleted", {"name": name, "alias": alias})
+        ctx.record("model_version_alias.deleted", prompts.event_data(ctx, rm.id, {"name": name, "alias": alias}))
 
 
 def get_model_version_by_alias(ctx: Context, name: str, alias: str) -> dict[str, Any]:

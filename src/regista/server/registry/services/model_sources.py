@@ -120,6 +120,18 @@ def _check_external(ctx: Context, source: str, run_id: str | None, logged: Any) 
                              "model version may point to.")
 
 
+# The placeholder sources of prompt versions: the mlflow client's prompt registry sends "dummy-source", its
+# stores "prompt-template" (mlflow/prompt/constants.py). A prompt version has no files.
+PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
+
+
+def prompt_source(source: str, run_id: str | None, model_id: str | None) -> ResolvedSource:
+    """A prompt version's source: one of the placeholders, kept as given with nothing to copy."""
+    if source not in PROMPT_SOURCES:
+        raise InvalidParameter(f"Invalid prompt source: '{source}'. Prompt sources must use an MLflow placeholder.")
+    return ResolvedSource(source, run_id, model_id, None, None)
+
+
 def resolve_source(ctx: Context, source: str, run_id: str | None, model_id: str | None) -> ResolvedSource:
     """Validate `source` against run_id/model_id and work out run_id, model_id and what to copy."""
     if not source:

@@ -26,7 +26,12 @@ from regista.server.registry.schemas.model_versions import (
     SearchModelVersions,
     model_version_json,
 )
-from regista.server.registry.services.model_sources import remove_copies_after_commit, resolve_source
+from regista.server.registry.services import prompts
+from regista.server.registry.services.model_sources import (
+    prompt_source,
+    remove_copies_after_commit,
+    resolve_source,
+)
 from regista.server.registry.services.registry_rules import (
     MAX_REGISTRY_TAG_VAL_LENGTH,
     RESTING_STAGES,
@@ -125,7 +130,10 @@ def create_model_version(ctx: Context, req: CreateModelVersion) -> dict[str, Any
     with ctx.separate_read() as reader:
         if not ctx.principal.is_admin:
             checked_rm_id = authorized_model(reader, req.name, CAN_EDIT).id
-        resolved = resolve_source(reader, req.source, req.run_id or None, req.model_id or None)
+        if str(tags.get(prompts.IS_PROMPT_TAG) or "").lower() == "true":
+            resolved = prompt_source(req.source, req.run_id or None, req.model_id or None)
+        else:
+            resolved = resolve_source(reader, req.source, req.run_id or None, req.model_id or None)
         if resolved.store_path is not None:
             # The copy makes the files downloadable by the new version's readers: the caller must be
             # allowed to read them where they are, by the owner of the path itself (their experiment, or
@@ -198,7 +206,7 @@ def delete_model_version(ctx: Context, name: str, version: str) -> None:
     mv_store.delete_model_version(ctx.conn, rm.id, row.version)
     rm_store.touch_registered_model(ctx.conn, rm.id, now_ms())
     for alias in removed_aliases:
-        ctx.record("model_version_alias.deleted", {"name": name, "alias": alias})
+        ctx.record("model_version_alias.deleted", prompts.event_data(ctx, rm.id, {"name": name, "alias": alias}))
     ctx.record("model_version.deleted", {"name": name, "version": str(row.version)})
     remove_copies_after_commit(ctx, [row.storage_location])
 
@@ -212,14 +220,16 @@ def set_model_version_tag(ctx: Context, name: str, version: str, key: str, value
     validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     rm, row = get_version_row(ctx, name, version, level=CAN_EDIT)
     tag_store.set_model_version_tag(ctx.conn, rm.id, row.version, key, value)
-    ctx.record("model_version_tag.set", {"name": name, "version": str(row.version), "key": key, "value": value})
+    ctx.record("model_version_tag.set", prompts.event_data(
+        ctx, rm.id, {"name": name, "version": str(row.version), "key": key, "value": value}))
 
 
 def delete_model_version_tag(ctx: Context, name: str, version: str, key: str) -> None:
     rm, row = get_version_row(ctx, name, version, level=CAN_EDIT)
     # Deleting a tag that is not there is a no-op, as on the official server.
     if tag_store.delete_model_version_tag(ctx.conn, rm.id, row.version, key):
-        ctx.record("model_version_tag.deleted", {"name": name, "version": str(row.version), "key": key})
+        ctx.record("model_version_tag.deleted", prompts.event_data(
+            ctx, rm.id, {"name": name, "version": str(row.version), "key": key}))
 
 
 def search_model_versions(ctx: Context, req: SearchModelVersions) -> Page[dict[str, Any]]:

@@ -18,6 +18,7 @@ from regista.server.context import Context
 from regista.server.permissions.services import authz
 from regista.server.permissions.services.authz import CAN_EDIT, CAN_MANAGE, CAN_READ
 from regista.server.registry.schemas.registered_models import SearchRegisteredModels, registered_model_json
+from regista.server.registry.services import prompts
 from regista.server.registry.services.model_sources import remove_copies_after_commit
 from regista.server.registry.services.model_versions import authorized_model, version_views
 from regista.server.registry.services.registry_rules import (
@@ -158,14 +159,14 @@ def set_registered_model_tag(ctx: Context, name: str, key: str, value: str) -> N
     validate_tag(key, value, value_limit=MAX_REGISTRY_TAG_VAL_LENGTH, value_required=False)
     rm = authorized_model(ctx, name, CAN_EDIT)
     tag_store.set_registered_model_tags(ctx.conn, rm.id, {key: value})
-    ctx.record("registered_model_tag.set", {"name": name, "key": key, "value": value})
+    ctx.record("registered_model_tag.set", prompts.event_data(ctx, rm.id, {"name": name, "key": key, "value": value}))
 
 
 def delete_registered_model_tag(ctx: Context, name: str, key: str) -> None:
     rm = authorized_model(ctx, name, CAN_EDIT)
     # Deleting a tag that is not there is a no-op, as on the official server.
     if tag_store.delete_registered_model_tag(ctx.conn, rm.id, key):
-        ctx.record("registered_model_tag.deleted", {"name": name, "key": key})
+        ctx.record("registered_model_tag.deleted", prompts.event_data(ctx, rm.id, {"name": name, "key": key}))
 
 
 def get_latest_versions(ctx: Context, name: str, stages: list[str]) -> list[dict[str, Any]]:

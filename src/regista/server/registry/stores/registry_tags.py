@@ -125,3 +125,14 @@ def _delete_mv_tag() -> Any:
 def delete_model_version_tag(conn: Connection, rm_id: int, version: int, key: str) -> bool:
     params = {"rm_id": rm_id, "version": version, "key": key}
     return bool(conn.execute(_delete_mv_tag(), params).rowcount)
+
+
+_RM_TAG_VALUE = Prepared(
+    select(RMTag.value).where(RMTag.registered_model_id == bindparam("rm_id"), RMTag.key == bindparam("key"))
+)
+
+
+def registered_model_tag_value(conn: Connection, rm_id: int, key: str) -> str | None:
+    """One tag's value (None when the model has no such tag)."""
+    row = _RM_TAG_VALUE.execute(conn, {"rm_id": rm_id, "key": key}).fetchone()
+    return None if row is None else row[0]

@@ -60,7 +60,9 @@ class TestNotebookDownload:
 
 
 class TestEndpointFromTheModelPage:
-    def test_an_endpoint_that_follows_champion(self, serving_server, models, open_page) -> None:  # noqa: F811
+    def test_an_endpoint_that_follows_champion(  # noqa: F811
+        self, serving_server, serving_identities, models, open_page,  # noqa: F811
+    ) -> None:
         set_alias(serving_server.url, models.classifier, "champion", "1")
         page = sign_in(open_page(serving_server.url), ADMIN_TOKEN, f"/models/{models.classifier}")
         page.get_by_role("button", name="Use model for inference").click()
@@ -84,9 +86,35 @@ class TestEndpointFromTheModelPage:
             assert row[1:3] == [models.classifier, "1"]
             assert "READY" in page.get_by_text("State").locator("xpath=following-sibling::dd[1]").inner_text()
             check_page(page, "serving-endpoint-" + serving_server.backend, themes=("light",))
+            # The query form starts from the served model's signature and shows the model's answer.
+            request = json.loads(page.get_by_label("Request").input_value())
+            assert list(request) == ["dataframe_records"] and len(request["dataframe_records"][0]) == 4
+            page.get_by_label("Request").fill(json.dumps({"dataframe_records": [
+                {k: 5.0 for k in request["dataframe_records"][0]}]}))
+            page.get_by_role("button", name="Send request").click()
+            answer = page.get_by_test_id("query-response").inner_text()
+            assert "predictions" in json.loads(answer)
+            assert "Status 200" in page.get_by_role("region", name="Query endpoint").inner_text()
+            page.get_by_label("Request").fill('{"dataframe_records": [{"no_such_column": 1}]}')
+            page.get_by_role("button", name="Send request").click()
+            assert "Status 400" in page.get_by_role("region", name="Query endpoint").inner_text()
             page.goto("/serving")
             assert page.get_by_role("link", name=endpoint).count() == 1
             check_page(page, "serving-list-" + serving_server.backend, themes=("light",))
+            # Someone with CAN_VIEW sees the endpoint but no query form, and cannot post one.
+            viewer = serving_identities.user()
+            grant = {"access_control_list": [{"user_name": viewer.name, "permission_level": "CAN_VIEW"}]}
+            endpoint_id = httpx.get(f"{serving_server.url}/api/2.0/serving-endpoints/{endpoint}",
+                                    headers=headers).json()["id"]
+            r = httpx.patch(f"{serving_server.url}/api/2.0/permissions/serving-endpoints/{endpoint_id}",
+                            json=grant, headers=headers)
+            assert r.status_code == 200, r.text
+            as_viewer = sign_in(open_page(serving_server.url), viewer.token, f"/serving/{endpoint}")
+            assert as_viewer.get_by_role("button", name="Send request").count() == 0
+            assert "needs CAN_QUERY" in as_viewer.get_by_role("region", name="Query endpoint").inner_text()
+            refused = as_viewer.request.post(f"/serving/{endpoint}/query", form={
+                "request": '{"dataframe_records": []}', "csrf_token": csrf_of(as_viewer)})
+            assert refused.status == 403
         finally:
             httpx.delete(f"{serving_server.url}/api/2.0/serving-endpoints/{endpoint}", headers=headers)
 

@@ -286,3 +286,9 @@ def reseal_secrets(ctx: Context) -> int:
             store.update_endpoint(ctx.conn, row.id, {"secrets": box.seal(box.open(row.secrets))})
             changed += 1
     return changed
+
+
+def may_query(endpoint: dict[str, Any]) -> bool:
+    """Whether the caller an endpoint was read for (its `permission_level`) may query it (CAN_QUERY)."""
+    rank = authz.SERVING_ENDPOINT_LEVEL_RANK
+    return rank.get(endpoint.get("permission_level") or "", 0) >= rank[authz.CAN_QUERY]

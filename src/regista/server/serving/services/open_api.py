@@ -40,3 +40,26 @@ def endpoint_open_api(supervisor: Supervisor, name: str) -> dict[str, Any]:
         inputs, outputs = _signature(dep.spec.model_dir)
         signatures.append((served, inputs, outputs))
     return open_api_json(name, signatures)
+
+
+# A placeholder per MLflow column type, for the example request the UI's query form starts from.
+_PLACEHOLDERS: dict[str, Any] = {"double": 0.0, "float": 0.0, "long": 0, "integer": 0, "boolean": False,
+                                 "string": "", "datetime": "2026-01-01T00:00:00"}
+CHAT_EXAMPLE = {"messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 64}
+
+
+def example_request(supervisor: Supervisor, name: str) -> dict[str, Any] | None:
+    """A request body matching the first served entity: one record of its signature's input columns (a
+    chat message for an external model); None when nothing is known yet. Reads files: call it outside a
+    transaction."""
+    rt = supervisor.runtime(name)
+    for _, _, dep in rt.routes if rt is not None else []:
+        if not isinstance(dep, Deployment):
+            return CHAT_EXAMPLE
+        inputs, _ = _signature(dep.spec.model_dir)
+        if inputs:
+            record = {str(c.get("name", f"col{i}")): _PLACEHOLDERS.get(str(c.get("type")), "")
+                      for i, c in enumerate(inputs)}
+            return {"dataframe_records": [record]}
+        return None
+    return None

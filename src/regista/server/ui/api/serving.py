@@ -5,15 +5,20 @@ follows an alias, a stage or a version. The serving and registry services check 
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio.to_thread
+import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from regista import __version__
-from regista.errors import InvalidParameter
+from regista.errors import InvalidParameter, RegistaError
 from regista.inference.errors import InferenceError
 from regista.inference.notebook import MODES, build_notebook
 from regista.server.http.deps import ReadCtx, WriteCtx, public_base_url
+from regista.server.http.routing import OutsideTransaction, outside_transaction
 from regista.server.registry.services import registered_models
 from regista.server.serving.schemas.endpoints import (
     CreateServingEndpoint,
@@ -21,7 +26,9 @@ from regista.server.serving.schemas.endpoints import (
     ServedEntityInput,
 )
 from regista.server.serving.services import endpoints
-from regista.server.ui.api.forms import Form
+from regista.server.serving.services.open_api import example_request
+from regista.server.serving.services.supervisor import Supervisor
+from regista.server.ui.api.forms import Form, form_data
 from regista.server.ui.api.page_route import PageRoute
 from regista.server.ui.api.rendering import redirect, render, url_part
 
@@ -41,9 +48,51 @@ def endpoints_page(request: Request, ctx: ReadCtx) -> Response:
 
 
 @router.get(SERVING + "/{name}")
-def endpoint_page(request: Request, ctx: ReadCtx, name: str) -> Response:
-    endpoint = endpoints.get_endpoint(ctx, name)
-    return render(request, "serving/endpoint.html", endpoint=endpoint, server_url=public_base_url(request))
+def endpoint_page(ctx: ReadCtx, name: str) -> OutsideTransaction:
+    return outside_transaction(_render_endpoint, endpoints.get_endpoint(ctx, name), None, None)
+
+
+async def _render_endpoint(request: Request, endpoint: dict[str, Any], sent: str | None,
+                           answer: dict[str, Any] | None) -> Response:
+    """The endpoint page; its query form holds what was sent (or an example request built from the served
+    model's signature, read from its files here, outside the transaction)."""
+    supervisor: Supervisor | None = request.app.state.serving
+    if sent is None and supervisor is not None:
+        example = await anyio.to_thread.run_sync(example_request, supervisor, endpoint["name"])
+        sent = orjson.dumps(example, option=orjson.OPT_INDENT_2).decode() if example is not None else None
+    may_query = endpoints.may_query(endpoint)
+    return render(request, "serving/endpoint.html", endpoint=endpoint, server_url=public_base_url(request),
+                  may_query=may_query, sent=sent or '{"dataframe_records": []}', answer=answer)
+
+
+@router.post(SERVING + "/{name}/query")
+def query_endpoint(ctx: ReadCtx, name: str) -> OutsideTransaction:
+    """The query form: the request body is sent to the endpoint as the caller (CAN_QUERY, rate limits).
+    The form is read after the permission check, outside the transaction, like the invocation itself."""
+    endpoint_name, rate_limits = endpoints.authorize_query(ctx, name)
+    return outside_transaction(_query, endpoints.get_endpoint(ctx, endpoint_name), rate_limits, ctx.principal.name)
+
+
+async def _query(request: Request, endpoint: dict[str, Any], rate_limits: list[dict[str, Any]], user: str) -> Response:
+    body = (await form_data(request)).required("request", "Request")
+    supervisor: Supervisor | None = request.app.state.serving
+    if supervisor is None:
+        answer = {"status": 503, "text": "Model serving is off in this server process (REGISTA_SERVING)."}
+    else:
+        try:
+            served, status, _, data = await supervisor.invoke(endpoint["name"], "application/json", body.encode(),
+                                                              user, rate_limits)
+            answer = {"status": status, "served": served, "text": _pretty(data)}
+        except RegistaError as err:
+            answer = {"status": err.http_status, "text": err.message}
+    return await _render_endpoint(request, endpoint, body, answer)
+
+
+def _pretty(data: bytes) -> str:
+    try:
+        return orjson.dumps(orjson.loads(data), option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONDecodeError:
+        return data.decode("utf-8", "replace")
 
 
 def version_reference(name: str, reference: str) -> tuple[str, str]:

@@ -1,8 +1,8 @@
 """Events benchmark: `python -m benchmarks.events [--backend sqlite|postgresql] [--writes N] [--burst N]`.
 
 1. What dispatching costs on writes: the same registry + tracking write workload (8 client threads) against
-   regista with the dispatcher off and on (on: one MLflow and one Databricks webhook subscribed, so every
-   registry event becomes two deliveries), alternating off/on twice; best run of each.
+   regista with the dispatcher off, on without webhooks, and on with one MLflow webhook (2 deliveries per 5
+   writes); and against the official server without and with the same webhook; interleaved, best of two.
 2. Delivery: commit -> receiver latency (from each create_registered_model's response to the webhook
    call's arrival at a local receiver, p50/p99), for regista and the official `mlflow server` (its webhooks,
    same workload, MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS and http allowed for the local receiver); and regista's
@@ -118,19 +118,24 @@ def _write_workload(base: str, writes: int) -> float:
     return units * 5 / (time.perf_counter() - started)
 
 
-def write_cost(backend: str, writes: int) -> dict[str, float]:
-    """Best writes/s with the dispatcher off, on without any webhook (events are only marked dispatched),
-    and on with two webhooks (every registry event delivered twice)."""
-    best: dict[str, float] = {"off": 0.0, "idle": 0.0, "on": 0.0}
-    for mode in ("off", "idle", "on", "off", "idle", "on"):
+MODES = ("off", "idle", "on", "mlflow-off", "mlflow-on")
+
+
+def write_cost(backend: str, writes: int, rounds: int = 2) -> dict[str, float]:
+    """Best writes/s of regista with the dispatcher off, on without any webhook (events are only marked
+    dispatched), and on with one MLflow webhook (model and version created: 2 deliveries per 5 writes); and
+    of the official server without and with the same webhook, on the same workload. Modes interleaved, best of `rounds`."""
+    best: dict[str, float] = dict.fromkeys(MODES, 0.0)
+    for mode in MODES * rounds:
         receiver = Receiver()
         env = {"REGISTA_EVENTS_DISPATCHER": "false" if mode == "off" else "true", "REGISTA_ACCESS_LOG": "false",
-               "REGISTA_WEBHOOK_ALLOW_PRIVATE": "true"}
-        server = _start("regista", backend, env)
+               "REGISTA_WEBHOOK_ALLOW_PRIVATE": "true", "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+               "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https"}
+        server = _start("mlflow" if mode.startswith("mlflow") else "regista", backend, env)
         try:
-            if mode == "on":
+            if mode in ("on", "mlflow-on"):
                 with httpx.Client(base_url=server.base_url, timeout=60) as http:
-                    _subscribe(http, receiver, databricks=True)
+                    _subscribe(http, receiver, databricks=False)
             best[mode] = max(best[mode], _write_workload(server.base_url, writes))
         finally:
             server.stop()
@@ -195,9 +200,14 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=500)
     args = parser.parse_args()
     cost = write_cost(args.backend, args.writes)
-    print(f"[{args.backend}] writes/s: dispatcher off {cost['off']:.0f}; on, no webhook {cost['idle']:.0f} "
-          f"({(cost['off'] - cost['idle']) / cost['off'] * 100:+.1f}%); on, 2 webhooks {cost['on']:.0f} "
-          f"({(cost['off'] - cost['on']) / cost['off'] * 100:+.1f}%)", flush=True)
+
+    def change(base: str, mode: str) -> str:
+        return f"{(cost[mode] - cost[base]) / cost[base] * 100:+.1f}%"
+
+    print(f"[{args.backend}] regista writes/s: dispatcher off {cost['off']:.0f}; on, no webhook {cost['idle']:.0f} "
+          f"({change('off', 'idle')}); on, 1 webhook {cost['on']:.0f} ({change('off', 'on')})", flush=True)
+    print(f"[{args.backend}] mlflow writes/s: no webhook {cost['mlflow-off']:.0f}; 1 webhook "
+          f"{cost['mlflow-on']:.0f} ({change('mlflow-off', 'mlflow-on')})", flush=True)
     for kind in ("regista", "mlflow"):
         print(f"[{args.backend}] {kind}: {delivery(kind, args.backend, args.burst)}", flush=True)
 

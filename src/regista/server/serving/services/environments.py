@@ -163,10 +163,10 @@ class Environments:
         for step in steps:
             code, tail = await _run(step.argv, say, cwd=self.root)
             if code != 0:
-                last = next((line.strip() for line in reversed(tail) if line.strip()), "")
+                error = _error_of(tail)
                 raise EnvironmentUnavailable(
                     f"the environment could not be built: {step.what} exited with code {code}"
-                    + (f": {last[:400]}" if last else "") + " (the build output is in the logs)"
+                    + (f": {error}" if error else "") + " (the build output is in the logs)"
                 )
 
     def _write_files(self, spec: EnvironmentSpec, folder: str) -> tuple[list[str], list[str]]:
@@ -196,8 +196,7 @@ class Environments:
         code, tail = await _run([uv, "venv", "--no-project", "--relocatable", *downloads, "--python", spec.python,
                                  tmp], say, cwd=self.root)
         if code != 0:
-            last = next((line.strip() for line in reversed(tail) if line.strip()), "")
-            raise EnvironmentUnavailable(f"{self._no_python(spec)} ({last[:300]})")
+            raise EnvironmentUnavailable(f"{self._no_python(spec)} (uv venv: {_error_of(tail)})")
         build, reqs = self._write_files(spec, tmp)
         python = env_python(tmp)
         steps = []
@@ -212,8 +211,8 @@ class Environments:
             raise EnvironmentUnavailable(self._no_python(spec))
         code, tail = await _run([base, "-m", "venv", tmp], say)
         if code != 0:
-            last = next((line.strip() for line in reversed(tail) if line.strip()), "")
-            raise EnvironmentUnavailable(f"the environment could not be created with {base} -m venv: {last[:300]}")
+            raise EnvironmentUnavailable(f"the environment could not be created with {base} -m venv: "
+                                         f"{_error_of(tail)}")
         build, reqs = self._write_files(spec, tmp)
         pip = [env_python(tmp), "-m", "pip", "install", "--no-input", "--disable-pip-version-check"]
         steps = []
@@ -252,6 +251,15 @@ class Environments:
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "build_seconds": round(seconds, 3)}
         with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as handle:
             json.dump(info, handle, indent=1)
+
+
+def _error_of(tail: deque[str], limit: int = 600) -> str:
+    """The installer's error in one line: from its last line that starts with 'error' (uv, pip) to the end,
+    joined (uv wraps long messages), else its last line."""
+    lines = [line.strip() for line in tail if line.strip()]
+    start = max((i for i, line in enumerate(lines) if line.lower().startswith("error")), default=len(lines) - 1)
+    text = " ".join(lines[max(start, 0):])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 async def _run(argv: list[str], say: Say, cwd: str | None = None) -> tuple[int, deque[str]]:

@@ -78,11 +78,15 @@ def _log_models(url: str, tmp: Path) -> tuple[str, str, str, str]:
     clf = LogisticRegression(max_iter=500).fit(x, [0, 2, 1] * 4)
     sig = infer_signature(x, clf.predict(x))
     with mlflow.start_run() as run:
-        mlflow.sklearn.log_model(clf, name="iris", signature=sig, registered_model_name=iris)
+        info = mlflow.sklearn.log_model(clf, name="iris", signature=sig, registered_model_name=iris)
+        # The other two reuse the requirements mlflow inferred for the first (inferring loads the model in a
+        # subprocess, slow on a busy machine), plus what makes each of them fail.
+        requirements = Path(mlflow.pyfunc.get_model_dependencies(info.model_uri)).read_text()
+        inferred = [line for line in requirements.splitlines() if line.strip()]
         mlflow.sklearn.log_model(clf, name="broken", signature=sig, registered_model_name=broken,
-                                 extra_pip_requirements=[f"regista-no-such-package-{suffix}==1.0"])
+                                 pip_requirements=[*inferred, f"regista-no-such-package-{suffix}==1.0"])
         saved = tmp / "py399"
-        mlflow.sklearn.save_model(clf, str(saved), signature=sig)
+        mlflow.sklearn.save_model(clf, str(saved), signature=sig, pip_requirements=inferred)
         env_file = saved / "python_env.yaml"
         env_file.write_text("\n".join(
             "python: 3.99.1" if line.startswith("python:") else line for line in env_file.read_text().splitlines()
@@ -184,58 +188,54 @@ class TestUvEnvironments:
         assert "cached" in ws.serving_endpoints.build_logs(second.name, "main").logs
         assert env_server.env_dirs() == [digest]
         assert marker.stat().st_mtime_ns == built_at
-        ws.serving_endpoints.delete(name)
-        ws.serving_endpoints.delete(second.name)
 
-    def test_requirements_that_cannot_be_installed_fail_that_entity_alone(self, env_server, ws):
-        good = create_endpoint(ws, [entity(env_server.iris, "1", "main")])
-        name = f"ep-{uuid.uuid4().hex[:10]}"
-        ws.serving_endpoints.create(name, config=EndpointCoreConfigInput(
-            name=name, served_entities=[entity(env_server.broken, "1", "main")]))
-        ep = wait_until(lambda: (e := ws.serving_endpoints.get(name)).state.config_update.value == "UPDATE_FAILED"
-                        and e, "the broken endpoint to fail")
-        assert ep.state.ready.value == "NOT_READY"
-        message = ep.config.served_entities[0].state.deployment_state_message
-        assert "uv pip install exited with code" in message and "regista-no-such-package-" in message
-        logs = ws.serving_endpoints.logs(name, "main").logs
-        assert "was not found in the package registry" in logs  # uv's own words
-        # Nothing that looks like a finished (or half-built) environment is left for the broken model.
-        assert not [d for d in env_server.env_dirs() if d.startswith(".build-")]
-        assert len(env_server.env_dirs()) <= 1  # at most the iris one
-        # The other endpoint is untouched.
-        r = invoke(env_server.server.url, good.name, split())
-        assert r.status_code == 200 and len(r.json()["predictions"]) == len(ROWS)
-        ws.serving_endpoints.delete(name)
-        ws.serving_endpoints.delete(good.name)
-
-    def test_a_python_that_is_not_installed_is_named_not_replaced(self, env_server, ws):
-        name = f"ep-{uuid.uuid4().hex[:10]}"
-        ws.serving_endpoints.create(name, config=EndpointCoreConfigInput(
-            name=name, served_entities=[entity(env_server.future_python, "1", "main")]))
-        ep = wait_until(lambda: (e := ws.serving_endpoints.get(name)).state.config_update.value == "UPDATE_FAILED"
-                        and e, "the endpoint to fail")
-        message = ep.config.served_entities[0].state.deployment_state_message
-        assert "asks for Python 3.99.1" in message and "REGISTA_SERVING_ENV_PYTHON_DOWNLOADS" in message
-        assert "asks for Python 3.99.1" in ws.serving_endpoints.logs(name, "main").logs
-        ws.serving_endpoints.delete(name)
-
-    def test_build_logs_need_can_manage(self, env_server, ws):
-        ep = create_endpoint(ws, [entity(env_server.iris, "1", "main")])
+        # Build logs, like the worker logs, need CAN_MANAGE: a second principal that may query gets a 403.
         identities = IdentityFactory(env_server.server.database_url)
         try:
             user = identities.user()
             other = workspace_client(env_server.server.url, user.token)
             with pytest.raises(PermissionDenied):
-                other.serving_endpoints.build_logs(ep.name, "main")
-            ws.serving_endpoints.update_permissions(ep.id, access_control_list=[ServingEndpointAccessControlRequest(
-                user_name=user.name, permission_level=ServingEndpointPermissionLevel.CAN_QUERY)])
+                other.serving_endpoints.build_logs(second.name, "main")
+            ws.serving_endpoints.update_permissions(second.id, access_control_list=[
+                ServingEndpointAccessControlRequest(user_name=user.name,
+                                                    permission_level=ServingEndpointPermissionLevel.CAN_QUERY)])
             with pytest.raises(PermissionDenied):
-                other.serving_endpoints.build_logs(ep.name, "main")
-            assert invoke(env_server.server.url, ep.name, split(ROWS[:1]), token=user.token).status_code == 200
-            assert "environment" in ws.serving_endpoints.build_logs(ep.name, "main").logs
+                other.serving_endpoints.build_logs(second.name, "main")
+            assert invoke(env_server.server.url, second.name, split(ROWS[:1]), token=user.token).status_code == 200
         finally:
             identities.close()
-            ws.serving_endpoints.delete(ep.name)
+        ws.serving_endpoints.delete(name)
+        ws.serving_endpoints.delete(second.name)
+
+    def test_a_model_whose_environment_cannot_be_built_fails_alone_with_the_reason(self, env_server, ws):
+        good = create_endpoint(ws, [entity(env_server.iris, "1", "main")])
+        broken, future = f"ep-{uuid.uuid4().hex[:10]}", f"ep-{uuid.uuid4().hex[:10]}"
+        for name, model in ((broken, env_server.broken), (future, env_server.future_python)):
+            ws.serving_endpoints.create(name, config=EndpointCoreConfigInput(
+                name=name, served_entities=[entity(model, "1", "main")]))
+
+        def failed(name: str) -> Any:
+            ep = ws.serving_endpoints.get(name)
+            return ep if ep.state.config_update.value == "UPDATE_FAILED" else None
+
+        # A requirement that no registry has: uv's error, in the state and (in its own words) in the logs.
+        ep = wait_until(lambda: failed(broken), "the endpoint with a missing requirement to fail")
+        assert ep.state.ready.value == "NOT_READY"
+        message = ep.config.served_entities[0].state.deployment_state_message
+        assert "uv pip install exited with code" in message and "regista-no-such-package-" in message
+        assert "was not found in the package registry" in ws.serving_endpoints.logs(broken, "main").logs
+        # A Python this machine does not have is named, not replaced by another one.
+        ep = wait_until(lambda: failed(future), "the endpoint asking for Python 3.99 to fail")
+        message = ep.config.served_entities[0].state.deployment_state_message
+        assert "asks for Python 3.99.1" in message and "REGISTA_SERVING_ENV_PYTHON_DOWNLOADS" in message
+        assert "asks for Python 3.99.1" in ws.serving_endpoints.logs(future, "main").logs
+        # Nothing that looks like a finished (or half-built) environment is left for either.
+        assert len(env_server.env_dirs()) == 1  # the iris one
+        # The other endpoint is untouched.
+        r = invoke(env_server.server.url, good.name, split())
+        assert r.status_code == 200 and len(r.json()["predictions"]) == len(ROWS)
+        for name in (broken, future, good.name):
+            ws.serving_endpoints.delete(name)
 
 
 def test_an_unknown_environment_manager_is_refused_at_start(tmp_path):

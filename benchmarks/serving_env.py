@@ -74,7 +74,7 @@ def main() -> None:
     print("| case | seconds | build log lines |")
     print("|---|---|---|")
     for name, seconds, lines in results:
-        print(f"| {name} | {seconds:.2f} | {lines} |")
+        print(f"| {name} | {seconds:.3f} | {lines} |")
 
 
 if __name__ == "__main__":

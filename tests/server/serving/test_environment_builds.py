@@ -64,10 +64,13 @@ def test_leftovers_of_a_killed_build_are_never_used_and_are_removed(tmp_path):
     (dead / "bin").mkdir(parents=True)
     (dead / "bin" / "python").symlink_to(sys.executable)
     (dead / MARKER).write_text("{}")
+    # And a <hash> folder that no build made (no marker): not taken as finished either, and replaced.
+    (root / digest / "stray").mkdir(parents=True)
     lines: list[str] = []
     python = _build(envs, model, lines)
     assert python == str(root / digest / "bin" / "python")
     assert _contents(root) == [digest, f"{digest}.lock"]
+    assert not (root / digest / "stray").exists() and (root / digest / MARKER).exists()
     assert any(line.startswith(f"environment {digest}: built in") for line in lines)
 
 

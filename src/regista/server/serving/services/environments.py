@@ -83,6 +83,14 @@ class Environments:
     async def python_for(self, model_dir: str, say: Say) -> str:
         """The interpreter of the model's environment, built first when no finished one is cached."""
         try:
+            return await self._python_for(model_dir, say)
+        except EnvironmentUnavailable:
+            raise
+        except OSError as err:  # the cache folder itself: permissions, a full disk
+            raise EnvironmentUnavailable(f"the environment could not be built: {err}") from None
+
+    async def _python_for(self, model_dir: str, say: Say) -> str:
+        try:
             spec = read_environment(model_dir, self._default_python)
         except ModelEnvironmentError as err:
             raise EnvironmentUnavailable(str(err)) from None
@@ -148,10 +156,11 @@ class Environments:
             os.close(fd)  # releases the lock
 
     def _remove_leftovers(self, digest: str) -> None:
-        """Builds of this hash that a failure or a kill left behind (only the lock holder builds it)."""
+        """Builds of this hash that a failure or a kill left behind (only the lock holder builds it), and a
+        <hash> folder without its marker (not made by a build: it would block the rename)."""
         prefix = f".build-{digest}-"
         for name in os.listdir(self.root):
-            if name.startswith(prefix):
+            if name.startswith(prefix) or name == digest:
                 shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
 
     # -- building ----------------------------------------------------------------------------------
@@ -196,7 +205,8 @@ class Environments:
         code, tail = await _run([uv, "venv", "--no-project", "--relocatable", *downloads, "--python", spec.python,
                                  tmp], say, cwd=self.root)
         if code != 0:
-            raise EnvironmentUnavailable(f"{self._no_python(spec)} (uv venv: {_error_of(tail)})")
+            raise EnvironmentUnavailable(f"the environment could not be created: uv venv exited with code {code}: "
+                                         f"{_error_of(tail)}")
         build, reqs = self._write_files(spec, tmp)
         python = env_python(tmp)
         steps = []

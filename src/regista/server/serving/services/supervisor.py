@@ -287,6 +287,10 @@ class Supervisor:
             except EnvironmentUnavailable as err:
                 say(f"environment build failed: {err}")
                 raise WorkerUnavailable(str(err)) from None
+            except Exception as err:  # a bug here must fail the entity, not leave it loading forever
+                log.exception("building the environment of %s failed", served_name)
+                say(f"environment build failed: {type(err).__name__}: {err}")
+                raise WorkerUnavailable(f"the environment could not be built: {type(err).__name__}: {err}") from None
 
         return build
 

@@ -1,9 +1,10 @@
 """The model worker program: loads one model with mlflow.pyfunc and answers invocations on a Unix socket.
 
 Run by the server's serving supervisor as `python -m regista.serving_worker MODEL_DIR SOCKET`, one process
-per served entity, so a model that crashes or leaks takes down only its own worker. This is the only
-module of regista that imports mlflow (installed with `regista[serving]`), and the server process never
-imports it.
+per served entity, so a model that crashes or leaks takes down only its own worker; under a model
+environment's interpreter (REGISTA_SERVING_ENV_MANAGER uv / virtualenv), where regista is not installed, it is
+run from this file. So it imports only the standard library and mlflow. This is the only module of regista
+that imports mlflow (installed with `regista[serving]`), and the server process never imports it.
 
 Wire (one request at a time per connection, any number of connections):
   request:  u32 length + content type (UTF-8), u32 length + body

@@ -112,13 +112,20 @@ def server(
         typer.Option("--webhook-allow-private", help="Let webhooks call loopback, private and link-local "
                      "addresses and plain http:// ($REGISTA_WEBHOOK_ALLOW_PRIVATE); refused by default."),
     ] = False,
+    serving_env_manager: Annotated[
+        str | None,
+        typer.Option(help="Where serving endpoints' models run, as `mlflow models serve --env-manager`: local "
+                     "(the server's own Python environment; the default, or $REGISTA_SERVING_ENV_MANAGER), "
+                     "virtualenv (venv + pip) or uv: an environment built from each model's own "
+                     "python_env.yaml / requirements.txt, cached by hash under the data directory."),
+    ] = None,
 ) -> None:
     """Run the tracking, registry and artifact server.
 
     The flag names are those of `mlflow server`.
     """
     from regista.server.logs import configure_logging
-    from regista.server.settings import Settings, is_loopback
+    from regista.server.settings import SERVING_ENV_MANAGERS, Settings, is_loopback
 
     overrides = {
         "REGISTA_HOST": host,
@@ -136,12 +143,16 @@ def server(
         ),
         "REGISTA_SMTP_URL": smtp_url,
         "REGISTA_WEBHOOK_ALLOW_PRIVATE": "true" if webhook_allow_private else None,
+        "REGISTA_SERVING_ENV_MANAGER": serving_env_manager,
     }
     # Worker processes build their app from the environment (create_app_from_env), so flags travel there.
     for key, value in overrides.items():
         if value is not None:
             os.environ[key] = value
     settings = Settings.from_env()
+    if settings.serving_env_manager not in SERVING_ENV_MANAGERS:
+        raise fail(f"unknown serving environment manager '{settings.serving_env_manager}': choose one of "
+                   f"{', '.join(SERVING_ENV_MANAGERS)} (--serving-env-manager, $REGISTA_SERVING_ENV_MANAGER).")
     if not settings.auth_enabled and not is_loopback(settings.host) and not settings.allow_unauthenticated_remote:
         typer.echo(
             f"error: refusing to listen on {settings.host} without authentication: every caller would be an "

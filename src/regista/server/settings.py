@@ -11,6 +11,8 @@ from regista.server.secret_box import SecretBox, secret_box
 
 DEFAULT_DATA_DIR = "regista-data"
 DEFAULT_MAX_REQUEST_BODY_BYTES = 32 << 20  # 32 MiB
+# Where model workers run (REGISTA_SERVING_ENV_MANAGER), as `mlflow models serve --env-manager` names them.
+SERVING_ENV_MANAGERS = ("local", "virtualenv", "uv")
 
 
 def _flag(value: str) -> bool:
@@ -106,6 +108,15 @@ class Settings:
     # Keys that encrypt stored secrets (REGISTA_SECRET_KEYS, comma-separated; the first encrypts, all decrypt).
     # Empty: the data folder's secret.key, created at first start (see server/secret_box.py).
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Where model workers run (REGISTA_SERVING_ENV_MANAGER): `local`, the serving interpreter's environment;
+    # `virtualenv` (stdlib venv + pip) or `uv`, an environment built from the model's own requirements and
+    # cached under data_dir/serving/envs (see serving/services/environments.py).
+    serving_env_manager: str = "local"
+    # Seconds one environment build may take before the served entity fails (REGISTA_SERVING_ENV_BUILD_TIMEOUT).
+    serving_env_build_timeout_s: float = 1800.0
+    # uv may download the Python a model asks for when this machine has none (REGISTA_SERVING_ENV_PYTHON_DOWNLOADS;
+    # off: an environment is only built on a Python already installed here).
+    serving_env_python_downloads: bool = False
 
     @property
     def auth_enabled(self) -> bool:
@@ -213,6 +224,7 @@ def _serving_from_env() -> dict[str, object]:
         "REGISTA_SERVING_REQUEST_TIMEOUT": "serving_request_timeout_s",
         "REGISTA_SERVING_SCALE_TO_ZERO_AFTER": "serving_scale_to_zero_after_s",
         "REGISTA_SERVING_LOAD_TIMEOUT": "serving_load_timeout_s",
+        "REGISTA_SERVING_ENV_BUILD_TIMEOUT": "serving_env_build_timeout_s",
     }
     for var, name in floats.items():
         if os.environ.get(var):
@@ -221,4 +233,8 @@ def _serving_from_env() -> dict[str, object]:
         env["serving_max_request_bytes"] = int(os.environ["REGISTA_SERVING_MAX_REQUEST_BYTES"])
     if os.environ.get("REGISTA_SERVING_PYTHON"):
         env["serving_python"] = os.environ["REGISTA_SERVING_PYTHON"]
+    if os.environ.get("REGISTA_SERVING_ENV_MANAGER"):
+        env["serving_env_manager"] = os.environ["REGISTA_SERVING_ENV_MANAGER"].strip().lower()
+    if "REGISTA_SERVING_ENV_PYTHON_DOWNLOADS" in os.environ:
+        env["serving_env_python_downloads"] = _flag(os.environ["REGISTA_SERVING_ENV_PYTHON_DOWNLOADS"])
     return env

@@ -211,6 +211,13 @@ class TestMetricsLogsOpenApi:
     def test_logs_of_an_unknown_served_entity_are_a_404(self, admin_ws, iris_endpoint):
         with pytest.raises(NotFound):
             admin_ws.serving_endpoints.logs(iris_endpoint.name, "nobody")
+        with pytest.raises(NotFound):
+            admin_ws.serving_endpoints.build_logs(iris_endpoint.name, "nobody")
+
+    def test_build_logs_say_the_local_manager_builds_nothing(self, admin_ws, iris_endpoint):
+        served = iris_endpoint.config.served_entities[0].name
+        logs = admin_ws.serving_endpoints.build_logs(iris_endpoint.name, served).logs
+        assert "No build" in logs and "'local'" in logs
 
     def test_open_api_lists_the_signature_columns(self, admin_ws, iris_endpoint):
         doc = json.loads(admin_ws.serving_endpoints.get_open_api(iris_endpoint.name).contents.read())

@@ -95,10 +95,13 @@ async def _logs(request: Request, name: str, served_name: str) -> Response:
 
 
 @router.get("/{name}/served-models/{served_model_name}/build-logs")
-def get_served_model_build_logs(ctx: ReadCtx, name: str, served_model_name: str) -> Response:
-    service.authorize_logs(ctx, name, served_model_name)
-    # The local environment manager builds nothing: the model runs in the server's own environment.
-    return ok({"logs": "No build: the model runs in the server's environment (environment manager 'local').\n"})
+def get_served_model_build_logs(ctx: ReadCtx, name: str, served_model_name: str) -> OutsideTransaction:
+    return outside_transaction(_build_logs, service.authorize_logs(ctx, name, served_model_name),
+                               served_model_name)
+
+
+async def _build_logs(request: Request, name: str, served_name: str) -> Response:
+    return ok({"logs": _supervisor(request).build_logs(name, served_name)})
 
 
 @router.get("/{name}/metrics", response_class=Response)

@@ -20,6 +20,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ from regista.server.db.unit_of_work import UnitOfWork
 from regista.server.principal import Principal
 from regista.server.serving.services import endpoints as rules
 from regista.server.serving.services import entities, external
+from regista.server.serving.services.environments import Environments, EnvironmentUnavailable
 from regista.server.serving.services.external import ExternalDeployment, ProviderClient, usage_of
 from regista.server.serving.services.metrics import EndpointMetrics
 from regista.server.serving.services.rate_limits import RateLimiter
@@ -44,6 +46,7 @@ from regista.server.serving.services.workers import (
     LogBuffer,
     WorkerSpec,
     WorkerUnavailable,
+    worker_script,
 )
 from regista.server.serving.stores import endpoints as store
 from regista.server.settings import Settings
@@ -103,6 +106,8 @@ class EndpointRuntime:
     limit: int = 0
     inflight: int = 0
     logs: dict[str, LogBuffer] = field(default_factory=dict)
+    # Each served entity's environment builds (the `build_logs` API); the lines also go to its logs.
+    build_logs: dict[str, LogBuffer] = field(default_factory=dict)
     metrics: EndpointMetrics = field(default_factory=EndpointMetrics)
 
     def deployments(self) -> list[AnyDeployment]:
@@ -132,6 +137,13 @@ class Supervisor:
         # Unix socket paths are limited to ~100 bytes: keep them short, under the system temp dir.
         self.socket_dir = tempfile.mkdtemp(prefix="regista-serving-")
         self.cache_dir = os.path.join(str(settings.data_dir), "serving", "models")
+        # Model environments (virtualenv / uv managers): None runs every worker with serving_python.
+        self.environments: Environments | None = None
+        if settings.serving_env_manager != "local":
+            self.environments = Environments(
+                settings.serving_env_manager, os.path.join(str(settings.data_dir), "serving", "envs"),
+                settings.serving_python, settings.serving_env_build_timeout_s, settings.serving_env_python_downloads,
+            )
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -250,9 +262,38 @@ class Supervisor:
             return ExternalDeployment(ent.name, ent.entity_name, ent.key, client, logs)
         sock = os.path.join(self.socket_dir, f"{os.urandom(6).hex()}.sock")
         spec = WorkerSpec(self.settings.serving_python, str(ent.model_dir), sock, ent.env,
-                          threads=min(max(ent.concurrency, 1), 16))
-        return Deployment(ent.name, ent.entity_name, str(ent.version), ent.key, spec, logs, ent.scale_to_zero,
-                          self.settings.serving_load_timeout_s)
+                          threads=min(max(ent.concurrency, 1), 16),
+                          script=worker_script() if self.environments is not None else None)
+        dep = Deployment(ent.name, ent.entity_name, str(ent.version), ent.key, spec, logs, ent.scale_to_zero,
+                         self.settings.serving_load_timeout_s)
+        if self.environments is not None:
+            dep.environment = self._environment_of(rt, ent.name, str(ent.model_dir), logs)
+        return dep
+
+    def _environment_of(self, rt: EndpointRuntime, served_name: str, model_dir: str,
+                        logs: LogBuffer) -> Callable[[], Coroutine[Any, Any, str]]:
+        """What a deployment calls to get its model's environment: the build's lines go to the served
+        entity's logs and build logs, a failure becomes the entity's load error."""
+        environments = self.environments
+        assert environments is not None
+        build_logs = rt.build_logs.setdefault(served_name, LogBuffer())
+
+        def say(line: str) -> None:
+            logs.add(line)
+            build_logs.add(line)
+
+        async def build() -> str:
+            try:
+                return await environments.python_for(model_dir, say)
+            except EnvironmentUnavailable as err:
+                say(f"environment build failed: {err}")
+                raise WorkerUnavailable(str(err)) from None
+            except Exception as err:  # a bug here must fail the entity, not leave it loading forever
+                log.exception("building the environment of %s failed", served_name)
+                say(f"environment build failed: {type(err).__name__}: {err}")
+                raise WorkerUnavailable(f"the environment could not be built: {type(err).__name__}: {err}") from None
+
+        return build
 
     async def _load(self, rt: EndpointRuntime, dep: AnyDeployment) -> None:
         try:
@@ -420,3 +461,11 @@ class Supervisor:
 
     def runtime(self, name: str) -> EndpointRuntime | None:
         return self.endpoints.get(name)
+
+    def build_logs(self, name: str, served_name: str) -> str:
+        """The environment build output of one served entity (the `build_logs` API)."""
+        if self.environments is None:
+            return "No build: the model runs in the server's environment (environment manager 'local').\n"
+        rt = self.endpoints.get(name)
+        buffer = rt.build_logs.get(served_name) if rt is not None else None
+        return buffer.text() if buffer is not None else ""

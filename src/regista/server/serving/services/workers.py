@@ -1,17 +1,23 @@
-"""Model worker processes: start one (`python -m regista.serving_worker`), talk to it over its Unix socket,
-keep its log lines, stop it. A deployment is one served entity's model at one concrete version: it keeps
-a worker running (restarting it when it dies), or none while scaled to zero, and starts one on demand."""
+"""Model worker processes: start one (`python -m regista.serving_worker`, or the worker script under a model
+environment's own interpreter), talk to it over its Unix socket, keep its log lines, stop it. A deployment
+is one served entity's model at one concrete version: it builds the model's environment first when there
+is one to build, keeps a worker running (restarting it when it dies), or none while scaled to zero, and
+starts one on demand."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import importlib.util
 import logging
 import os
 import struct
 import time
 from collections import deque
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 log = logging.getLogger("regista.serving")
 
@@ -43,15 +49,33 @@ class LogBuffer:
         return "\n".join(self.lines) + ("\n" if self.lines else "")
 
 
+def worker_script() -> str:
+    """The worker program's file, for interpreters where regista is not installed (model environments)."""
+    spec = importlib.util.find_spec("regista.serving_worker")
+    assert spec is not None and spec.origin is not None
+    return spec.origin
+
+
+# Runs the worker script as __main__ with the same sys.path as `-m` (the working directory first), not with
+# the script's own folder first, where regista's package folders would shadow top-level modules.
+_RUN_SCRIPT = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+
+
 @dataclass(frozen=True)
 class WorkerSpec:
-    """How to start a worker: the interpreter, the model's local directory, extra environment variables."""
+    """How to start a worker: the interpreter, the model's local directory, extra environment variables;
+    `script` runs the worker program from its file (an interpreter without regista) instead of `-m`."""
 
     python: str
     model_dir: str
     socket_path: str
     env: tuple[tuple[str, str], ...] = ()
     threads: int = 4
+    script: str | None = None
+
+    def argv(self) -> list[str]:
+        program = ["-c", _RUN_SCRIPT, self.script] if self.script else ["-m", "regista.serving_worker"]
+        return [self.python, *program, self.model_dir, self.socket_path, str(self.threads)]
 
 
 class WorkerProcess:
@@ -69,8 +93,7 @@ class WorkerProcess:
         it exits first or takes longer than `timeout_s`."""
         env = {**os.environ, **dict(self.spec.env), "PYTHONUNBUFFERED": "1"}
         self.proc = await asyncio.create_subprocess_exec(
-            self.spec.python, "-m", "regista.serving_worker", self.spec.model_dir, self.spec.socket_path,
-            str(self.spec.threads),
+            *self.spec.argv(),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL,
             env=env, start_new_session=True,
         )
@@ -171,18 +194,42 @@ class Deployment:
     last_used: float = field(default_factory=time.monotonic)
     worker: WorkerProcess | None = None
     stopping: bool = False
+    # Builds (or finds cached) the model's environment and returns its interpreter; None: the spec's
+    # interpreter as it is (the `local` environment manager). Raises WorkerUnavailable with the reason.
+    environment: Callable[[], Coroutine[Any, Any, str]] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _watch: asyncio.Task[None] | None = None
     _loading: asyncio.Task[None] | None = None
+    _building: asyncio.Task[str] | None = None
+
+    async def _prepare(self) -> None:
+        """The model's environment, once per deployment (a restart or a wake-up reuses it)."""
+        if self.environment is None:
+            return
+        self._building = asyncio.create_task(self.environment())
+        try:
+            python = await self._building
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.stopping and task is not None and not task.cancelling():
+                raise WorkerUnavailable("stopped while its environment was being built") from None
+            raise
+        finally:
+            self._building = None
+        self.spec = dataclasses.replace(self.spec, python=python)
+        self.environment = None
 
     async def load(self) -> None:
         """Start the worker (first load, a restart, or a wake-up from zero); sets state and message."""
         async with self._lock:
             if self.stopping or (self.worker is not None and self.worker.alive):
                 return
-            worker = WorkerProcess(self.spec, self.logs)
-            self.logs.add(f"starting worker for {self.entity_name} version {self.version}")
             try:
+                await self._prepare()
+                if self.stopping:
+                    return
+                worker = WorkerProcess(self.spec, self.logs)
+                self.logs.add(f"starting worker for {self.entity_name} version {self.version}")
                 await worker.start(self.load_timeout_s)
             except WorkerUnavailable as err:
                 self.logs.add(f"load failed: {err}")
@@ -249,6 +296,8 @@ class Deployment:
     async def drain_and_stop(self) -> None:
         """Stop once the requests already routed here have finished (a rollover never fails them)."""
         self.stopping = True
+        if self._building is not None:
+            self._building.cancel()  # a build in progress is killed and leaves nothing behind
         while self.inflight:
             await asyncio.sleep(0.05)
         async with self._lock:

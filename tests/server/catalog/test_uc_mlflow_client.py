@@ -29,7 +29,7 @@ class TestLogAndLoad:
         name = f"{schema}.iris"
         with uc_client(monkeypatch, auth_server.url, ADMIN_TOKEN) as client:
             with mlflow.start_run():
-                info = mlflow.sklearn.log_model(model, name="model", signature=signature,
+                info = mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature,
                                                 registered_model_name=name)
             assert str(info.registered_model_version) == "1"
             mv = client.get_model_version(name, "1")
@@ -48,7 +48,7 @@ class TestLogAndLoad:
         name = f"{schema}.fraud"
         with uc_client(monkeypatch, auth_server.url, ADMIN_TOKEN):
             with mlflow.start_run() as run:
-                mlflow.sklearn.log_model(model, name="model", signature=signature)
+                mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature)
             first = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
             second = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
         assert (first.version, second.version) == ("1", "2")
@@ -77,7 +77,7 @@ class TestLogAndLoad:
         model, _, _ = train_iris()
         with uc_client(monkeypatch, auth_server.url, ADMIN_TOKEN), mlflow.start_run():
             with pytest.raises(MlflowException, match="signature"):
-                mlflow.sklearn.log_model(model, name="model", registered_model_name=f"{schema}.unsigned")
+                mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], registered_model_name=f"{schema}.unsigned")
 
 
 class TestMetadata:
@@ -87,7 +87,7 @@ class TestMetadata:
         with uc_client(monkeypatch, auth_server.url, ADMIN_TOKEN) as client:
             client.create_registered_model(name, tags={"team": "ml"}, description="first")
             with mlflow.start_run():
-                mlflow.sklearn.log_model(model, name="model", signature=signature, registered_model_name=name)
+                mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature, registered_model_name=name)
             client.set_registered_model_tag(name, "stage", "dev")
             client.delete_registered_model_tag(name, "team")
             client.update_registered_model(name, description="second")
@@ -137,7 +137,7 @@ class TestAliases:
         name = f"{schema}.many"
         with uc_client(monkeypatch, auth_server.url, ADMIN_TOKEN) as client:
             with mlflow.start_run():
-                mlflow.sklearn.log_model(model, name="model", signature=signature, registered_model_name=name)
+                mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature, registered_model_name=name)
             for i in range(10):
                 client.set_registered_model_alias(name, f"a{i}x", "1")
             with pytest.raises(MlflowException, match="10 aliases"):
@@ -156,7 +156,7 @@ class TestCopy:
         src, dst = f"staging_{unique}.team.fraud", f"prod_{unique}.team.fraud"
         with uc_client(monkeypatch, auth_server.url, ADMIN_TOKEN) as client:
             with mlflow.start_run():
-                mlflow.sklearn.log_model(model, name="model", signature=signature, registered_model_name=src)
+                mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature, registered_model_name=src)
             copied = client.copy_model_version(f"models:/{src}/1", dst)
             assert (copied.name, copied.version, copied.status) == (dst, "1", "READY")
             loaded = mlflow.pyfunc.load_model(f"models:/{dst}/1")

@@ -39,7 +39,7 @@ def test_a_model_with_a_55_mb_file_round_trips(auth_server, monkeypatch, unique,
     frame = pd.DataFrame({"x": [1.0, 2.0]})
     with uc_client(monkeypatch, auth_server.url, ADMIN_TOKEN):
         with mlflow.start_run():
-            mlflow.pyfunc.log_model(name="model", python_model=Blob(), artifacts={"weights": str(blob)},
+            mlflow.pyfunc.log_model(name="model", pip_requirements=["mlflow"], python_model=Blob(), artifacts={"weights": str(blob)},
                                     signature=infer_signature(frame, frame),
                                     registered_model_name=f"{catalog}.s.m")
         local = mlflow.artifacts.download_artifacts(f"models:/{catalog}.s.m/1", dst_path=str(tmp_path / "back"))

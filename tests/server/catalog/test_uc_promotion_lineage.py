@@ -49,7 +49,7 @@ class TestPromotion:
             # The scientist trains in an experiment of its own.
             mlflow.set_experiment(f"fraud-{unique}")
             with mlflow.start_run():
-                mlflow.sklearn.log_model(model, name="model", signature=signature,
+                mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature,
                                          registered_model_name=f"{dev}.team.fraud")
         with uc_client(monkeypatch, url, scientist.token) as client:
             with pytest.raises(MlflowException, match="PERMISSION_DENIED|does not have"):
@@ -84,7 +84,7 @@ class TestLineage:
         with uc_client(monkeypatch, url, ADMIN_TOKEN):
             with mlflow.start_run():
                 mlflow.log_input(mlflow.data.from_pandas(X, name=table), context="training")
-                mlflow.sklearn.log_model(model, name="model", signature=signature,
+                mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature,
                                          registered_model_name=f"{catalog}.s.m")
         r = api(url, ADMIN_TOKEN, "GET", f"{UC21}/models/{catalog}.s.m/versions/1/lineage")
         assert [(u["name"], u["context"]) for u in r.json()["upstreams"]] == [(table, "training")]

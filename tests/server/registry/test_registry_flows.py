@@ -27,7 +27,7 @@ def wire_version(url: str, name: str, version: str) -> dict:
 
 def log_registered(name: str, slope: float):
     with mlflow.start_run() as run:
-        info = mlflow.sklearn.log_model(fit(slope), name="model", registered_model_name=name)
+        info = mlflow.sklearn.log_model(fit(slope), name="model", pip_requirements=["scikit-learn"], registered_model_name=name)
     return run, info
 
 
@@ -48,7 +48,7 @@ class TestRegisterModel:
     def test_register_runs_uri_of_a_logged_model(self, live_server, mlflow_client, unique):
         name = f"reg-{unique}"
         with mlflow.start_run() as run:
-            info = mlflow.sklearn.log_model(fit(3.0), name="model")
+            info = mlflow.sklearn.log_model(fit(3.0), name="model", pip_requirements=["scikit-learn"])
         mv = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
         assert mv.version == "1" and mv.run_id == run.info.run_id
         assert wire_version(live_server.url, name, "1")["model_id"] == info.model_id

@@ -102,15 +102,15 @@ def _log_models(url: str) -> Models:
     with mlflow.start_run():
         clf = LogisticRegression(max_iter=500).fit(x, y)
         sig = infer_signature(x, clf.predict(x))
-        mlflow.sklearn.log_model(clf, name="v1", signature=sig, registered_model_name=names.classifier)
+        mlflow.sklearn.log_model(clf, name="v1", pip_requirements=["scikit-learn"], signature=sig, registered_model_name=names.classifier)
         const = DummyClassifier(strategy="constant", constant=CONSTANT).fit(x, [CONSTANT] * len(x))
-        mlflow.sklearn.log_model(const, name="v2", signature=sig, registered_model_name=names.classifier)
+        mlflow.sklearn.log_model(const, name="v2", pip_requirements=["scikit-learn"], signature=sig, registered_model_name=names.classifier)
         sig_x = infer_signature(xs, [1.0, 2.0])
-        mlflow.pyfunc.log_model(name="crasher", python_model=Crasher(), signature=sig_x,
+        mlflow.pyfunc.log_model(name="crasher", pip_requirements=["mlflow"], python_model=Crasher(), signature=sig_x,
                                 registered_model_name=names.crasher)
-        mlflow.pyfunc.log_model(name="sleeper", python_model=Sleeper(), signature=sig_x,
+        mlflow.pyfunc.log_model(name="sleeper", pip_requirements=["mlflow"], python_model=Sleeper(), signature=sig_x,
                                 registered_model_name=names.sleeper)
-        mlflow.pyfunc.log_model(name="unloadable", python_model=Unloadable(), signature=sig_x,
+        mlflow.pyfunc.log_model(name="unloadable", pip_requirements=["mlflow"], python_model=Unloadable(), signature=sig_x,
                                 registered_model_name=names.unloadable)
     return names
 

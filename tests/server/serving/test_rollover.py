@@ -278,7 +278,7 @@ class TestServerCrash:
                 mlflow.set_registry_uri(server.url)
                 x = pd.DataFrame({"x": [1.0, 2.0]})
                 with mlflow.start_run():
-                    mlflow.sklearn.log_model(DummyClassifier().fit(x, [0, 1]), name="m", registered_model_name="m")
+                    mlflow.sklearn.log_model(DummyClassifier().fit(x, [0, 1]), name="m", pip_requirements=["scikit-learn"], registered_model_name="m")
                 ws = workspace_client(server.url, "unused")
                 create_endpoint(ws, [entity("m", "1", "m")])
                 workers = {p for p in _descendants(server.process.pid)

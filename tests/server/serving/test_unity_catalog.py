@@ -18,7 +18,7 @@ class TestUnityCatalogModels:
         model, x, signature = train_iris()
         with uc_client(monkeypatch, serving_server.url, ADMIN_TOKEN) as client:
             with mlflow.start_run():
-                mlflow.sklearn.log_model(model, name="model", signature=signature, registered_model_name=name)
+                mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature, registered_model_name=name)
             client.set_registered_model_alias(name, "champion", "1")
         ep = create_endpoint(admin_ws, [entity(name, "@champion", "uc-iris")])
         assert ep.config.served_entities[0].entity_version == "1"

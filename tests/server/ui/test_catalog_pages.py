@@ -25,7 +25,7 @@ def register_iris(monkeypatch, url: str, full_name: str, table: str) -> None:
     with uc_client(monkeypatch, url, ADMIN_TOKEN) as client:
         with mlflow.start_run():
             mlflow.log_input(mlflow.data.from_pandas(X, name=table), context="training")
-            mlflow.sklearn.log_model(model, name="model", signature=signature, registered_model_name=full_name)
+            mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], signature=signature, registered_model_name=full_name)
         client.set_registered_model_alias(full_name, "champion", "1")
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 from regista.server.db.dialect import insert_ignore
-from regista.server.db.models import UcCatalog, UcGrant, UcModel, UcSchema
+from regista.server.db.models import Identity, UcCatalog, UcGrant, UcModel, UcSchema
+from regista.server.search.keyset import seek_condition, sort_terms
 
 CATALOG = "catalog"
 SCHEMA = "schema"
@@ -108,15 +109,36 @@ def privileges_on(
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def grants_on(conn: Connection, securables: Sequence[tuple[str, int]]) -> list[Any]:
-    """Every grant (securable_type, securable_id, identity_id, privilege) on the securables, ordered."""
+# The order grants are listed in: by principal (name, then identity id, as a user and a group may share a
+# name), so that a page boundary falls between principals and the next page seeks past the last one.
+PRINCIPAL_ORDER = (Identity.name, Identity.id)
+
+
+def grants_on(
+    conn: Connection,
+    securables: Sequence[tuple[str, int]],
+    identity_id: int | None = None,
+    after: Sequence[Any] | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """Grants (securable_type, securable_id, identity_id, principal, privilege) on the securables, ordered by
+    principal (PRINCIPAL_ORDER) then privilege: only `identity_id`'s when given, only principals past
+    `after` (their PRINCIPAL_ORDER values) when given, at most `limit` rows."""
     if not securables:
         return []
     stmt = (
-        select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.identity_id, UcGrant.privilege)
+        select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.identity_id,
+               Identity.name.label("principal"), UcGrant.privilege)
+        .join(Identity, Identity.id == UcGrant.identity_id)
         .where(or_(*[and_(UcGrant.securable_type == t, UcGrant.securable_id == i) for t, i in securables]))
-        .order_by(UcGrant.identity_id, UcGrant.privilege)
+        .order_by(*PRINCIPAL_ORDER, UcGrant.privilege, UcGrant.securable_type)
     )
+    if identity_id is not None:
+        stmt = stmt.where(UcGrant.identity_id == identity_id)
+    if after is not None:
+        stmt = stmt.where(seek_condition(sort_terms(PRINCIPAL_ORDER), after))
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(conn.execute(stmt).all())
 
 

@@ -89,12 +89,26 @@ def search_versions(
     return list(conn.execute(stmt, bind).all())
 
 
-def expired_pending(conn: Connection, created_before: int) -> list[Any]:
-    """(model_id, version, storage_path) of versions still PENDING_REGISTRATION created before the time."""
-    stmt = select(UcModelVersion.model_id, UcModelVersion.version, UcModelVersion.storage_path).where(
-        UcModelVersion.status == PENDING, UcModelVersion.created_at < created_before
+def expired_pending(conn: Connection, created_before: int, limit: int | None = None) -> list[Any]:
+    """(model_id, version, storage_path) of versions still PENDING_REGISTRATION created before the time, the
+    oldest first, at most `limit`."""
+    stmt = (
+        select(UcModelVersion.model_id, UcModelVersion.version, UcModelVersion.storage_path)
+        .where(UcModelVersion.status == PENDING, UcModelVersion.created_at < created_before)
+        .order_by(UcModelVersion.created_at, UcModelVersion.model_id, UcModelVersion.version)
+        .limit(limit)
     )
     return list(conn.execute(stmt).all())
+
+
+def delete_expired_pending(conn: Connection, model_id: int, version: int, created_before: int) -> bool:
+    """Delete the version if it is still PENDING_REGISTRATION and created before the time; False when it is
+    not (finalized meanwhile, or removed by another server process's sweep)."""
+    result = conn.execute(delete(UcModelVersion).where(
+        UcModelVersion.model_id == model_id, UcModelVersion.version == version,
+        UcModelVersion.status == PENDING, UcModelVersion.created_at < created_before,
+    ))
+    return bool(result.rowcount)
 
 
 # -- tags -----------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from regista.server.db.dialect import insert_ignore
 from regista.server.db.models import Identity, UcCatalog, UcGrant, UcModel, UcSchema
+from regista.server.db.prepared import Prepared
 from regista.server.search.keyset import seek_condition, sort_terms
 
 CATALOG = "catalog"
@@ -94,19 +95,33 @@ def catalog_listed(dialect: str) -> ColumnElement[bool]:
     return or_(in_grantees(UcCatalog.owner_id, dialect), UcCatalog.id.in_(any_grant))
 
 
+# The grant check of every request: a securable's path has at most three levels (catalog, schema, model), so
+# one fixed shape serves them all (a shorter path repeats its last level).
+_PATH_LEVELS = 3
+_PRIVILEGES_ON_PATH = Prepared(
+    lambda dialect: select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.privilege).where(
+        or_(*[and_(UcGrant.securable_type == bindparam(f"type{n}"), UcGrant.securable_id == bindparam(f"id{n}"))
+              for n in range(_PATH_LEVELS)]),
+        in_grantees(UcGrant.identity_id, dialect),
+    )
+)
+
+
 def privileges_on(
     conn: Connection, securables: Sequence[tuple[str, int]], grantee_ids: Sequence[int]
 ) -> list[tuple[str, int, str]]:
-    """(securable type, id, privilege) the grantees hold directly on each of `securables`, in one query."""
+    """(securable type, id, privilege) the grantees hold directly on each of `securables` (a path of at most
+    three levels), in one query."""
     if not securables or not grantee_ids:
         return []
+    if len(securables) > _PATH_LEVELS:
+        raise ValueError(f"A securable's path has at most {_PATH_LEVELS} levels.")
     dialect = conn.dialect.name
-    stmt = select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.privilege).where(
-        or_(*[and_(UcGrant.securable_type == t, UcGrant.securable_id == i) for t, i in securables]),
-        in_grantees(UcGrant.identity_id, dialect),
-    )
-    rows = conn.execute(stmt, {GRANTEES: grantees_value(dialect, grantee_ids)}).all()
-    return [(r[0], r[1], r[2]) for r in rows]
+    padded = [*securables, *[securables[-1]] * (_PATH_LEVELS - len(securables))]
+    params: dict[str, Any] = {GRANTEES: grantees_value(dialect, grantee_ids)}
+    for n, (securable_type, securable_id) in enumerate(padded):
+        params[f"type{n}"], params[f"id{n}"] = securable_type, securable_id
+    return [(r[0], r[1], r[2]) for r in _PRIVILEGES_ON_PATH.execute(conn, params).fetchall()]
 
 
 # The order grants are listed in: by principal (name, then identity id, as a user and a group may share a

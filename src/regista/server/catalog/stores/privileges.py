@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Integer, Text, and_, any_, bindparam, delete, func, or_, select
+from sqlalchemy import Connection, Integer, Text, and_, any_, bindparam, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -40,7 +40,8 @@ def _granted(dialect: str, securable_type: str, privileges: Sequence[str]) -> An
     subquery, computed once per query)."""
     return select(UcGrant.securable_id).where(
         UcGrant.securable_type == securable_type,
-        UcGrant.privilege.in_(list(privileges)),
+        # One bound value per privilege, not an expanding IN: the condition also goes into Prepared statements.
+        UcGrant.privilege.in_([literal(p) for p in privileges]),
         in_grantees(UcGrant.identity_id, dialect),
     )
 

@@ -87,6 +87,32 @@ def _search_base(visible: ColumnElement[bool] | None) -> Any:
     return stmt if visible is None else stmt.where(visible)
 
 
+@cache
+def _named_search(visible: ColumnElement[bool] | None) -> Prepared:
+    """The versions of one model named by its three parts, a page of them: Prepared, as the statement is
+    the same for every call (what the mlflow client sends to list a model's versions)."""
+    return Prepared(_search_base(visible).where(
+        UcCatalog.name == bindparam("catalog"), UcSchema.name == bindparam("schema"),
+        UcModel.name == bindparam("model"),
+    ).limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+def search_named_versions(
+    conn: Connection,
+    name: tuple[str, str, str],
+    visible: ColumnElement[bool] | None,
+    grantee_ids: Sequence[int],
+    offset: int,
+    limit: int,
+) -> list[Any]:
+    """search_versions with the filter `name = 'c.s.m'` (`name` is its three parts)."""
+    params: dict[str, Any] = {"catalog": name[0], "schema": name[1], "model": name[2], "offset": offset,
+                              "limit": limit}
+    if visible is not None:
+        params[GRANTEES] = grantees_value(conn.dialect.name, grantee_ids)
+    return _named_search(visible).rows(conn, params)
+
+
 def search_versions(
     conn: Connection,
     where: Sequence[ColumnElement[bool]],

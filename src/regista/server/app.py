@@ -10,7 +10,7 @@ import anyio
 from fastapi import FastAPI
 
 from regista.server.catalog.api import uploads
-from regista.server.catalog.services.pending_sweep import PendingVersionSweep
+from regista.server.catalog.services.catalog_sweep import CatalogSweep
 from regista.server.db.engine import build_engine
 from regista.server.db.setup import prepare_database
 from regista.server.events.services.dispatcher import Dispatcher
@@ -61,10 +61,10 @@ def create_app(settings: Settings) -> FastAPI:
         await anyio.to_thread.run_sync(start_up_sweep, engine, app.state.artifacts)
         sweep = PeriodicSweep(engine, app.state.artifacts)
         sweep.start()
-        # Unity Catalog versions never finalized: checked at start, then every tenth of the timeout.
-        pending = PendingVersionSweep(engine, app.state.artifacts, settings.uc_pending_timeout_s,
-                                      max(1.0, min(3600.0, settings.uc_pending_timeout_s / 10)))
-        pending.start()
+        # Unity Catalog versions never finalized and abandoned upload sessions: checked at start, then every
+        # tenth of the shorter timeout.
+        catalog_sweep = CatalogSweep(engine, app.state.artifacts, settings)
+        catalog_sweep.start()
         # Webhooks and e-mails are sent from the outbox after commit, by a background task of this process.
         dispatcher = None
         if settings.events_dispatcher:
@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
             await serving.stop()
         if dispatcher is not None:
             await dispatcher.stop()
-        pending.stop()
+        catalog_sweep.stop()
         sweep.stop()
         engine.dispose()
 

@@ -61,15 +61,24 @@ REGISTRY_PREFIXES = (
 )
 
 
-def include_mlflow_api(app: FastAPI) -> None:
+def path_index(app: FastAPI) -> ExactPathIndex:
+    """The app's one index of fixed paths, first in line: fixed paths are found by one lookup; everything
+    else falls through to FastAPI's scan."""
+    for route in app.router.routes:
+        if isinstance(route, ExactPathIndex):
+            return route
     index = ExactPathIndex()
+    app.router.routes.insert(0, index)
+    return index
+
+
+def include_mlflow_api(app: FastAPI) -> None:
+    index = path_index(app)
     for prefix in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
         for router in MLFLOW_ROUTERS:
             # The OpenAPI schema lists each operation once, under its canonical prefix.
             app.include_router(router, prefix=prefix, include_in_schema=prefix == "/api/2.0/mlflow")
             index.add_router(router, prefix)
-    # First in line: fixed paths are found by one lookup; everything else falls through to the scan.
-    app.router.routes.insert(0, index)
     # Artifact proxy routes carry their own absolute paths (/api/2.0/mlflow-artifacts/...).
     app.include_router(artifacts.router)
 
@@ -80,10 +89,15 @@ UNITY_CATALOG_RPC_PREFIXES = ("/api/2.0/mlflow/unity-catalog", "/api/2.0/preview
 
 
 def include_unity_catalog_api(app: FastAPI) -> None:
+    # Fixed paths in the index too: without it every Unity Catalog call walked the whole route list (both
+    # MLflow prefixes before it), which cost more CPU than its grant checks.
+    index = path_index(app)
     for prefix in UNITY_CATALOG_RPC_PREFIXES:
         app.include_router(mlflow_uc.router, prefix=prefix, include_in_schema=prefix == UNITY_CATALOG_RPC_PREFIXES[0])
+        index.add_router(mlflow_uc.router, prefix)
     for router in (unity_catalog.router, catalog_governance.router):
         app.include_router(router, prefix="/api/2.1/unity-catalog")
+        index.add_router(router, "/api/2.1/unity-catalog")
     # The Files API routes carry their own absolute paths (/api/2.0/fs/...).
     app.include_router(catalog_files.router)
     app.include_router(uploads.router)

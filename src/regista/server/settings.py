@@ -61,6 +61,9 @@ class Settings:
     uc_alias_limit: int = 10
     # Unity Catalog versions never finalized are removed after this many seconds (REGISTA_UC_PENDING_TIMEOUT).
     uc_pending_timeout_s: float = 86400.0
+    # Multipart upload sessions of Unity Catalog files expire after this many seconds, and are then removed
+    # with their parts by the server's periodic sweep (REGISTA_UC_UPLOAD_TIMEOUT).
+    uc_upload_timeout_s: float = 86400.0
     # Webhook targets on loopback, private, link-local or metadata addresses, and plain http://, are refused
     # unless this is on (REGISTA_WEBHOOK_ALLOW_PRIVATE): for receivers inside a trusted network.
     webhook_allow_private: bool = False
@@ -176,6 +179,8 @@ class Settings:
             env["uc_pending_timeout_s"] = float(os.environ["REGISTA_UC_PENDING_TIMEOUT"])
         if os.environ.get("REGISTA_SECRET_KEYS"):
             env["secret_keys"] = tuple(k.strip() for k in os.environ["REGISTA_SECRET_KEYS"].split(",") if k.strip())
+        if os.environ.get("REGISTA_UC_UPLOAD_TIMEOUT"):
+            env["uc_upload_timeout_s"] = float(os.environ["REGISTA_UC_UPLOAD_TIMEOUT"])
         env.update(_events_from_env())
         env.update(_serving_from_env())
         env.update({k: v for k, v in overrides.items() if v is not None})

@@ -143,16 +143,21 @@ class TestVisibility:
                     params={"max_results": 1000})
             return {m["name"] for m in r.json().get("registered_models", []) if m["name"].startswith(catalog)}
 
-        assert visible() == set()
+        def versions(filter_string: str) -> list[str]:
+            r = api(auth_server.url, member.token, "GET", UC + "/model-versions/search",
+                    params={"filter": filter_string})
+            return [v["version"] for v in r.json().get("model_versions", [])]
+
+        # `name = 'c.s.m'` (the mlflow client's listing, a statement of its own) and any other filter.
+        by_name, by_run = f"name='{full}'", f"name='{full}' OR run_id='none'"
+        assert visible() == set() and versions(by_name) == versions(by_run) == []
         grant(auth_server.url, "catalog", catalog, group.name, "USE_CATALOG", "USE_SCHEMA")
-        assert visible() == set()
+        assert visible() == set() and versions(by_name) == versions(by_run) == []
         grant(auth_server.url, "function", full, group.name, "EXECUTE")
         assert visible() == {full}
         grant(auth_server.url, "schema", f"{catalog}.s", group.name, "EXECUTE")
         assert visible() == {full, other}
-        r = api(auth_server.url, member.token, "GET", UC + "/model-versions/search",
-                params={"filter": f"name='{full}'"})
-        assert [v["version"] for v in r.json()["model_versions"]] == ["1"]
+        assert versions(by_name) == versions(by_run) == ["1"]
 
 
 class TestAudit:

@@ -28,7 +28,8 @@ def get_uc_permissions(
     ctx: ReadCtx, securable_type: str, full_name: str,
     req: Annotated[PermissionsQuery, Depends(query_message(PermissionsQuery))],
 ) -> Response:
-    return ok(grants.get_grants(ctx, securable_type, full_name, req.principal))
+    return ok(grants.get_grants(ctx, securable_type, full_name, req.principal, req.max_results,
+                                req.page_token))
 
 
 @router.patch("/permissions/{securable_type}/{full_name}")
@@ -44,7 +45,8 @@ def get_uc_effective_permissions(
     ctx: ReadCtx, securable_type: str, full_name: str,
     req: Annotated[PermissionsQuery, Depends(query_message(PermissionsQuery))],
 ) -> Response:
-    return ok(grants.get_effective(ctx, securable_type, full_name, req.principal))
+    return ok(grants.get_effective(ctx, securable_type, full_name, req.principal, req.max_results,
+                                   req.page_token))
 
 
 @router.get("/models/{full_name}/versions/{version}/lineage")

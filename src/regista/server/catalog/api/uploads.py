@@ -89,21 +89,8 @@ async def _initiate(request: Request, session: UploadSession, overwrite: bool) -
     repo = _repo(request)
     if not overwrite and await anyio.to_thread.run_sync(repo.is_file, session.store_path):
         raise AlreadyExists(f"The file '{session.api_path}' already exists.")
-    await anyio.to_thread.run_sync(_prune_expired, repo)
     await anyio.to_thread.run_sync(repo.write_bytes, uc_uploads.session_file(session.token), session.to_json())
     return ok({"multipart_upload": {"session_token": session.token}})
-
-
-def _prune_expired(repo: ArtifactRepository) -> None:
-    """Remove the sessions nobody completed or aborted in time (their parts would otherwise stay)."""
-    for entry in repo.list_dir(uc_uploads.UPLOADS_ROOT):
-        try:
-            session = uc_uploads.load(b"".join(repo.iter_file(uc_uploads.session_file(entry.path))))
-            uc_uploads.usable(session)
-        except NotFound:
-            repo.delete(f"{uc_uploads.UPLOADS_ROOT}/{entry.path}")
-        except (InvalidParameter, ValueError, TypeError):
-            continue
 
 
 async def _complete(request: Request, token: str, principal: str, store_path: str) -> Response:

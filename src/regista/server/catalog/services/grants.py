@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from regista.errors import InvalidParameter
-from regista.server.catalog.services import audit, catalogs, names
+from regista.server.catalog.services import audit, catalogs, grant_pages, names
 from regista.server.catalog.services import privileges as priv
 from regista.server.catalog.services.owners import owner_id_for
 from regista.server.catalog.services.uc_models import find_row as find_model
 from regista.server.catalog.services.uc_models import held_on as model_held
 from regista.server.catalog.stores import privileges as store
 from regista.server.context import Context
-from regista.server.identity.services import identities
 
 _TYPES = {"catalog": store.CATALOG, "schema": store.SCHEMA, "function": store.FUNCTION,
           "registered_model": store.FUNCTION, "model": store.FUNCTION}
@@ -76,50 +75,58 @@ def _may_see(s: Securable) -> bool:
     return s.held.on_model(priv.READ)
 
 
-def _assignments(ctx: Context, rows: Sequence[Any], principal: str | None) -> dict[int, list[Any]]:
-    by_identity: dict[int, list[Any]] = {}
+def _principal_filter(ctx: Context, principal: str | None) -> int | None:
+    return owner_id_for(ctx, principal) if principal is not None else None
+
+
+def _grouped(rows: Sequence[Any]) -> list[tuple[str, list[Any]]]:
+    """(principal, its rows) in the order of the rows (ordered by principal)."""
+    out: list[tuple[str, list[Any]]] = []
     for row in rows:
-        by_identity.setdefault(row.identity_id, []).append(row)
-    if principal is not None:
-        wanted = owner_id_for(ctx, principal)
-        by_identity = {k: v for k, v in by_identity.items() if k == wanted}
-    return by_identity
+        if not out or out[-1][1][0].identity_id != row.identity_id:
+            out.append((row.principal, []))
+        out[-1][1].append(row)
+    return out
 
 
-def get_grants(ctx: Context, type_name: str, full_name: str, principal: str | None) -> dict[str, Any]:
-    """The direct privilege assignments on the securable."""
+def get_grants(ctx: Context, type_name: str, full_name: str, principal: str | None,
+               max_results: int | None = None, page_token: str | None = None) -> dict[str, Any]:
+    """The direct privilege assignments on the securable, ordered by principal; paged as grant_pages says."""
     s = resolve(ctx, securable_type(type_name), full_name)
     priv.require(ctx, _may_see(s), "getPermissions", s.type, s.full_name, "a privilege")
-    rows = store.grants_on(ctx.conn, [(s.type, s.id)])
-    grouped = _assignments(ctx, rows, principal)
-    found = identities.names_of(ctx, list(grouped))
-    return {"privilege_assignments": [
-        {"principal": found[i], "privileges": sorted(r.privilege for r in grouped[i])}
-        for i in sorted(grouped, key=lambda i: found.get(i, "")) if i in found
-    ]}
+    identity_id = _principal_filter(ctx, principal)
+    found = grant_pages.page(
+        lambda after, limit: store.grants_on(ctx.conn, [(s.type, s.id)], identity_id, after, limit),
+        max_results, page_token,
+    )
+    return found.map(lambda rows: [
+        {"principal": name, "privileges": sorted(r.privilege for r in group)} for name, group in _grouped(rows)
+    ]).body("privilege_assignments")
 
 
-def get_effective(ctx: Context, type_name: str, full_name: str, principal: str | None) -> dict[str, Any]:
-    """Direct and inherited assignments, each inherited one naming the securable it comes from."""
+def get_effective(ctx: Context, type_name: str, full_name: str, principal: str | None,
+                  max_results: int | None = None, page_token: str | None = None) -> dict[str, Any]:
+    """Direct and inherited assignments, each inherited one naming the securable it comes from; ordered by
+    principal and paged as grant_pages says."""
     s = resolve(ctx, securable_type(type_name), full_name)
     priv.require(ctx, _may_see(s), "getEffectivePermissions", s.type, s.full_name, "a privilege")
-    rows = store.grants_on(ctx.conn, [(t, i) for t, i, _ in s.path])
+    identity_id = _principal_filter(ctx, principal)
     labels = {(t, i): label for t, i, label in s.path}
-    grouped = _assignments(ctx, rows, principal)
-    found = identities.names_of(ctx, list(grouped))
-    out = []
-    for identity_id in sorted(grouped, key=lambda i: found.get(i, "")):
-        if identity_id not in found:
-            continue
-        privileges = []
-        for row in grouped[identity_id]:
-            entry: dict[str, Any] = {"privilege": row.privilege}
-            if (row.securable_type, row.securable_id) != (s.type, s.id):
-                entry["inherited_from_type"] = row.securable_type.upper()
-                entry["inherited_from_name"] = labels[(row.securable_type, row.securable_id)]
-            privileges.append(entry)
-        out.append({"principal": found[identity_id], "privileges": privileges})
-    return {"privilege_assignments": out}
+    found = grant_pages.page(
+        lambda after, limit: store.grants_on(ctx.conn, [(t, i) for t, i, _ in s.path], identity_id, after, limit),
+        max_results, page_token,
+    )
+
+    def entry(row: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"privilege": row.privilege}
+        if (row.securable_type, row.securable_id) != (s.type, s.id):
+            out["inherited_from_type"] = row.securable_type.upper()
+            out["inherited_from_name"] = labels[(row.securable_type, row.securable_id)]
+        return out
+
+    return found.map(lambda rows: [
+        {"principal": name, "privileges": [entry(r) for r in group]} for name, group in _grouped(rows)
+    ]).body("privilege_assignments")
 
 
 def update_grants(ctx: Context, type_name: str, full_name: str, changes: Sequence[Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from regista.errors import InvalidParameter, PermissionDenied
@@ -135,25 +136,36 @@ def normalise_privilege(value: str, securable_type: str) -> str:
 
 
 # -- the conditions listings embed (None: the caller sees everything) ---------------------------------------
+# Each is the same expression for every caller (their identity ids are a bound parameter), so it is built
+# once per dialect: building one costs more than the query it goes into.
 
 def catalogs_visible(ctx: Context) -> Any | None:
-    return None if ctx.principal.is_admin else store.catalog_listed(ctx.conn.dialect.name)
+    return None if ctx.principal.is_admin else _catalogs_condition(ctx.conn.dialect.name)
 
 
 def schemas_visible(ctx: Context) -> Any | None:
-    if ctx.principal.is_admin:
-        return None
-    dialect = ctx.conn.dialect.name
+    return None if ctx.principal.is_admin else _schemas_condition(ctx.conn.dialect.name)
+
+
+def models_visible(ctx: Context) -> Any | None:
+    """Models the caller may read: usable catalog and schema, and a read privilege (or ownership)."""
+    return None if ctx.principal.is_admin else _models_condition(ctx.conn.dialect.name)
+
+
+@cache
+def _catalogs_condition(dialect: str) -> Any:
+    return store.catalog_listed(dialect)
+
+
+@cache
+def _schemas_condition(dialect: str) -> Any:
     return store.catalog_usable(dialect, (USE_CATALOG, ALL_PRIVILEGES)) & store.schema_visible(
         dialect, _SCHEMA_VISIBLE
     )
 
 
-def models_visible(ctx: Context) -> Any | None:
-    """Models the caller may read: usable catalog and schema, and a read privilege (or ownership)."""
-    if ctx.principal.is_admin:
-        return None
-    dialect = ctx.conn.dialect.name
+@cache
+def _models_condition(dialect: str) -> Any:
     return (
         store.catalog_usable(dialect, (USE_CATALOG, ALL_PRIVILEGES))
         & store.schema_usable(dialect, (USE_SCHEMA, ALL_PRIVILEGES))

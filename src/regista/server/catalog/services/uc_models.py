@@ -164,7 +164,7 @@ def set_tag(ctx: Context, full_name: str, key: str, value: str | None) -> None:
     model = authorized(ctx, full_name, priv.TAG, "setRegisteredModelTag", "APPLY_TAG")
     validate_tag(key, value, value_required=False)
     store.set_tags(ctx.conn, model.id, {key: value})
-    store.update_model(ctx.conn, model.id, _stamp(ctx))
+    store.touch_model(ctx.conn, model.id, now_ms(), ctx.principal.name)
     audit.changed(ctx, "setRegisteredModelTag", FUNCTION, model.full_name, {"key": key})
 
 
@@ -194,6 +194,8 @@ def set_alias(ctx: Context, full_name: str, alias: str, version: int) -> Model:
     if row is None:
         raise version_store.not_found(model.full_name, version)
     previous = store.find_alias(ctx.conn, model.id, alias)
+    if previous == version:
+        return model  # already there: nothing changes, so nothing is audited or recorded (as in the workspace)
     limit = ctx.settings.uc_alias_limit
     if previous is None and store.count_aliases(ctx.conn, model.id) >= limit:
         raise InvalidParameter(

@@ -45,8 +45,13 @@ def search_versions(ctx: Context, filter_string: str | None, max_results: int | 
     limit = max_results or 100
     if not 1 <= limit <= MAX_VERSIONS:
         raise InvalidParameter(f"max_results must be between 1 and {MAX_VERSIONS}, got {limit}.")
-    conditions = (where or []) + uc_filter.conditions(parse_filter(filter_string, allow_or=True), versions=True)
+    node = parse_filter(filter_string, allow_or=True)
     visible = priv.models_visible(ctx)
+    named = None if where else uc_filter.named_model(node)
+    if named is not None:
+        return paginate(page_token, limit, lambda offset, n: version_store.search_named_versions(
+            ctx.conn, named, visible, ctx.principal.grantee_ids, offset, n))
+    conditions = (where or []) + uc_filter.conditions(node, versions=True)
     return paginate(page_token, limit, lambda offset, n: version_store.search_versions(
         ctx.conn, conditions, visible, ctx.principal.grantee_ids, offset, n))
 

@@ -26,8 +26,6 @@ from regista.server.clock import now_ms
 from regista.server.context import Context
 
 UPLOADS_ROOT = "_catalog/_uploads"
-# A session not completed within a day is abandoned (its parts are removed when the next one starts).
-SESSION_TTL_MS = 24 * 3600 * 1000
 # S3's bounds, which the SDK's part sizes are chosen for.
 MAX_PART_NUMBER = 10_000
 MAX_URLS_PER_CALL = 1_000
@@ -58,9 +56,13 @@ def part_file(token: str, part_number: int) -> str:
     return f"{session_dir(token)}/{part_number}"
 
 
+def is_token(name: str) -> bool:
+    return bool(_TOKEN.fullmatch(name))
+
+
 def checked_token(token: str | None) -> str:
     """The token, once it has the shape of one this server issues (so it can never name another path)."""
-    if not token or not _TOKEN.fullmatch(token):
+    if not token or not is_token(token):
         raise NotFound("No such upload session.")
     return token
 
@@ -72,8 +74,9 @@ def part_number(value: str | int | None) -> int:
 def start(ctx: Context, path: str) -> UploadSession:
     """A new session for the file at `path`, which the caller must be allowed to upload (as for one PUT)."""
     target = uc_files.upload_target(ctx, path)
+    # A session not completed in time (settings.uc_upload_timeout_s) is abandoned: upload_sweep removes it.
     return UploadSession(secrets.token_urlsafe(32), target.store_path, target.api_path, ctx.principal.name,
-                         now_ms() + SESSION_TTL_MS)
+                         now_ms() + int(ctx.settings.uc_upload_timeout_s * 1000))
 
 
 def load(data: bytes) -> UploadSession:

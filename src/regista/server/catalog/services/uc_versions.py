@@ -208,16 +208,20 @@ def temporary_credentials(ctx: Context, full_name: str, version: str | int | Non
     return now_ms() + 3600 * 1000
 
 
-def expire_pending(engine: Engine, artifacts: ArtifactRepository, older_than_s: float) -> int:
-    """Remove versions still PENDING_REGISTRATION created more than `older_than_s` ago, and their files.
+def expire_pending(engine: Engine, artifacts: ArtifactRepository, older_than_s: float,
+                   limit: int | None = None) -> int:
+    """Remove versions still PENDING_REGISTRATION created more than `older_than_s` ago (the oldest `limit`
+    of them), and their files. Each is deleted only if it is still pending, so a version finalized meanwhile
+    stays, and of two server processes sweeping at once only one removes (and deletes the files of) each.
     Returns how many were removed."""
     cutoff = now_ms() - int(older_than_s * 1000)
     with engine.begin() as conn:
-        rows = store.expired_pending(conn, cutoff)
-        for row in rows:
-            model_store.delete_aliases_of_version(conn, row.model_id, row.version)
-            store.delete_version(conn, row.model_id, row.version)
-    for row in rows:
+        removed = []
+        for row in store.expired_pending(conn, cutoff, limit):
+            if store.delete_expired_pending(conn, row.model_id, row.version, cutoff):
+                model_store.delete_aliases_of_version(conn, row.model_id, row.version)
+                removed.append(row)
+    for row in removed:
         artifacts.delete(row.storage_path)
-    return len(rows)
+    return len(removed)
 

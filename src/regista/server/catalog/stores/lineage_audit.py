@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from regista.server.catalog.stores.privileges import GRANTEES, grantees_value
@@ -18,6 +18,7 @@ from regista.server.db.models import (
     UcSchema,
     UcVersionLineage,
 )
+from regista.server.db.prepared import Prepared
 
 
 def insert_lineage(conn: Connection, model_id: int, version: int, sources: Sequence[dict[str, Any]]) -> None:
@@ -62,8 +63,14 @@ def versions_from_table(
     return list(conn.execute(stmt, bind).all())
 
 
+_AUDIT_COLUMNS = ("time", "principal", "action", "securable_type", "full_name", "result", "detail")
+# Every change writes one: run on the driver, as the change's own statements.
+_APPEND_AUDIT = Prepared(insert(UcAuditEntry).values({c: bindparam(c) for c in _AUDIT_COLUMNS}))
+
+
 def append_audit(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(insert(UcAuditEntry).values(**values))
+    """Append an entry; `values` has every one of _AUDIT_COLUMNS."""
+    _APPEND_AUDIT.execute(conn, {c: values[c] for c in _AUDIT_COLUMNS})
 
 
 def search_audit(conn: Connection, where: Sequence[ColumnElement[bool]], offset: int, limit: int) -> list[Any]:

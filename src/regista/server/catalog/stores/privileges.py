@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Integer, Text, and_, any_, bindparam, delete, func, or_, select
+from sqlalchemy import Connection, Integer, Text, and_, any_, bindparam, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 from regista.server.db.dialect import insert_ignore
-from regista.server.db.models import UcCatalog, UcGrant, UcModel, UcSchema
+from regista.server.db.models import Identity, UcCatalog, UcGrant, UcModel, UcSchema
+from regista.server.db.prepared import Prepared
+from regista.server.search.keyset import seek_condition, sort_terms
 
 CATALOG = "catalog"
 SCHEMA = "schema"
@@ -38,7 +40,8 @@ def _granted(dialect: str, securable_type: str, privileges: Sequence[str]) -> An
     subquery, computed once per query)."""
     return select(UcGrant.securable_id).where(
         UcGrant.securable_type == securable_type,
-        UcGrant.privilege.in_(list(privileges)),
+        # One bound value per privilege, not an expanding IN: the condition also goes into Prepared statements.
+        UcGrant.privilege.in_([literal(p) for p in privileges]),
         in_grantees(UcGrant.identity_id, dialect),
     )
 
@@ -93,30 +96,65 @@ def catalog_listed(dialect: str) -> ColumnElement[bool]:
     return or_(in_grantees(UcCatalog.owner_id, dialect), UcCatalog.id.in_(any_grant))
 
 
+# The grant check of every request: a securable's path has at most three levels (catalog, schema, model), so
+# one fixed shape serves them all (a shorter path repeats its last level).
+_PATH_LEVELS = 3
+_PRIVILEGES_ON_PATH = Prepared(
+    lambda dialect: select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.privilege).where(
+        or_(*[and_(UcGrant.securable_type == bindparam(f"type{n}"), UcGrant.securable_id == bindparam(f"id{n}"))
+              for n in range(_PATH_LEVELS)]),
+        in_grantees(UcGrant.identity_id, dialect),
+    )
+)
+
+
 def privileges_on(
     conn: Connection, securables: Sequence[tuple[str, int]], grantee_ids: Sequence[int]
 ) -> list[tuple[str, int, str]]:
-    """(securable type, id, privilege) the grantees hold directly on each of `securables`, in one query."""
+    """(securable type, id, privilege) the grantees hold directly on each of `securables` (a path of at most
+    three levels), in one query."""
     if not securables or not grantee_ids:
         return []
+    if len(securables) > _PATH_LEVELS:
+        raise ValueError(f"A securable's path has at most {_PATH_LEVELS} levels.")
     dialect = conn.dialect.name
-    stmt = select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.privilege).where(
-        or_(*[and_(UcGrant.securable_type == t, UcGrant.securable_id == i) for t, i in securables]),
-        in_grantees(UcGrant.identity_id, dialect),
-    )
-    rows = conn.execute(stmt, {GRANTEES: grantees_value(dialect, grantee_ids)}).all()
-    return [(r[0], r[1], r[2]) for r in rows]
+    padded = [*securables, *[securables[-1]] * (_PATH_LEVELS - len(securables))]
+    params: dict[str, Any] = {GRANTEES: grantees_value(dialect, grantee_ids)}
+    for n, (securable_type, securable_id) in enumerate(padded):
+        params[f"type{n}"], params[f"id{n}"] = securable_type, securable_id
+    return [(r[0], r[1], r[2]) for r in _PRIVILEGES_ON_PATH.execute(conn, params).fetchall()]
 
 
-def grants_on(conn: Connection, securables: Sequence[tuple[str, int]]) -> list[Any]:
-    """Every grant (securable_type, securable_id, identity_id, privilege) on the securables, ordered."""
+# The order grants are listed in: by principal (name, then identity id, as a user and a group may share a
+# name), so that a page boundary falls between principals and the next page seeks past the last one.
+PRINCIPAL_ORDER = (Identity.name, Identity.id)
+
+
+def grants_on(
+    conn: Connection,
+    securables: Sequence[tuple[str, int]],
+    identity_id: int | None = None,
+    after: Sequence[Any] | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """Grants (securable_type, securable_id, identity_id, principal, privilege) on the securables, ordered by
+    principal (PRINCIPAL_ORDER) then privilege: only `identity_id`'s when given, only principals past
+    `after` (their PRINCIPAL_ORDER values) when given, at most `limit` rows."""
     if not securables:
         return []
     stmt = (
-        select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.identity_id, UcGrant.privilege)
+        select(UcGrant.securable_type, UcGrant.securable_id, UcGrant.identity_id,
+               Identity.name.label("principal"), UcGrant.privilege)
+        .join(Identity, Identity.id == UcGrant.identity_id)
         .where(or_(*[and_(UcGrant.securable_type == t, UcGrant.securable_id == i) for t, i in securables]))
-        .order_by(UcGrant.identity_id, UcGrant.privilege)
+        .order_by(*PRINCIPAL_ORDER, UcGrant.privilege, UcGrant.securable_type)
     )
+    if identity_id is not None:
+        stmt = stmt.where(UcGrant.identity_id == identity_id)
+    if after is not None:
+        stmt = stmt.where(seek_condition(sort_terms(PRINCIPAL_ORDER), after))
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(conn.execute(stmt).all())
 
 

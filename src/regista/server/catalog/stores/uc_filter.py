@@ -41,14 +41,35 @@ def _comparison(c: Comparison, versions: bool) -> ColumnElement[bool]:
         return tag
     if kind != "attribute":
         raise InvalidParameter(f"Invalid filter key '{key}': filter on name, tags.<key> or run_id.")
-    columns: dict[str, Any] = {"name": _full_name(), "catalog_name": UcCatalog.name, "schema_name": UcSchema.name}
+    columns: dict[str, Any] = {"name": _full_name, "catalog_name": lambda: UcCatalog.name,
+                               "schema_name": lambda: UcSchema.name}
     if versions:
-        columns.update({"run_id": UcModelVersion.run_id, "source": UcModelVersion.source})
+        columns.update({"run_id": lambda: UcModelVersion.run_id, "source": lambda: UcModelVersion.source})
         if key == "version_number":
             return UcModelVersion.version == int(str(c.value))
     if key not in columns:
         raise InvalidParameter(f"Invalid filter key '{key}'; valid keys: {', '.join(columns)}.")
-    return _string_op(columns[key], c)
+    named = _named(c)
+    if named is not None:
+        # The same rows as comparing the joined name (no part holds a '.'), but each part on its own column,
+        # so the lookup uses the names' indexes instead of joining every model's name.
+        catalog, schema, model = named
+        return and_(UcCatalog.name == catalog, UcSchema.name == schema, UcModel.name == model)
+    return _string_op(columns[key](), c)
+
+
+def _named(c: Comparison) -> tuple[str, str, str] | None:
+    if c.ident.kind == "attribute" and c.ident.key == "name" and c.op == "=" and isinstance(c.value, str):
+        parts = c.value.split(".")
+        if len(parts) == 3:
+            return parts[0], parts[1], parts[2]
+    return None
+
+
+def named_model(node: Node | None) -> tuple[str, str, str] | None:
+    """(catalog, schema, model) when the whole filter is `name = 'c.s.m'` (how the mlflow client lists a
+    model's versions), else None."""
+    return _named(node) if isinstance(node, Comparison) else None
 
 
 def conditions(node: Node | None, versions: bool) -> list[ColumnElement[bool]]:

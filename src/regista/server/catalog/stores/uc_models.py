@@ -1,17 +1,22 @@
-"""SQL for Unity Catalog registered models, their tags and their aliases."""
+"""SQL for Unity Catalog registered models, their tags and their aliases. The statements every request on a
+model runs (find it, its tags and aliases, next version, alias and tag writes) are Prepared (db/prepared.py):
+compiled once and run on the driver, as the workspace registry's are."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from regista.errors import NotFound
 from regista.server.catalog.stores.privileges import GRANTEES, grantees_value
 from regista.server.db.dialect import upsert
+from regista.server.db.id_lists import ids_value, in_ids
 from regista.server.db.models import UcCatalog, UcModel, UcModelAlias, UcModelTag, UcSchema
+from regista.server.db.prepared import Prepared
 
 
 def not_found(full_name: str) -> NotFound:
@@ -34,10 +39,14 @@ def _joined() -> Any:
     )
 
 
+_FIND = Prepared(_joined().where(
+    UcCatalog.name == bindparam("catalog"), UcSchema.name == bindparam("schema"), UcModel.name == bindparam("name")
+))
+
+
 def find_model(conn: Connection, catalog: str, schema: str, name: str) -> Any | None:
     """The model with its schema's and catalog's ids and owners, or None."""
-    stmt = _joined().where(UcCatalog.name == catalog, UcSchema.name == schema, UcModel.name == name)
-    return conn.execute(stmt).first()
+    return _FIND.first(conn, {"catalog": catalog, "schema": schema, "name": name})
 
 
 def insert_model(conn: Connection, values: dict[str, Any]) -> int:
@@ -48,19 +57,33 @@ def update_model(conn: Connection, model_id: int, values: dict[str, Any]) -> Non
     conn.execute(update(UcModel).where(UcModel.id == model_id).values(**values))
 
 
+_TOUCH = Prepared(update(UcModel).where(UcModel.id == bindparam("model_id")).values(
+    updated_at=bindparam("updated_at"), updated_by=bindparam("updated_by")))
+
+
+def touch_model(conn: Connection, model_id: int, updated_at: int, updated_by: str) -> None:
+    """Stamp a change to the model's tags (who, when)."""
+    _TOUCH.execute(conn, {"model_id": model_id, "updated_at": updated_at, "updated_by": updated_by})
+
+
 def delete_model(conn: Connection, model_id: int) -> None:
     conn.execute(delete(UcModel).where(UcModel.id == model_id))
 
 
+_NEXT_VERSION = Prepared(
+    update(UcModel)
+    .where(UcModel.id == bindparam("model_id"))
+    .values(next_version=UcModel.next_version + 1)
+    .returning(UcModel.next_version)
+)
+
+
 def next_version(conn: Connection, model_id: int) -> int:
     """Hand out the model's next version number (atomic: concurrent creates never collide)."""
-    stmt = (
-        update(UcModel)
-        .where(UcModel.id == model_id)
-        .values(next_version=UcModel.next_version + 1)
-        .returning(UcModel.next_version)
-    )
-    return int(conn.execute(stmt).scalar_one()) - 1
+    row = _NEXT_VERSION.first(conn, {"model_id": model_id})
+    if row is None:  # deleted since the request found it
+        raise NotFound(f"Registered model {model_id} no longer exists.")
+    return int(row[0]) - 1
 
 
 def search_models(
@@ -87,26 +110,32 @@ def search_models(
 
 # -- tags -----------------------------------------------------------------------------------------------
 
+_TAGS = Prepared(
+    lambda dialect: select(UcModelTag.model_id, UcModelTag.key, UcModelTag.value)
+    .where(in_ids(UcModelTag.model_id, dialect, "model_ids", integers=True))
+    .order_by(UcModelTag.model_id, UcModelTag.key)
+)
+
+
 def tags_of(conn: Connection, model_ids: Sequence[int]) -> dict[int, dict[str, str | None]]:
     out: dict[int, dict[str, str | None]] = {}
     if not model_ids:
         return out
-    stmt = (
-        select(UcModelTag.model_id, UcModelTag.key, UcModelTag.value)
-        .where(UcModelTag.model_id.in_(list(model_ids)))
-        .order_by(UcModelTag.model_id, UcModelTag.key)
-    )
-    for model_id, key, value in conn.execute(stmt):
+    for model_id, key, value in _TAGS.execute(conn, {"model_ids": ids_value(conn, model_ids)}).fetchall():
         out.setdefault(model_id, {})[key] = value
     return out
 
 
+@cache
+def _set_tag(dialect: str) -> Prepared:
+    return Prepared(upsert(dialect, UcModelTag, ["model_id", "key"], ["value"]).values(
+        model_id=bindparam("model_id"), key=bindparam("key"), value=bindparam("value")))
+
+
 def set_tags(conn: Connection, model_id: int, tags: dict[str, str | None]) -> None:
-    if tags:
-        conn.execute(
-            upsert(conn, UcModelTag, ["model_id", "key"], ["value"]),
-            [{"model_id": model_id, "key": k, "value": v} for k, v in tags.items()],
-        )
+    statement = _set_tag(conn.dialect.name)
+    for key, value in tags.items():
+        statement.execute(conn, {"model_id": model_id, "key": key, "value": value})
 
 
 def delete_tag(conn: Connection, model_id: int, key: str) -> bool:
@@ -116,35 +145,44 @@ def delete_tag(conn: Connection, model_id: int, key: str) -> bool:
 
 # -- aliases ----------------------------------------------------------------------------------------------
 
+_ALIASES = Prepared(
+    lambda dialect: select(UcModelAlias.model_id, UcModelAlias.alias, UcModelAlias.version)
+    .where(in_ids(UcModelAlias.model_id, dialect, "model_ids", integers=True))
+    .order_by(UcModelAlias.model_id, UcModelAlias.alias)
+)
+
+
 def aliases_of(conn: Connection, model_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
     out: dict[int, list[tuple[str, int]]] = {}
     if not model_ids:
         return out
-    stmt = (
-        select(UcModelAlias.model_id, UcModelAlias.alias, UcModelAlias.version)
-        .where(UcModelAlias.model_id.in_(list(model_ids)))
-        .order_by(UcModelAlias.model_id, UcModelAlias.alias)
-    )
-    for model_id, alias, version in conn.execute(stmt):
+    for model_id, alias, version in _ALIASES.execute(conn, {"model_ids": ids_value(conn, model_ids)}).fetchall():
         out.setdefault(model_id, []).append((alias, version))
     return out
 
 
+_ALIAS = Prepared(select(UcModelAlias.version).where(
+    UcModelAlias.model_id == bindparam("model_id"), UcModelAlias.alias == bindparam("alias")))
+_COUNT_ALIASES = Prepared(select(func.count()).where(UcModelAlias.model_id == bindparam("model_id")))
+
+
 def find_alias(conn: Connection, model_id: int, alias: str) -> int | None:
-    stmt = select(UcModelAlias.version).where(UcModelAlias.model_id == model_id, UcModelAlias.alias == alias)
-    value = conn.execute(stmt).scalar()
+    value = _ALIAS.scalar(conn, {"model_id": model_id, "alias": alias})
     return None if value is None else int(value)
 
 
 def count_aliases(conn: Connection, model_id: int) -> int:
-    return int(conn.execute(select(func.count()).where(UcModelAlias.model_id == model_id)).scalar_one())
+    return int(_COUNT_ALIASES.scalar(conn, {"model_id": model_id}) or 0)
+
+
+@cache
+def _set_alias(dialect: str) -> Prepared:
+    return Prepared(upsert(dialect, UcModelAlias, ["model_id", "alias"], ["version"]).values(
+        model_id=bindparam("model_id"), alias=bindparam("alias"), version=bindparam("version")))
 
 
 def set_alias(conn: Connection, model_id: int, alias: str, version: int) -> None:
-    conn.execute(
-        upsert(conn, UcModelAlias, ["model_id", "alias"], ["version"]),
-        {"model_id": model_id, "alias": alias, "version": version},
-    )
+    _set_alias(conn.dialect.name).execute(conn, {"model_id": model_id, "alias": alias, "version": version})
 
 
 def delete_alias(conn: Connection, model_id: int, alias: str) -> bool:

@@ -25,7 +25,15 @@ import pytest
 from tests.fixtures.databases import database_url
 from tests.fixtures.identities import ADMIN_TOKEN, IdentityFactory, workspace_client
 from tests.fixtures.live_server import LiveServer, start_server
-from tests.server.serving.conftest import COLUMNS, ROWS, SERVING_ENV, create_endpoint, entity, split, wait_until
+from tests.server.serving.conftest import (
+    COLUMNS,
+    ROWS,
+    SERVING_ENV,
+    create_endpoint,
+    entity,
+    split,
+    wait_until,
+)
 
 ENV = {**SERVING_ENV, "REGISTA_SERVING_REQUEST_TIMEOUT": "120"}
 # Requests sent at most while waiting for both processes to have answered (they always have long before).

@@ -1,4 +1,5 @@
-"""Serving benchmark: `python -m benchmarks.serving [--requests N] [--concurrency C] [--rounds R]`.
+"""Serving benchmark: `python -m benchmarks.serving [--requests N] [--concurrency C] [--rounds R] [--workers 1 2]
+[--no-mlflow]`.
 
 A small sklearn model (logistic regression on iris) answers one-row `dataframe_split` requests:
 1. Throughput and latency under load (C client threads, N requests per round, best of R rounds): a regista
@@ -7,6 +8,12 @@ A small sklearn model (logistic regression on iris) answers one-row `dataframe_s
 2. Routing overhead, one request at a time: regista's median latency minus the time the same parse ->
    predict -> serialize takes in-process (mlflow's scoring function on the loaded model, which is what the
    model worker runs), and the same for `mlflow models serve`.
+3. With `--workers 1 2`, one regista server per process count (`regista server --workers N`, each with its own
+   data folder), measured the same way side by side, round after round. With N > 1 one process supervises
+   the model worker and the others forward invocations to it over a Unix socket; a last phase sends
+   sequential requests on a new connection each (so they land on every process) and reads the server-side
+   duration of each from the access log (`duration_ms`, by `pid`): requests answered by the supervising
+   process against those forwarded by another one.
 The client threads share the machine with the servers, as a co-located client would.
 """
 
@@ -64,13 +71,13 @@ def _model(tmp: Path, regista_url: str) -> tuple[str, Path, bytes]:
     mlflow.set_registry_uri(regista_url)
     with mlflow.start_run():
         mlflow.sklearn.log_model(clf, name="model", signature=signature, registered_model_name="bench-iris")
-    local = tmp / "model"
+    local = Path(tempfile.mkdtemp(dir=tmp)) / "model"
     mlflow.sklearn.save_model(clf, str(local), signature=signature)
     body = orjson.dumps({"dataframe_split": {"columns": list(x.columns), "data": [x.iloc[0].tolist()]}})
     return "bench-iris", local, body
 
 
-def _load(url: str, body: bytes, requests: int, concurrency: int) -> dict[str, float]:
+def _load(url: str, body: bytes, requests: int, concurrency: int, keep_alive: bool = True) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -80,7 +87,8 @@ def _load(url: str, body: bytes, requests: int, concurrency: int) -> dict[str, f
         nonlocal errors
         mine: list[float] = []
         bad = 0
-        with httpx.Client(timeout=60, headers={"Content-Type": "application/json"}) as c:
+        headers = {"Content-Type": "application/json", **({} if keep_alive else {"Connection": "close"})}
+        with httpx.Client(timeout=60, headers=headers) as c:
             for _ in range(per_thread):
                 start = time.perf_counter()
                 r = c.post(url, content=body)
@@ -104,9 +112,58 @@ def _load(url: str, body: bytes, requests: int, concurrency: int) -> dict[str, f
     }
 
 
-def _best(url: str, body: bytes, requests: int, concurrency: int, rounds: int) -> dict[str, float]:
-    _load(url, body, min(200, requests), concurrency)  # warm-up: connections, first predictions
-    return max((_load(url, body, requests, concurrency) for _ in range(rounds)), key=lambda r: r["rps"])
+def _best_of(targets: dict[str, str], body: bytes, requests: int, concurrency: int,
+             rounds: int) -> dict[str, dict[str, float]]:
+    """Best round (by req/s) of each target; the targets take turns round after round, so a change in the
+    machine's load falls on all of them."""
+    for url in targets.values():
+        _load(url, body, min(200, requests), concurrency)  # warm-up: connections, first predictions
+    results: dict[str, list[dict[str, float]]] = {k: [] for k in targets}
+    for _ in range(rounds):
+        for k, url in targets.items():
+            results[k].append(_load(url, body, requests, concurrency))
+    return {k: max(r, key=lambda x: x["rps"]) for k, r in results.items()}
+
+
+def _regista(tmp: Path, workers: int, procs: list[subprocess.Popen[bytes]]) -> tuple[str, Path]:
+    """A regista server with `workers` processes serving `bench`: (its URL, its log)."""
+    port = free_port()
+    folder = tmp / f"regista-{workers}"
+    log = tmp / f"regista-{workers}.log"
+    proc = subprocess.Popen(  # with its default logging (one access line per request)
+        [str(BIN / "regista"), "server", "--port", str(port), "--data-dir", str(folder), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL, stderr=open(log, "wb"), start_new_session=True,
+    )
+    procs.append(proc)
+    url = f"http://127.0.0.1:{port}"
+    _wait(f"{url}/health", "regista", proc, log)
+    return url, log
+
+
+def _serve_bench(url: str, name: str) -> None:
+    r = httpx.post(f"{url}/api/2.0/serving-endpoints", json={"name": "bench", "config": {"served_entities": [
+        {"entity_name": name, "entity_version": "1", "workload_size": "Large", "scale_to_zero_enabled": False}]}})
+    r.raise_for_status()
+    deadline = time.monotonic() + 300
+    while httpx.get(f"{url}/api/2.0/serving-endpoints/bench").json()["state"]["ready"] != "READY":
+        if time.monotonic() > deadline:
+            raise RuntimeError("the endpoint did not become ready")
+        time.sleep(0.5)
+
+
+def _by_process(log: Path, since: str) -> tuple[list[float], list[float]]:
+    """Server-side durations (ms) of the invocations logged from `since` (ISO time) on: (answered by the
+    supervising process, forwarded by another one)."""
+    supervising, answered, forwarded = None, [], []
+    entries = [orjson.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    for e in entries:
+        if str(e.get("message", "")).endswith("supervises model serving for " + str(log.parent / log.stem)):
+            supervising = e["pid"]
+    for e in entries:
+        if e.get("logger") == "regista.access" and e.get("path") == "/serving-endpoints/bench/invocations" \
+                and e["time"] >= since:
+            (answered if e["pid"] == supervising else forwarded).append(e["duration_ms"])
+    return answered, forwarded
 
 
 def _in_process(local: Path, body: bytes, n: int) -> float:
@@ -129,43 +186,44 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="regista server process counts to measure side by side (default: 1)")
+    parser.add_argument("--no-mlflow", action="store_true", help="leave out `mlflow models serve`")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        port = free_port()
-        env = dict(os.environ)  # both servers with their default logging (one access line per request)
-        regista = subprocess.Popen(
-            [str(BIN / "regista"), "server", "--port", str(port), "--data-dir", str(tmp / "regista")],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "regista.log", "wb"), start_new_session=True,
-        )
-        procs.append(regista)
-        url = f"http://127.0.0.1:{port}"
-        _wait(f"{url}/health", "regista", regista, tmp / "regista.log")
-        name, local, body = _model(tmp, url)
-        r = httpx.post(f"{url}/api/2.0/serving-endpoints", json={"name": "bench", "config": {"served_entities": [
-            {"entity_name": name, "entity_version": "1", "workload_size": "Large", "scale_to_zero_enabled": False}]}})
-        r.raise_for_status()
-        deadline = time.monotonic() + 300
-        while httpx.get(f"{url}/api/2.0/serving-endpoints/bench").json()["state"]["ready"] != "READY":
-            if time.monotonic() > deadline:
-                raise RuntimeError("the endpoint did not become ready")
-            time.sleep(0.5)
-        mport = free_port()
-        mlflow_serve = subprocess.Popen(
-            [str(BIN / "mlflow"), "models", "serve", "-m", str(local), "--env-manager", "local",
-             "-p", str(mport), "-h", "127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=open(tmp / "mlflow.log", "wb"), start_new_session=True,
-            # It runs `uvicorn` by name: the one beside this interpreter.
-            env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
-        )
-        procs.append(mlflow_serve)
-        murl = f"http://127.0.0.1:{mport}"
-        _wait(f"{murl}/ping", "mlflow models serve", mlflow_serve, tmp / "mlflow.log")
+        targets: dict[str, str] = {}
+        logs: dict[str, Path] = {}
+        local, body = Path(), b""
+        for workers in args.workers:
+            url, log = _regista(tmp, workers, procs)
+            name, local, body = _model(tmp, url)
+            _serve_bench(url, name)
+            key = "regista" if args.workers == [1] else f"regista --workers {workers}"
+            targets[key] = f"{url}/serving-endpoints/bench/invocations"
+            logs[key] = log
+        if not args.no_mlflow:
+            mport = free_port()
+            mlflow_serve = subprocess.Popen(
+                [str(BIN / "mlflow"), "models", "serve", "-m", str(local), "--env-manager", "local",
+                 "-p", str(mport), "-h", "127.0.0.1"],
+                stdout=subprocess.DEVNULL, stderr=open(tmp / "mlflow.log", "wb"), start_new_session=True,
+                # It runs `uvicorn` by name: the one beside this interpreter.
+                env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
+            )
+            procs.append(mlflow_serve)
+            murl = f"http://127.0.0.1:{mport}"
+            _wait(f"{murl}/ping", "mlflow models serve", mlflow_serve, tmp / "mlflow.log")
+            targets["mlflow models serve"] = f"{murl}/invocations"
 
-        targets = {"regista": f"{url}/serving-endpoints/bench/invocations", "mlflow models serve": f"{murl}/invocations"}
-        loaded = {k: _best(u, body, args.requests, args.concurrency, args.rounds) for k, u in targets.items()}
-        single = {k: _best(u, body, max(200, args.requests // 10), 1, args.rounds) for k, u in targets.items()}
+        loaded = _best_of(targets, body, args.requests, args.concurrency, args.rounds)
+        single = _best_of(targets, body, max(200, args.requests // 10), 1, args.rounds)
+        # Sequential, a new connection per request: spread over every process of a multi-process server.
+        since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 1))
+        time.sleep(1.1)  # the access log's times are compared from the next whole second
+        spread = {k: _load(u, body, max(200, args.requests // 10), 1, keep_alive=False)
+                  for k, u in targets.items() if k.startswith("regista")}
         in_process_ms = 1000 * _in_process(local, body, 500)
         load_avg = os.getloadavg()[0]
 
@@ -174,12 +232,20 @@ def main() -> None:
         print("| server | req/s | p50 ms | p99 ms | errors | sequential p50 ms | sequential p99 ms |")
         print("|---|---|---|---|---|---|---|")
         for k in targets:
-            a, s = loaded[k], single[k]
+            a, q = loaded[k], single[k]
             print(f"| {k} | {a['rps']:.0f} | {a['p50_ms']:.1f} | {a['p99_ms']:.1f} | {a['errors']:.0f} | "
-                  f"{s['p50_ms']:.2f} | {s['p99_ms']:.2f} |")
+                  f"{q['p50_ms']:.2f} | {q['p99_ms']:.2f} |")
         print(f"\nin-process scoring (parse, predict, serialize), median: {in_process_ms:.2f} ms")
         for k in targets:
             print(f"routing overhead of {k} (sequential p50 - in-process): {single[k]['p50_ms'] - in_process_ms:.2f} ms")
+        print("\nsequential, a new connection per request:")
+        for k, r in spread.items():
+            line = f"  {k}: client p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, errors {r['errors']:.0f}"
+            answered, forwarded = _by_process(logs[k], since)
+            if forwarded:
+                line += (f"; server-side p50 answered by the supervising process {statistics.median(answered):.2f} ms "
+                         f"(n={len(answered)}), forwarded {statistics.median(forwarded):.2f} ms (n={len(forwarded)})")
+            print(line)
     finally:
         for p in procs:
             # Each server runs in a session of its own (mlflow's uvicorn and regista's model workers are

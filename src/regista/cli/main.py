@@ -69,7 +69,8 @@ def server(
                      "Default: artifacts/ in the data directory."),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Number of server processes (default 1, or $REGISTA_WORKERS).")
+        int | None, typer.Option(help="Number of server processes (default 1, or $REGISTA_WORKERS). One of them "
+                                 "runs the serving endpoints' model workers; the others forward to it.")
     ] = None,
     data_dir: Annotated[
         str | None,

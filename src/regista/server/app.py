@@ -29,7 +29,7 @@ from regista.server.routes import (
     include_unity_catalog_api,
     include_web_ui,
 )
-from regista.server.serving.services.supervisor import Supervisor
+from regista.server.serving.services.gateway import ServingGateway
 from regista.server.settings import Settings
 from regista.server.storage.repository import ArtifactRepository
 from regista.server.stored_secrets import reseal_at_start
@@ -71,11 +71,11 @@ def create_app(settings: Settings) -> FastAPI:
             dispatcher = Dispatcher(engine, settings, app.state.artifacts, app.state.write_lock)
             dispatcher.start()
             app.state.events_recorded = dispatcher.notify
-        # Model workers for the serving endpoints: started, followed and restarted by this process.
+        # Model serving: one process per data folder supervises the model workers, the others forward to it.
         serving = None
         if settings.serving:
-            serving = Supervisor(engine, settings, app.state.artifacts, builtins.admin, app.state.write_lock)
-            serving.start()
+            serving = ServingGateway(engine, settings, app.state.artifacts, builtins.admin, app.state.write_lock)
+            await serving.start()
             app.state.serving = serving
         yield
         if serving is not None:
@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.authenticator = None
     # Set by the lifespan when this process runs the event dispatcher (see events/services/dispatcher.py).
     app.state.events_recorded = None
-    # Set by the lifespan when this process runs the serving supervisor (see serving/services/supervisor.py).
+    # Set by the lifespan when serving is on (see serving/services/gateway.py).
     app.state.serving = None
     if settings.auth_enabled:
         # The web UI's sign-in page and static files need no credentials; other page requests without

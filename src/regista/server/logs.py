@@ -14,14 +14,15 @@ _HANDLER_NAME = "regista-json"
 
 
 class JsonFormatter(logging.Formatter):
-    """`{"time", "level", "logger", ...}`: a record's `fields` (extra={"fields": {...}}) become top-level keys,
-    otherwise its message is under "message"."""
+    """`{"time", "level", "logger", "pid", ...}`: a record's `fields` (extra={"fields": {...}}) become top-level
+    keys, otherwise its message is under "message". `pid` tells the processes of `--workers N` apart."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,
         }
         fields = getattr(record, "fields", None)
         if fields:

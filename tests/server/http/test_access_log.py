@@ -38,7 +38,9 @@ class TestAccessLog:
         (entry,) = entries
         assert (entry["level"], entry["method"], entry["status"]) == ("INFO", "GET", 404)
         assert isinstance(entry["duration_ms"], float) and entry["duration_ms"] >= 0
-        assert set(entry) == {"time", "level", "logger", "method", "path", "status", "duration_ms", "principal"}
+        assert set(entry) == {"time", "level", "logger", "pid", "method", "path", "status", "duration_ms",
+                              "principal"}
+        assert entry["pid"] == auth_server.process.pid
         text = log.read_text()
         assert user.token not in text and name not in text
 

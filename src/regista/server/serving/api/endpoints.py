@@ -1,13 +1,13 @@
 """Databricks REST handlers: serving endpoints (/api/2.0/serving-endpoints...), as the databricks-sdk's
 `w.serving_endpoints` calls them: create, get, list, update_config, delete, logs, build_logs,
-export_metrics (Prometheus text) and get_open_api. Logs, metrics and the OpenAPI document come from this
-process's supervisor, after the request's transaction (the permission check) has ended."""
+export_metrics (Prometheus text) and get_open_api. Logs, metrics and the OpenAPI document come from the
+serving supervisor (in this process or the one that supervises serving, services/gateway.py), after the
+request's transaction (the permission check) has ended."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,17 +24,16 @@ from regista.server.serving.schemas.endpoints import (
     PutRateLimits,
 )
 from regista.server.serving.services import endpoints as service
-from regista.server.serving.services.open_api import endpoint_open_api
-from regista.server.serving.services.supervisor import Supervisor
+from regista.server.serving.services.gateway import PROMETHEUS, ServingGateway
 
 router = APIRouter(route_class=TransactionalRoute)
 
 
-def _supervisor(request: Request) -> Supervisor:
-    supervisor: Supervisor | None = request.app.state.serving
-    if supervisor is None:
+def _serving(request: Request) -> ServingGateway:
+    serving: ServingGateway | None = request.app.state.serving
+    if serving is None:
         raise TemporarilyUnavailable("Model serving is off in this server process (REGISTA_SERVING).")
-    return supervisor
+    return serving
 
 
 @router.post("")
@@ -89,9 +88,7 @@ def get_served_model_logs(ctx: ReadCtx, name: str, served_model_name: str) -> Ou
 
 
 async def _logs(request: Request, name: str, served_name: str) -> Response:
-    rt = _supervisor(request).runtime(name)
-    buffer = rt.logs.get(served_name) if rt is not None else None
-    return ok({"logs": buffer.text() if buffer is not None else ""})
+    return ok({"logs": await _serving(request).logs(name, served_name)})
 
 
 @router.get("/{name}/served-models/{served_model_name}/build-logs")
@@ -101,7 +98,7 @@ def get_served_model_build_logs(ctx: ReadCtx, name: str, served_model_name: str)
 
 
 async def _build_logs(request: Request, name: str, served_name: str) -> Response:
-    return ok({"logs": _supervisor(request).build_logs(name, served_name)})
+    return ok({"logs": await _serving(request).build_logs(name, served_name)})
 
 
 @router.get("/{name}/metrics", response_class=Response)
@@ -110,9 +107,7 @@ def export_serving_endpoint_metrics(ctx: ReadCtx, name: str) -> OutsideTransacti
 
 
 async def _metrics(request: Request, name: str) -> Response:
-    rt = _supervisor(request).runtime(name)
-    text = rt.metrics.prometheus(name, rt.inflight) if rt is not None else ""
-    return Response(text, media_type="text/plain; version=0.0.4")
+    return Response(await _serving(request).metrics(name), media_type=PROMETHEUS)
 
 
 @router.get("/{name}/openapi")
@@ -121,5 +116,4 @@ def get_serving_endpoint_open_api(ctx: ReadCtx, name: str) -> OutsideTransaction
 
 
 async def _open_api(request: Request, name: str) -> Response:
-    doc = await anyio.to_thread.run_sync(endpoint_open_api, _supervisor(request), name)
-    return JSON(doc)
+    return JSON(await _serving(request).open_api(name))

@@ -1,6 +1,7 @@
 """POST /serving-endpoints/{name}/invocations (no /api/2.0 prefix, as on Databricks): the permission check
 in the request's transaction, then the body (at most REGISTA_SERVING_MAX_REQUEST_BYTES, 16 MB) is routed
-to a model worker by the supervisor. The answer names the served entity in `served-model-name`."""
+to a model worker by the supervisor (in this process, or forwarded to the process that supervises serving, see
+services/gateway.py). The answer names the served entity in `served-model-name`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from regista.server.http.deps import ReadCtx
 from regista.server.http.parsing import read_capped
 from regista.server.http.routing import OutsideTransaction, TransactionalRoute, outside_transaction
 from regista.server.serving.services import endpoints as service
-from regista.server.serving.services.supervisor import Supervisor
+from regista.server.serving.services.gateway import ServingGateway
 
 router = APIRouter(route_class=TransactionalRoute)
 
@@ -31,9 +32,10 @@ async def _invoke(request: Request, name: str, rate_limits: list[dict[str, Any]]
     body = await read_capped(request, limit, RequestTooLarge(
         f"Request body is larger than the serving limit of {limit} bytes (REGISTA_SERVING_MAX_REQUEST_BYTES)."
     ))
-    supervisor: Supervisor | None = request.app.state.serving
-    if supervisor is None:
+    serving: ServingGateway | None = request.app.state.serving
+    if serving is None:
         raise TemporarilyUnavailable("Model serving is off in this server process (REGISTA_SERVING).")
     content_type = request.headers.get("content-type") or "application/json"
-    served, status, media_type, data = await supervisor.invoke(name, content_type, body, user, rate_limits)
-    return Response(data, status_code=status, media_type=media_type, headers={"served-model-name": served})
+    reply = await serving.invoke(name, content_type, body, user, rate_limits)
+    return Response(reply.body, status_code=reply.status, media_type=reply.media_type,
+                    headers={"served-model-name": reply.served})

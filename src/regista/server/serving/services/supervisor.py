@@ -1,5 +1,6 @@
-"""The serving supervisor: a background task of the server process that makes the running model workers
-match the serving endpoints in the database, routes invocations to them and counts what they do.
+"""The serving supervisor: a background task of the one server process per data folder that supervises model
+serving (gateway.py elects it), which makes the running model workers match the serving endpoints in the
+database, routes invocations to them and counts what they do.
 
 Each pass (every REGISTA_SERVING_POLL_INTERVAL seconds) reads the endpoints and resolves every served
 entity's `entity_version` to a concrete version (an `@alias` or a stage is followed, so moving it is
@@ -461,6 +462,17 @@ class Supervisor:
 
     def runtime(self, name: str) -> EndpointRuntime | None:
         return self.endpoints.get(name)
+
+    def metrics(self, name: str) -> str:
+        """The endpoint's metrics in Prometheus text (the `export_metrics` API); empty when it runs nothing."""
+        rt = self.endpoints.get(name)
+        return rt.metrics.prometheus(name, rt.inflight) if rt is not None else ""
+
+    def logs(self, name: str, served_name: str) -> str:
+        """What one served entity's workers printed (the `logs` API)."""
+        rt = self.endpoints.get(name)
+        buffer = rt.logs.get(served_name) if rt is not None else None
+        return buffer.text() if buffer is not None else ""
 
     def build_logs(self, name: str, served_name: str) -> str:
         """The environment build output of one served entity (the `build_logs` API)."""

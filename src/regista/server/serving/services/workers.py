@@ -12,17 +12,17 @@ import dataclasses
 import importlib.util
 import logging
 import os
-import struct
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from regista.server.serving.services.frames import U32, frame, read_frame, read_u32
+
 log = logging.getLogger("regista.serving")
 
 READY_LINE = "regista-worker-ready"  # printed by regista.serving_worker once the model is loaded
-_U32 = struct.Struct(">I")
 LOG_LINES_KEPT = 2000
 
 # Deployment states, in the API's words (ServedModelStateDeployment).
@@ -137,15 +137,12 @@ class WorkerProcess:
             if conn is None:
                 conn = await asyncio.open_unix_connection(self.spec.socket_path)
             reader, writer = conn
-            ct = content_type.encode()
-            writer.write(_U32.pack(len(ct)) + ct + _U32.pack(len(body)))
+            writer.write(frame(content_type.encode()) + U32.pack(len(body)))
             writer.write(body)
             await writer.drain()
-            (status,) = _U32.unpack(await reader.readexactly(4))
-            (size,) = _U32.unpack(await reader.readexactly(4))
-            media_type = (await reader.readexactly(size)).decode()
-            (size,) = _U32.unpack(await reader.readexactly(4))
-            data = await reader.readexactly(size)
+            status = await read_u32(reader)
+            media_type = (await read_frame(reader)).decode()
+            data = await read_frame(reader)
         except (OSError, asyncio.IncompleteReadError) as err:
             if conn is not None:
                 conn[1].close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio.to_thread
 import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -26,8 +25,7 @@ from regista.server.serving.schemas.endpoints import (
     ServedEntityInput,
 )
 from regista.server.serving.services import endpoints
-from regista.server.serving.services.open_api import example_request
-from regista.server.serving.services.supervisor import Supervisor
+from regista.server.serving.services.gateway import ServingGateway
 from regista.server.ui.api.forms import Form, form_data
 from regista.server.ui.api.page_route import PageRoute
 from regista.server.ui.api.rendering import redirect, render, url_part
@@ -56,9 +54,12 @@ async def _render_endpoint(request: Request, endpoint: dict[str, Any], sent: str
                            answer: dict[str, Any] | None) -> Response:
     """The endpoint page; its query form holds what was sent (or an example request built from the served
     model's signature, read from its files here, outside the transaction)."""
-    supervisor: Supervisor | None = request.app.state.serving
-    if sent is None and supervisor is not None:
-        example = await anyio.to_thread.run_sync(example_request, supervisor, endpoint["name"])
+    serving: ServingGateway | None = request.app.state.serving
+    if sent is None and serving is not None:
+        try:
+            example = await serving.example_request(endpoint["name"])
+        except RegistaError:  # no supervisor answers right now: the form starts empty
+            example = None
         sent = orjson.dumps(example, option=orjson.OPT_INDENT_2).decode() if example is not None else None
     may_query = endpoints.may_query(endpoint)
     return render(request, "serving/endpoint.html", endpoint=endpoint, server_url=public_base_url(request),
@@ -75,14 +76,13 @@ def query_endpoint(ctx: ReadCtx, name: str) -> OutsideTransaction:
 
 async def _query(request: Request, endpoint: dict[str, Any], rate_limits: list[dict[str, Any]], user: str) -> Response:
     body = (await form_data(request)).required("request", "Request")
-    supervisor: Supervisor | None = request.app.state.serving
-    if supervisor is None:
+    serving: ServingGateway | None = request.app.state.serving
+    if serving is None:
         answer = {"status": 503, "text": "Model serving is off in this server process (REGISTA_SERVING)."}
     else:
         try:
-            served, status, _, data = await supervisor.invoke(endpoint["name"], "application/json", body.encode(),
-                                                              user, rate_limits)
-            answer = {"status": status, "served": served, "text": _pretty(data)}
+            reply = await serving.invoke(endpoint["name"], "application/json", body.encode(), user, rate_limits)
+            answer = {"status": reply.status, "served": reply.served, "text": _pretty(reply.body)}
         except RegistaError as err:
             answer = {"status": err.http_status, "text": err.message}
     return await _render_endpoint(request, endpoint, body, answer)

@@ -12,6 +12,7 @@ import pytest
 
 from regista.server.serving.services.environments import MARKER, Environments, EnvironmentUnavailable
 from regista.server.serving.services.requirements import read_environment
+from tests.fixtures.fresh_loop import run_in_fresh_loop
 
 HERE = f"{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"
 
@@ -24,7 +25,7 @@ def _model(folder: Path, requirements: str, python: str = HERE) -> str:
 
 
 def _build(envs: Environments, model: str, lines: list[str]) -> str:
-    return asyncio.run(envs.python_for(model, lines.append))
+    return run_in_fresh_loop(lambda: envs.python_for(model, lines.append))
 
 
 def _contents(root: Path) -> list[str]:
@@ -91,7 +92,7 @@ def test_a_cancelled_build_is_killed_and_leaves_nothing(tmp_path):
         with pytest.raises(asyncio.CancelledError):
             await envs.python_for(model, say)
 
-    asyncio.run(cancel_mid_install())
+    run_in_fresh_loop(cancel_mid_install)
     assert _contents(root) == [f"{digest}.lock"]
     # The lock was released with the cancelled build: the next one takes it and finishes.
     assert os.path.exists(_build(envs, model, []))

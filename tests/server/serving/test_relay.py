@@ -1,5 +1,5 @@
 """The socket between a data folder's server processes (services/relay.py) and the lock that elects the one
-supervising serving (services/leader_lock.py), on real Unix sockets and files: a reply and a refusal cross
+supervising serving (server/process_lock.py), on real Unix sockets and files: a reply and a refusal cross
 it as the supervisor gave them, a long data folder path works, nobody else's process can read the socket,
 and a client never reuses a connection to a supervisor that has gone."""
 
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from regista.errors import RegistaError, RequestLimitExceeded, TemporarilyUnavailable
+from regista.server.process_lock import LeaderLock
 from regista.server.serving.services.frames import frame
-from regista.server.serving.services.leader_lock import LeaderLock
 from regista.server.serving.services.relay import MAX_SOCKET_PATH, RelayClient, RelayServer, Reply
 from tests.fixtures.fresh_loop import run_in_fresh_loop
 

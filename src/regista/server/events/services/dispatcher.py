@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import os
 import random
 import threading
 import time
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -38,6 +36,7 @@ from regista.server.events.stores import deliveries as store
 from regista.server.events.stores import outbox_reader
 from regista.server.events.stores import webhooks as webhook_store
 from regista.server.principal import Principal
+from regista.server.process_lock import LeaderLock
 from regista.server.settings import Settings
 from regista.server.storage.repository import ArtifactRepository
 
@@ -109,7 +108,7 @@ class Dispatcher:
         # Whether anything listens (an active webhook, or e-mail on): only then do commits wake the
         # dispatcher; otherwise events are just marked dispatched, in bulk, at the poll interval.
         self._listened = True
-        self._lock_file: IO[bytes] | None = None
+        self._lock_file: LeaderLock | None = None
         self._next_prune = 0.0
 
     # ---- lifecycle ----
@@ -139,7 +138,7 @@ class Dispatcher:
         for client in self._clients.values():
             await client.aclose()
         if self._lock_file is not None:
-            self._lock_file.close()
+            self._lock_file.release()
 
     # ---- the loop ----
 
@@ -209,14 +208,10 @@ class Dispatcher:
         path = self._engine.url.database
         if not path or path == ":memory:":
             return True
-        handle = open(f"{path}.dispatcher.lock", "ab")  # noqa: SIM115  # held open for the process's life
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
+        lock = LeaderLock(f"{path}.dispatcher.lock")
+        if not lock.try_acquire():
             return False
-        os.set_inheritable(handle.fileno(), False)
-        self._lock_file = handle
+        self._lock_file = lock  # held for the process's life
         return True
 
     # ---- database work (worker threads) ----

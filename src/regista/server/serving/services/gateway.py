@@ -2,7 +2,7 @@
 the others forward to it.
 
 With `--workers N` (or several servers on one data folder) every process tries to take
-<data dir>/serving/supervisor.lock (leader_lock.py) at start and every ELECTION_INTERVAL_S after. The holder
+<data dir>/serving/supervisor.lock (server/process_lock.py) at start and every ELECTION_INTERVAL_S after. The holder
 runs the Supervisor (so each served entity has one model worker, and rate limits, the concurrency limit,
 metrics, logs and usage are counted once) and listens on <data dir>/serving/supervisor.sock (relay.py). Every
 other process checks permissions itself, then forwards the call there. Both go through `handle`: the
@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from regista.errors import InvalidParameter
 from regista.server.principal import Principal
-from regista.server.serving.services.leader_lock import LeaderLock
+from regista.server.process_lock import LeaderLock
 from regista.server.serving.services.open_api import endpoint_open_api, example_request
 from regista.server.serving.services.relay import RelayClient, RelayServer, Reply
 from regista.server.serving.services.supervisor import Supervisor

@@ -1,5 +1,6 @@
-"""The lock file that makes one server process per data folder the serving supervisor: an flock, which the
-kernel releases when the holder exits in any way (kill -9 included), so another process can take it over."""
+"""A lock file that makes one of several server processes the one that does a job (the serving supervisor
+per data folder, the event dispatcher per SQLite database): an flock, which the kernel releases when the
+holder exits in any way (kill -9 included), so another process can take it over."""
 
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ class LeaderLock:
         """Take the lock if no other process holds it; never waits."""
         if self._handle is not None:
             return True
-        handle = open(self.path, "ab")  # noqa: SIM115  # held open as long as this process leads
+        handle = open(self.path, "ab")  # noqa: SIM115  # held open as long as this process holds the lock
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.close()
             return False
-        # Not passed on to the model workers this process starts: the lock must die with this process.
+        # Not passed on to child processes (model workers): the lock must die with this process.
         os.set_inheritable(handle.fileno(), False)
         self._handle = handle
         return True

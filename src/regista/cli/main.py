@@ -11,6 +11,7 @@ import typer
 from regista import __version__
 from regista.cli.catalog import catalog_app
 from regista.cli.database import BackendStoreUri, Create, DataDir, describe, fail, locate_database
+from regista.cli.dispatcher import dispatcher
 from regista.cli.predict import notebook, predict
 from regista.cli.secrets import secrets_app
 from regista.cli.serving import serving_app
@@ -298,6 +299,7 @@ def version() -> None:
 # Client-side commands (regista.inference), listed after the server's own.
 app.command()(predict)
 app.command()(notebook)
+app.command()(dispatcher)
 
 if __name__ == "__main__":
     app()

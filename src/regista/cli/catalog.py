@@ -79,3 +79,27 @@ def expire_pending(
     finally:
         engine.dispose()
     typer.echo(f"removed {removed} version(s) never finalized")
+
+
+@catalog_app.command("sweep-uploads")
+def sweep_uploads(
+    artifacts_destination: Annotated[str | None, typer.Option(help="The server's artifact store (default: "
+                                                                   "artifacts/ in the data directory).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Remove abandoned multipart upload sessions now: expired ones, and unreadable ones untouched for
+    REGISTA_UC_UPLOAD_TIMEOUT seconds (the server also does this periodically)."""
+    from regista.server.catalog.services.upload_sweep import sweep_round
+    from regista.server.settings import Settings
+    from regista.server.storage.repository import ArtifactRepository
+
+    settings = Settings.from_env(data_dir=data_dir)
+    artifacts = ArtifactRepository(artifacts_destination or settings.artifact_root)
+    removed, resume_after = 0, None
+    while True:
+        done = sweep_round(artifacts, settings.uc_upload_timeout_s, resume_after)
+        removed += done.removed
+        if done.resume_after is None:
+            break
+        resume_after = done.resume_after
+    typer.echo(f"removed {removed} abandoned upload session(s)")

@@ -10,7 +10,7 @@ import uuid
 import httpx
 from databricks.sdk.service.ml import HttpUrlSpec, RegistryWebhookEvent
 from mlflow import MlflowClient
-from mlflow.entities.webhook import WebhookEvent
+from mlflow.entities.webhook import WebhookEvent, WebhookStatus
 
 from tests.fixtures.browser import check_page, csrf_of
 from tests.fixtures.identities import workspace_client
@@ -25,6 +25,37 @@ def row_of(page, text: str):
 
 
 class TestWebhooksPage:
+    def test_webhooks_are_paged_each_list_on_its_own(self, events_server, open_page) -> None:  # noqa: F811
+        client = MlflowClient(tracking_uri=events_server.url, registry_uri=events_server.url)
+        mine = [client.create_webhook(f"pg-{i:02d}-{uuid.uuid4().hex[:6]}", "https://example.org/hook",
+                                      [WebhookEvent("registered_model", "created")], status=WebhookStatus.DISABLED)
+                for i in range(55)]
+        try:
+            page = open_page(events_server.url)
+            page.goto("/admin/webhooks")
+            seen: list[str] = []
+            pages = 0
+            while True:
+                pages += 1
+                table = page.get_by_role("region", name="MLflow webhooks").get_by_role("table")
+                seen += [r.get_by_role("cell").first.inner_text() for r in table.get_by_role("row").all()[1:]]
+                pager = page.get_by_role("navigation", name="MLflow webhook pages")
+                following = pager.get_by_role("link", name="Next page")
+                if following.count() == 0:
+                    break
+                following.click()
+            names = [h.name for h in mine]
+            assert pages >= 2 and all(seen.count(n) == 1 for n in names)
+            assert len(seen) == len(set(seen))
+            # Paging one list leaves the other lists on their first page.
+            assert page.get_by_role("navigation", name="MLflow webhook pages").get_by_role(
+                "link", name="First page").count() == 1
+            assert page.get_by_role("navigation", name="Delivery log pages").get_by_role(
+                "link", name="First page").count() == 0
+        finally:
+            for hook in mine:
+                client.delete_webhook(hook.webhook_id)
+
     def test_a_failed_delivery_is_found_and_replayed(self, events_server, receiver, open_page) -> None:  # noqa: F811
         assert EVENTS_ENV["REGISTA_WEBHOOK_ALLOW_PRIVATE"] == "true"
         client = MlflowClient(tracking_uri=events_server.url, registry_uri=events_server.url)

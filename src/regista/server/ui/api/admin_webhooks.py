@@ -23,7 +23,7 @@ from regista.server.ui.api.rendering import local_path, redirect, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 WEBHOOKS = "/admin/webhooks"
-WEBHOOKS_SHOWN = 200
+WEBHOOKS_PAGE_SIZE = 50
 DELIVERIES_PAGE_SIZE = 50
 REGISTRY_STATUSES = ("ACTIVE", "TEST_MODE", "DISABLED")
 MLFLOW_STATUSES = ("ACTIVE", "DISABLED")
@@ -41,15 +41,19 @@ def _here(filters: dict[str, str | None]) -> str:
 
 
 @router.get(WEBHOOKS)
-def webhooks_page(request: Request, ctx: ReadCtx, page_token: str = "") -> Response:
+def webhooks_page(request: Request, ctx: ReadCtx, page_token: str = "", registry_token: str = "",
+                  mlflow_token: str = "") -> Response:
+    """Each list pages on its own (`registry_token`, `mlflow_token`, `page_token` for the delivery log)."""
     identities.require_admin(ctx)
     filters = _filters(dict(request.query_params))
     log = deliveries.list_deliveries(ctx, **filters, max_results=DELIVERIES_PAGE_SIZE, page_token=page_token or None)
-    registry_hooks = [{**h, "target": webhook_target(h)}
-                      for h in webhooks_databricks.list_webhooks(ctx, None, None, WEBHOOKS_SHOWN, None)["webhooks"]]
-    mlflow_hooks = webhooks_mlflow.list_webhooks(ctx, WEBHOOKS_SHOWN, None)["webhooks"]
+    registry = webhooks_databricks.list_webhooks(ctx, None, None, WEBHOOKS_PAGE_SIZE, registry_token or None)
+    registry_hooks = [{**h, "target": webhook_target(h)} for h in registry.get("webhooks", [])]
+    mlflow = webhooks_mlflow.list_webhooks(ctx, WEBHOOKS_PAGE_SIZE, mlflow_token or None)
     return render(
-        request, "admin/webhooks.html", registry_hooks=registry_hooks, mlflow_hooks=mlflow_hooks,
+        request, "admin/webhooks.html", registry_hooks=registry_hooks, mlflow_hooks=mlflow.get("webhooks", []),
+        registry_token=registry_token, registry_next=registry.get("next_page_token"),
+        mlflow_token=mlflow_token, mlflow_next=mlflow.get("next_page_token"),
         registry_statuses=REGISTRY_STATUSES, mlflow_statuses=MLFLOW_STATUSES, filters=filters,
         states=("PENDING", "SUCCEEDED", "FAILED"), channels=deliveries.CHANNELS, log=log["deliveries"],
         next_page_token=log.get("next_page_token"), first_page=not page_token, here=_here(filters),

@@ -16,6 +16,7 @@ from tests.fixtures.browser import check_page, csrf_of
 from tests.fixtures.identities import workspace_client
 from tests.server.events.conftest import EVENTS_ENV, events_server, receiver  # noqa: F401  # fixtures
 from tests.server.events.receivers import Plan, wait_until
+from tests.server.ui.test_catalog_pages import focus_by_tab
 
 LOG = "/api/2.0/regista/webhooks/deliveries"
 
@@ -25,6 +26,33 @@ def row_of(page, text: str):
 
 
 class TestWebhooksPage:
+    def test_a_delivery_is_found_and_replayed_with_the_keyboard(  # noqa: F811
+        self, events_server, receiver, open_page,  # noqa: F811
+    ) -> None:
+        client = MlflowClient(tracking_uri=events_server.url, registry_uri=events_server.url)
+        path = f"/kb-gone-{uuid.uuid4().hex[:8]}"
+        receiver.plans[path] = Plan(answers=[(410, {})])
+        hook = client.create_webhook(f"kb-{uuid.uuid4().hex[:8]}", receiver.url + path,
+                                     [WebhookEvent("registered_model", "created")])
+        client.create_registered_model(f"m-{uuid.uuid4().hex[:8]}")
+        wait_until(lambda: [d for d in httpx.get(events_server.url + LOG, params={"webhook_id": hook.webhook_id})
+                            .json().get("deliveries", []) if d["state"] == "FAILED"] or None,
+                   what="the failed delivery")
+        page = open_page(events_server.url)
+        page.goto("/admin/webhooks")
+        focus_by_tab(page, "Webhook ID", presses=600)  # past every webhook's status form
+        page.keyboard.type(hook.webhook_id)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**webhook_id={hook.webhook_id}**")
+        # The filtered log holds this webhook's one delivery.
+        checkbox = page.get_by_label(re.compile(r"^Select delivery ")).get_attribute("aria-label")
+        focus_by_tab(page, checkbox, presses=600)
+        page.keyboard.press("Space")
+        focus_by_tab(page, "Replay selected")
+        page.keyboard.press("Enter")
+        assert page.get_by_role("status").inner_text() == "1 delivery queued again."
+        receiver.wait_for(path, 2)
+
     def test_webhooks_are_paged_each_list_on_its_own(self, events_server, open_page) -> None:  # noqa: F811
         client = MlflowClient(tracking_uri=events_server.url, registry_uri=events_server.url)
         mine = [client.create_webhook(f"pg-{i:02d}-{uuid.uuid4().hex[:6]}", "https://example.org/hook",

@@ -9,7 +9,7 @@ import uuid
 
 import mlflow
 
-from tests.fixtures.browser import check_page, csrf_of
+from tests.fixtures.browser import check_page, csrf_of, focus_by_tab
 from tests.fixtures.identities import ADMIN_TOKEN
 from tests.server.catalog.catalog_helpers import api, grant, make_schema, train_iris, uc_client
 
@@ -137,3 +137,16 @@ class TestGrantsAsASecondPrincipal:
         assert entries and {e[4] for e in entries} == {"DENIED"}
         check_page(admin_page, "admin-audit-" + auth_server.backend, themes=("light",))
         assert page_as(user.token).goto("/admin/audit").status == 403
+
+    def test_create_and_grant_with_the_keyboard(self, auth_server, admin_page) -> None:
+        """Create catalog, its dialog and the grant form work from the keyboard alone."""
+        catalog = f"kb_{uuid.uuid4().hex[:8]}"
+        admin_page.goto("/catalog")
+        focus_by_tab(admin_page, "Create catalog")
+        admin_page.keyboard.press("Enter")
+        admin_page.keyboard.type(catalog)  # the dialog opens with its first field focused
+        admin_page.keyboard.press("Enter")
+        assert admin_page.get_by_role("status").inner_text() == f"Catalog {catalog} created."
+        for action in ("Create schema", "Grant"):
+            focus_by_tab(admin_page, action)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -60,3 +61,11 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def write_transaction(engine: Engine) -> AbstractContextManager[Connection]:
+    """`engine.begin()` for a transaction that writes outside a request (start-up, background sweeps): on
+    SQLite it takes the write lock at BEGIN (IMMEDIATE), waiting up to the busy timeout. A deferred
+    transaction that reads first and then writes fails at once with "database is locked" when another
+    process wrote meanwhile (SQLite cannot wait there without risking a deadlock)."""
+    return engine.execution_options(**{WRITE_OPTION: True}).begin()

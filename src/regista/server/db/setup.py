@@ -6,6 +6,7 @@ from sqlalchemy import Engine, insert, select
 
 from regista.server.clock import now_ms
 from regista.server.db.base import Base
+from regista.server.db.engine import write_transaction
 from regista.server.db.models import Experiment
 
 DEFAULT_EXPERIMENT_ID = 0
@@ -22,7 +23,7 @@ def prepare_database(
     from regista.server.db.migrate import ensure_schema
 
     ensure_schema(engine, auto_migrate=auto_migrate)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         exists = conn.execute(
             select(Experiment.experiment_id).where(Experiment.experiment_id == DEFAULT_EXPERIMENT_ID)
         ).first()

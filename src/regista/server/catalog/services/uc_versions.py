@@ -22,6 +22,7 @@ from regista.server.catalog.stores import uc_models as model_store
 from regista.server.catalog.stores import uc_versions as store
 from regista.server.clock import now_ms
 from regista.server.context import Context
+from regista.server.db.engine import write_transaction
 from regista.server.permissions.services.authz import CAN_READ
 from regista.server.storage.repository import ArtifactRepository
 from regista.server.storage.uris import CATALOG_ROOT
@@ -215,7 +216,7 @@ def expire_pending(engine: Engine, artifacts: ArtifactRepository, older_than_s: 
     stays, and of two server processes sweeping at once only one removes (and deletes the files of) each.
     Returns how many were removed."""
     cutoff = now_ms() - int(older_than_s * 1000)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         removed = []
         for row in store.expired_pending(conn, cutoff, limit):
             if store.delete_expired_pending(conn, row.model_id, row.version, cutoff):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from regista.server.clock import now_ms
+from regista.server.db.engine import write_transaction
 from regista.server.identity.services.authentication import (
     ADMIN_USER,
     ADMINS_GROUP,
@@ -39,7 +40,7 @@ def _ensure(conn: Connection, kind: str, name: str, display_name: str) -> tuple[
 
 def ensure_builtin_identities(engine: Engine, admin_token: str | None) -> BuiltinIdentities:
     """Create the built-ins on first start (idempotent; safe when several workers start together)."""
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         admins_id, created = _ensure(conn, identities.GROUP, ADMINS_GROUP, ADMINS_GROUP)
         users_id, _ = _ensure(conn, identities.GROUP, USERS_GROUP, USERS_GROUP)
         admin_id, _ = _ensure(conn, identities.USER, ADMIN_USER, "Administrator")

@@ -12,11 +12,10 @@ from databricks.sdk.service.ml import HttpUrlSpec, RegistryWebhookEvent
 from mlflow import MlflowClient
 from mlflow.entities.webhook import WebhookEvent, WebhookStatus
 
-from tests.fixtures.browser import check_page, csrf_of
+from tests.fixtures.browser import check_page, csrf_of, focus_by_tab
 from tests.fixtures.identities import workspace_client
 from tests.server.events.conftest import EVENTS_ENV, events_server, receiver  # noqa: F401  # fixtures
 from tests.server.events.receivers import Plan, wait_until
-from tests.server.ui.test_catalog_pages import focus_by_tab
 
 LOG = "/api/2.0/regista/webhooks/deliveries"
 
@@ -25,19 +24,26 @@ def row_of(page, text: str):
     return page.get_by_role("row").filter(has_text=text)
 
 
+def failed_delivery(server, http_receiver, prefix: str):
+    """A webhook whose receiver answers 410 (final at once; a replay then gets a 200), and its delivery of
+    one new model, once the log shows it FAILED. Returns (webhook, receiver path)."""
+    client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
+    path = f"/{prefix}-gone-{uuid.uuid4().hex[:8]}"
+    http_receiver.plans[path] = Plan(answers=[(410, {})])
+    hook = client.create_webhook(f"{prefix}-{uuid.uuid4().hex[:8]}", http_receiver.url + path,
+                                 [WebhookEvent("registered_model", "created")])
+    client.create_registered_model(f"m-{uuid.uuid4().hex[:8]}")
+    wait_until(lambda: [d for d in httpx.get(server.url + LOG, params={"webhook_id": hook.webhook_id})
+                        .json().get("deliveries", []) if d["state"] == "FAILED"] or None,
+               what="the failed delivery")
+    return hook, path
+
+
 class TestWebhooksPage:
     def test_a_delivery_is_found_and_replayed_with_the_keyboard(  # noqa: F811
         self, events_server, receiver, open_page,  # noqa: F811
     ) -> None:
-        client = MlflowClient(tracking_uri=events_server.url, registry_uri=events_server.url)
-        path = f"/kb-gone-{uuid.uuid4().hex[:8]}"
-        receiver.plans[path] = Plan(answers=[(410, {})])
-        hook = client.create_webhook(f"kb-{uuid.uuid4().hex[:8]}", receiver.url + path,
-                                     [WebhookEvent("registered_model", "created")])
-        client.create_registered_model(f"m-{uuid.uuid4().hex[:8]}")
-        wait_until(lambda: [d for d in httpx.get(events_server.url + LOG, params={"webhook_id": hook.webhook_id})
-                            .json().get("deliveries", []) if d["state"] == "FAILED"] or None,
-                   what="the failed delivery")
+        hook, path = failed_delivery(events_server, receiver, "kb")
         page = open_page(events_server.url)
         page.goto("/admin/webhooks")
         focus_by_tab(page, "Webhook ID", presses=600)  # past every webhook's status form
@@ -86,15 +92,7 @@ class TestWebhooksPage:
 
     def test_a_failed_delivery_is_found_and_replayed(self, events_server, receiver, open_page) -> None:  # noqa: F811
         assert EVENTS_ENV["REGISTA_WEBHOOK_ALLOW_PRIVATE"] == "true"
-        client = MlflowClient(tracking_uri=events_server.url, registry_uri=events_server.url)
-        path = f"/ui-gone-{uuid.uuid4().hex[:8]}"
-        receiver.plans[path] = Plan(answers=[(410, {})])  # final at once; the replay then gets a 200
-        hook = client.create_webhook(f"ui-{uuid.uuid4().hex[:8]}", receiver.url + path,
-                                     [WebhookEvent("registered_model", "created")])
-        client.create_registered_model(f"m-{uuid.uuid4().hex[:8]}")
-        wait_until(lambda: [d for d in httpx.get(events_server.url + LOG, params={"webhook_id": hook.webhook_id})
-                            .json().get("deliveries", []) if d["state"] == "FAILED"] or None,
-                   what="the failed delivery")
+        hook, path = failed_delivery(events_server, receiver, "ui")
 
         page = open_page(events_server.url)
         page.goto("/admin/webhooks")

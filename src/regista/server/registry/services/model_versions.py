@@ -205,8 +205,10 @@ def delete_model_version(ctx: Context, name: str, version: str) -> None:
     removed_aliases = alias_store.delete_aliases_of_version(ctx.conn, rm.id, row.version)
     mv_store.delete_model_version(ctx.conn, rm.id, row.version)
     rm_store.touch_registered_model(ctx.conn, rm.id, now_ms())
+    # Whether the model is a prompt, looked up once for all of its removed aliases.
+    marked = prompts.event_data(ctx, rm.id, {"name": name}) if removed_aliases else {}
     for alias in removed_aliases:
-        ctx.record("model_version_alias.deleted", prompts.event_data(ctx, rm.id, {"name": name, "alias": alias}))
+        ctx.record("model_version_alias.deleted", {**marked, "alias": alias})
     ctx.record("model_version.deleted", {"name": name, "version": str(row.version)})
     remove_copies_after_commit(ctx, [row.storage_location])
 

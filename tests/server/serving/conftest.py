@@ -4,6 +4,7 @@ or fail to load), and helpers to create endpoints and query them over HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -168,3 +169,17 @@ def wait_until(check: Callable[[], Any], what: str, timeout_s: float = WAIT_S) -
             return result
         time.sleep(0.1)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (children, grandchildren ...), read from /proc."""
+    out, stack = set(), [pid]
+    while stack:
+        p = stack.pop()
+        for task in os.listdir(f"/proc/{p}/task") if os.path.exists(f"/proc/{p}/task") else []:
+            with contextlib.suppress(OSError), open(f"/proc/{p}/task/{task}/children") as fh:
+                for child in map(int, fh.read().split()):
+                    if child not in out:
+                        out.add(child)
+                        stack.append(child)
+    return out

@@ -3,8 +3,6 @@ load, a model that crashes its worker, the concurrency limit, the per-request ti
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from datetime import timedelta
 
@@ -18,6 +16,7 @@ from tests.server.serving.conftest import (
     ROWS,
     WAIT_S,
     create_endpoint,
+    descendants,
     entity,
     invoke,
     split,
@@ -239,19 +238,6 @@ class TestLimits:
         admin_ws.serving_endpoints.delete(ep.name)
 
 
-def _descendants(pid: int) -> set[int]:
-    out, stack = set(), [pid]
-    while stack:
-        p = stack.pop()
-        for task in os.listdir(f"/proc/{p}/task") if os.path.exists(f"/proc/{p}/task") else []:
-            with contextlib.suppress(OSError), open(f"/proc/{p}/task/{task}/children") as fh:
-                for child in map(int, fh.read().split()):
-                    if child not in out:
-                        out.add(child)
-                        stack.append(child)
-    return out
-
-
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -281,7 +267,7 @@ class TestServerCrash:
                     mlflow.sklearn.log_model(DummyClassifier().fit(x, [0, 1]), name="m", pip_requirements=["scikit-learn"], registered_model_name="m")
                 ws = workspace_client(server.url, "unused")
                 create_endpoint(ws, [entity("m", "1", "m")])
-                workers = {p for p in _descendants(server.process.pid)
+                workers = {p for p in descendants(server.process.pid)
                            if "regista.serving_worker" in open(f"/proc/{p}/cmdline").read()}
                 assert workers
                 server.process.kill()

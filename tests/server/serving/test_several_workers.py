@@ -30,6 +30,7 @@ from tests.server.serving.conftest import (
     ROWS,
     SERVING_ENV,
     create_endpoint,
+    descendants,
     entity,
     split,
     wait_until,
@@ -120,23 +121,10 @@ def _answered_by(server: LiveServer, path: str, status: int | None = None) -> li
     return pids
 
 
-def _descendants(pid: int) -> set[int]:
-    out, stack = set(), [pid]
-    while stack:
-        p = stack.pop()
-        for task in os.listdir(f"/proc/{p}/task") if os.path.exists(f"/proc/{p}/task") else []:
-            with contextlib.suppress(OSError), open(f"/proc/{p}/task/{task}/children") as fh:
-                for child in map(int, fh.read().split()):
-                    if child not in out:
-                        out.add(child)
-                        stack.append(child)
-    return out
-
-
 def _model_workers(server: LiveServer) -> dict[int, int]:
     """The model worker processes of the server's process tree: {pid: parent pid}."""
     found = {}
-    for pid in _descendants(server.process.pid):
+    for pid in descendants(server.process.pid):
         with contextlib.suppress(OSError):
             if "regista.serving_worker" in Path(f"/proc/{pid}/cmdline").read_text():
                 found[pid] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

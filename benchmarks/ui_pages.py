@@ -23,6 +23,7 @@ import httpx
 from benchmarks.servers import Server
 
 API = "/api/2.0/mlflow"
+UC = "/api/2.1/unity-catalog"
 
 
 def _ok(client: httpx.Client, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -60,6 +61,11 @@ def seed(url: str, models: int, versions: int, runs: int, metrics: int) -> tuple
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one_model, range(models)))
         run_ids = list(pool.map(one_run, range(runs)))
+    with httpx.Client(base_url=url, timeout=60) as client:  # the catalog explorer's pages need one of each
+        for path, body in ((UC + "/catalogs", {"name": "bench"}),
+                           (UC + "/schemas", {"name": "ml", "catalog_name": "bench"}),
+                           (UC + "/models", {"name": "churn", "catalog_name": "bench", "schema_name": "ml"})):
+            client.post(path, json=body).raise_for_status()
     return experiment_id, run_ids, "model-00000"
 
 
@@ -80,6 +86,12 @@ def pages(experiment_id: str, run_ids: list[str], model: str) -> dict[str, str]:
                                               + "&".join(f"run={r}" for r in run_ids[:5]),
         "/settings": "/settings",
         "/admin": "/admin",
+        "/admin/webhooks": "/admin/webhooks",
+        "/admin/audit": "/admin/audit",
+        "/serving": "/serving",
+        "/catalog": "/catalog",
+        "/catalog/<catalog>/<schema>": "/catalog/bench/ml",
+        "/catalog/<catalog>/<schema>/<model>": "/catalog/bench/ml/churn",
     }
 
 

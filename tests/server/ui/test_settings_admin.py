@@ -9,6 +9,7 @@ import uuid
 import httpx
 
 from tests.fixtures.browser import check_page, csrf_of
+from tests.fixtures.identities import ADMIN_TOKEN
 
 SEARCH = "/api/2.0/mlflow/experiments/search"
 
@@ -152,6 +153,40 @@ class TestAdmin:
         assert refused.status == 403
         admin_page.goto("/admin")
         assert name not in admin_page.content()
+
+    def test_each_section_is_paged_on_its_own(self, auth_server, admin_page) -> None:
+        tag = uuid.uuid4().hex[:8]
+        scim = f"{auth_server.url}/api/2.0/preview/scim/v2/ServicePrincipals"
+        with httpx.Client(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
+            made = [client.post(scim, json={"displayName": f"pager-{tag}-{i:02d}"}).raise_for_status().json()
+                    for i in range(57)]
+        admin_page.goto(f"/admin?q=pager-{tag}")
+        section = admin_page.get_by_role("region", name="Service principals")
+        assert "Showing 1–50 of 57." in section.inner_text()
+        seen: list[str] = []
+        while True:
+            seen += [r.get_by_role("cell").first.inner_text()
+                     for r in section.get_by_role("table").get_by_role("row").all()[1:]]
+            following = section.get_by_role("navigation", name="Service principal pages").get_by_role(
+                "link", name="Next page")
+            if following.count() == 0:
+                break
+            following.click()
+        assert seen == sorted(sp["displayName"] for sp in made)
+        assert "Showing 51–57 of 57." in section.inner_text()
+        # Paging one section leaves the others on their first page, and an action returns to this page.
+        assert admin_page.get_by_role("navigation", name="User pages").count() == 0
+        last = made[-1]["displayName"]
+        section.get_by_role("button", name=f"Deactivate {last}").click()
+        assert admin_page.get_by_role("status").inner_text() == f"{last} deactivated."
+        assert "sps_start=51" in admin_page.url and "Deactivated" in section.get_by_role("row").filter(
+            has_text=last).inner_text()
+        section.get_by_role("link", name="Previous page").click()
+        assert "Showing 1–50 of 57." in section.inner_text()
+
+        for bad in ("0", "-1", "x", "99999999999"):
+            response = admin_page.goto(f"/admin?sps_start={bad}")
+            assert response.status == 400 and "sps_start" in admin_page.content()
 
     def test_admin_actions_are_reachable_by_keyboard(self, admin_page) -> None:
         admin_page.goto("/admin")

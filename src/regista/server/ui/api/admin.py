@@ -4,7 +4,7 @@ services: create, deactivate / activate, group membership (add, remove)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -29,8 +29,11 @@ from regista.server.ui.api.rendering import local_path, redirect, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 ADMIN = "/admin"
-# Each section lists this many identities (sorted by name); the total is shown beside it.
-SECTION_SIZE = 200
+# Each section lists this many identities a page (sorted by name), paged on its own: the section's 1-based
+# SCIM startIndex travels in its own query parameter, so paging users leaves the groups' page where it was.
+SECTION_SIZE = 50
+STARTS = {USER: "users_start", GROUP: "groups_start", SERVICE_PRINCIPAL: "sps_start"}
+MAX_START = 2**31 - 1
 KINDS = {"user": USER, "group": GROUP, "service_principal": SERVICE_PRINCIPAL}
 NOUNS = {USER: "User", GROUP: "Group", SERVICE_PRINCIPAL: "Service principal"}
 
@@ -38,13 +41,37 @@ NOUNS = {USER: "User", GROUP: "Group", SERVICE_PRINCIPAL: "Service principal"}
 # The search box matches these attributes of each kind (SCIM `co`: contains, ignoring case).
 SEARCHED = {USER: ("userName", "displayName"), GROUP: ("displayName",),
             SERVICE_PRINCIPAL: ("applicationId", "displayName")}
+# Each section is sorted by its table's first column.
+SORTED_BY = {USER: "userName", GROUP: "displayName", SERVICE_PRINCIPAL: "displayName"}
 
 
-def _listing(ctx: ReadCtx, kind: str, q: str) -> dict[str, Any]:
+def _listing(ctx: ReadCtx, kind: str, q: str, start: int) -> dict[str, Any]:
     text = q.replace('"', "").replace("\\", "").strip()
     condition = " or ".join(f'{a} co "{text}"' for a in SEARCHED[kind]) if text else None
-    query = ListQuery(count=SECTION_SIZE, sortBy=SEARCHED[kind][0], filter=condition)
+    query = ListQuery(count=SECTION_SIZE, startIndex=start, sortBy=SORTED_BY[kind], filter=condition)
     return identities.list_identities(ctx, kind, query)
+
+
+def _address(q: str, starts: dict[str, int]) -> str:
+    """/admin with the search and every section's position that is not its first page."""
+    params = {"q": q} if q else {}
+    params.update({STARTS[kind]: str(start) for kind, start in starts.items() if start > 1})
+    return f"{ADMIN}?{urlencode(params)}" if params else ADMIN
+
+
+def _pager(q: str, starts: dict[str, int], kind: str, listing: dict[str, Any]) -> dict[str, Any]:
+    """The section's first/previous/next addresses (None where there is none) and the shown range."""
+    start, shown, total = starts[kind], listing["itemsPerPage"], listing["totalResults"]
+
+    def at(position: int) -> str:
+        return _address(q, {**starts, kind: position})
+
+    return {
+        "first": at(1) if start > 1 else None,
+        "previous": at(max(start - SECTION_SIZE, 1)) if start > 1 else None,
+        "next": at(start + SECTION_SIZE) if start - 1 + shown < total else None,
+        "from": start if shown else 0, "to": start - 1 + shown, "total": total,
+    }
 
 
 def _back(form: FormData) -> str:
@@ -54,10 +81,13 @@ def _back(form: FormData) -> str:
 @router.get(ADMIN)
 def admin_page(request: Request, ctx: ReadCtx, q: str = "") -> Response:
     identities.require_admin(ctx)
+    starts = {kind: parse_int(request.query_params.get(param) or 1, param, 1, MAX_START)
+              for kind, param in STARTS.items()}
+    listings = {kind: _listing(ctx, kind, q, starts[kind]) for kind in STARTS}
     return render(
-        request, "admin/identities.html", q=q, here=f"{ADMIN}?q={quote(q)}" if q else ADMIN,
-        users=_listing(ctx, USER, q), groups=_listing(ctx, GROUP, q),
-        service_principals=_listing(ctx, SERVICE_PRINCIPAL, q),
+        request, "admin/identities.html", q=q, here=_address(q, starts),
+        users=listings[USER], groups=listings[GROUP], service_principals=listings[SERVICE_PRINCIPAL],
+        pagers={kind: _pager(q, starts, kind, listing) for kind, listing in listings.items()},
     )
 
 

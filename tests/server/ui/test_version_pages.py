@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.fixtures.browser import check_page, csrf_of
-from tests.fixtures.identities import ADMIN_TOKEN
+from tests.fixtures.identities import ADMIN_TOKEN, workspace_client
 
 MLMODEL = """artifact_path: model
 flavors:
@@ -84,17 +84,20 @@ class TestVersionPage:
         assert asker.get_by_role("button", name="Transition to Production", exact=True).count() == 0
         asker.get_by_role("button", name="Request transition to Production").click()
         asker.get_by_role("dialog").get_by_label("Comment (optional)").fill("Beats v1 on recall.")
+        asker.get_by_role("dialog").get_by_label("Transition existing Production versions to Archived").check()
         asker.get_by_role("button", name="Send request").click()
         assert asker.get_by_role("status").inner_text() == "Requested a transition to Production."
         pending = asker.get_by_role("region", name="Pending requests")
         assert reader.name in pending.inner_text() and "Beats v1 on recall." in pending.inner_text()
+        assert "Asked to transition the existing Production versions to Archived." in pending.inner_text()
         assert pending.get_by_role("button", name="Approve").count() == 0
         assert pending.get_by_role("button", name="Cancel").count() == 1
 
         approver = page_as(manager.token, f"/models/{name}/versions/2")
         approver.get_by_role("button", name="Approve").click()
         dialog = approver.get_by_role("dialog", name="Approve the transition to Production")
-        dialog.get_by_label("Transition existing Production versions to Archived").check()
+        # The requester's wish is the approver's starting point.
+        assert dialog.get_by_label("Transition existing Production versions to Archived").is_checked()
         dialog.get_by_label("Comment (optional)").fill("Approved after review.")
         check_page(approver, "version-approve-dialog")
         dialog.get_by_role("button", name="Confirm approval").click()
@@ -110,6 +113,47 @@ class TestVersionPage:
         assert registry.current_stage(name, "1") == "Archived"
         asker.goto(f"/models/{name}/versions/1")
         assert "(system) moved this version from Production to Archived" in feed_text(asker)
+
+    def test_the_archive_wish_is_the_requesters_and_the_approver_decides(
+        self, auth_server, registry, identities, page_as
+    ) -> None:
+        name, rm_id = registry.model("wish", versions=3)
+        registry.stage(name, "1", "Production")
+        keen, cautious, manager = identities.user(), identities.user(), identities.user()
+        for reader in (keen, cautious):
+            registry.grant(rm_id, reader, "CAN_READ")
+        registry.grant(rm_id, manager, "CAN_MANAGE_PRODUCTION_VERSIONS")
+        for who, version, wish in ((keen, "2", True), (cautious, "3", False)):
+            page = page_as(who.token, f"/models/{name}/versions/{version}")
+            page.get_by_role("button", name="Request transition to Production").click()
+            box = page.get_by_role("dialog").get_by_label("Transition existing Production versions to Archived")
+            box.set_checked(wish)
+            page.get_by_role("button", name="Send request").click()
+            assert page.get_by_role("status").inner_text() == "Requested a transition to Production."
+
+        # The databricks-sdk sees the wish as the open request's system comment (its wire has no such field).
+        w = workspace_client(auth_server.url, manager.token)
+        [keen_request] = w.model_registry.list_transition_requests(name, "2")
+        [cautious_request] = w.model_registry.list_transition_requests(name, "3")
+        assert keen_request.system_comment == "Asked to transition the existing Production versions to Archived."
+        assert cautious_request.system_comment is None
+
+        approver = page_as(manager.token, f"/models/{name}/versions/3")
+        approver.get_by_role("button", name="Approve").click()
+        dialog = approver.get_by_role("dialog", name="Approve the transition to Production")
+        box = dialog.get_by_label("Transition existing Production versions to Archived")
+        assert not box.is_checked()
+        dialog.get_by_role("button", name="Confirm approval").click()
+        assert registry.current_stage(name, "1") == "Production" and registry.current_stage(name, "3") == "Production"
+
+        # The approver overrides the keen requester's wish: nothing is archived.
+        approver.goto(f"/models/{name}/versions/2")
+        approver.get_by_role("button", name="Approve").click()
+        dialog = approver.get_by_role("dialog", name="Approve the transition to Production")
+        dialog.get_by_label("Transition existing Production versions to Archived").uncheck()
+        dialog.get_by_role("button", name="Confirm approval").click()
+        assert [registry.current_stage(name, v) for v in "123"] == ["Production"] * 3
+        assert "Asked to transition the existing Production versions to Archived." in feed_text(approver)
 
     def test_a_staging_manager_may_move_to_staging_and_must_request_production(
         self, registry, identities, page_as

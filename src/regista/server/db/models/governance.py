@@ -1,6 +1,16 @@
 """Workspace-registry governance on model versions: open transition requests, the activity log, comments."""
 
-from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from regista.server.db.base import Base
@@ -22,6 +32,9 @@ class TransitionRequest(Base):
     creator: Mapped[str] = mapped_column(String(256))
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     creation_time: Mapped[int] = mapped_column(BigInteger)
+    # The requester asked that the versions already in the stage be archived (the web UI's checkbox; the
+    # Databricks request API has no such field). The approver still decides.
+    archive_existing_versions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         ForeignKeyConstraint(*_VERSION_FK, ondelete="CASCADE"),

@@ -103,9 +103,15 @@ def activity_json(row: Any, available_actions: Iterable[str] | None = None) -> d
     return out
 
 
+def archive_wish(stage: str) -> str:
+    """The system comment of a request whose requester asked that `stage`'s current versions be archived."""
+    return f"Asked to transition the existing {stage} versions to Archived."
+
+
 def open_request_json(row: Any, from_stage: str, available_actions: Iterable[str]) -> dict[str, Any]:
     """An open transition request as the `Activity` that list and open_requests return: a
-    REQUESTED_TRANSITION from the version's current stage, with the caller's available actions."""
+    REQUESTED_TRANSITION from the version's current stage, with the caller's available actions. The
+    requester's wish to archive the stage's versions travels as the Activity's system comment."""
     out: dict[str, Any] = {
         "id": str(row.id),
         "activity_type": REQUESTED_TRANSITION,
@@ -117,6 +123,8 @@ def open_request_json(row: Any, from_stage: str, available_actions: Iterable[str
     }
     if row.comment is not None:
         out["comment"] = row.comment
+    if row.archive_existing_versions:
+        out["system_comment"] = archive_wish(row.to_stage)
     actions = list(available_actions)
     if actions:
         out["available_actions"] = actions
@@ -133,6 +141,8 @@ def transition_request_json(row: Any, available_actions: Iterable[str]) -> dict[
     }
     if row.comment is not None:
         out["comment"] = row.comment
+    if row.archive_existing_versions:
+        out["system_comment"] = archive_wish(row.to_stage)
     actions = list(available_actions)
     if actions:
         out["available_actions"] = actions

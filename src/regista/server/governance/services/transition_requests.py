@@ -7,6 +7,8 @@ Rules (reference databricks-api.md §1.3, §3.1, §3.4):
   (authz.may_move_versions). They carry no creator, so they resolve every open request for that version and
   stage (they all asked for the same move); requests for other stages stay open.
 - Cancel is for the request's creator or a CAN_MANAGE holder.
+- A request to Staging or Production may ask that the versions already there be archived (the web UI's
+  checkbox): it is kept with the request and shown as its system comment; the approver still decides.
 Each action appends one activity (REQUESTED_TRANSITION, APPROVED_REQUEST, REJECTED_REQUEST,
 CANCELLED_REQUEST) and records an outbox event.
 """
@@ -27,6 +29,7 @@ from regista.server.governance.schemas.model_registry import (
     REJECTED_REQUEST,
     REQUESTED_TRANSITION,
     activity_json,
+    archive_wish,
     open_request_json,
     transition_request_json,
 )
@@ -61,8 +64,14 @@ def _event(name: str, row: Any, stage: str, comment: str | None, **extra: Any) -
             "comment": comment or None, **extra}
 
 
-def create_transition_request(ctx: Context, name: str, version: str, stage: str, comment: str | None) -> dict[str, Any]:
+# The stages whose current versions a transition can archive.
+ARCHIVING_STAGES = ("Staging", "Production")
+
+
+def create_transition_request(ctx: Context, name: str, version: str, stage: str, comment: str | None,
+                              archive_existing_versions: bool = False) -> dict[str, Any]:
     target = canonical_stage(stage)
+    archive = archive_existing_versions and target in ARCHIVING_STAGES
     validate_comment(comment)
     rm, row, level = governed_version(ctx, name, version, for_update=True)
     if row.current_stage == target:
@@ -77,12 +86,17 @@ def create_transition_request(ctx: Context, name: str, version: str, stage: str,
     request = store.insert_request(
         ctx.conn,
         {"registered_model_id": rm.id, "version": row.version, "to_stage": target, "creator": creator,
-         "comment": comment or None, "creation_time": now},
+         "comment": comment or None, "creation_time": now, "archive_existing_versions": archive},
     )
-    activities.append(ctx, rm.id, row.version, REQUESTED_TRANSITION, now,
-                      from_stage=row.current_stage, to_stage=target, comment=comment or None)
+    activities.append(ctx, rm.id, row.version, REQUESTED_TRANSITION, now, from_stage=row.current_stage,
+                      to_stage=target, comment=comment or None, system_comment=archive_wish(target) if archive else None)
     ctx.record("transition_request.created", _event(name, row, target, comment, creator=creator))
     return transition_request_json(request, request_actions(ctx, level, row.current_stage, target, creator))
+
+
+def archive_requested(request_view: dict[str, Any]) -> bool:
+    """Whether an open request (as open_request_views returns it) asks to archive its stage's versions."""
+    return bool(request_view.get("system_comment") == archive_wish(request_view["to_stage"]))
 
 
 def list_transition_requests(ctx: Context, name: str, version: str) -> list[dict[str, Any]]:

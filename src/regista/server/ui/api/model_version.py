@@ -29,7 +29,7 @@ from regista.server.ui.services.model_files import model_files
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # Stages whose current versions the "Transition existing … versions to Archived" checkbox can archive.
-ARCHIVABLE = ("Staging", "Production")
+ARCHIVABLE = transition_requests.ARCHIVING_STAGES
 
 
 def version_path(name: str, version: str) -> str:
@@ -64,6 +64,8 @@ def feed(log: list[dict[str, Any]], notes: list[dict[str, Any]]) -> list[dict[st
 @router.get("/models/{name}/versions/{version}")
 def version_page(ctx: ReadCtx, name: str, version: str) -> OutsideTransaction:
     view = model_versions_databricks.get_model_version_databricks(ctx, name, version)
+    for request in view.get("open_requests", []):  # the approve dialog starts from the requester's wish
+        request["archive_requested"] = transition_requests.archive_requested(request)
     level = view.get("permission_level")
     current = view["current_stage"]
     try:
@@ -99,7 +101,8 @@ def transition(request: Request, ctx: WriteCtx, form: Form, name: str, version: 
 @router.post("/models/{name}/versions/{version}/request-transition")
 def request_transition(request: Request, ctx: WriteCtx, form: Form, name: str, version: str) -> Response:
     stage = form.required("stage", "Stage")
-    transition_requests.create_transition_request(ctx, name, version, stage, form.optional("comment"))
+    transition_requests.create_transition_request(ctx, name, version, stage, form.optional("comment"),
+                                                  form.checked("archive_existing_versions"))
     return redirect(version_path(name, version), flash=f"Requested a transition to {stage}.")
 
 

@@ -2,7 +2,8 @@
 [--runs R] [--metrics M] [--samples S] [--backend sqlite|postgresql]`.
 
 Seeds a fresh `regista server` (authentication off) through the REST API with N registered models of V
-versions each and one experiment of R runs with M metrics and 10 params each, then opens every page
+versions each, one experiment of R runs with M metrics and 10 params each, and one Unity Catalog catalog,
+schema and model (for the catalog explorer's pages), then opens every page
 family S times and reads each request's server time from the server's access log (`duration_ms`: from
 the request's arrival to its last byte, so client and network time are left out). The issue's scale is
 the default (10,000 models x 10 versions, 2,000 runs x 100 metrics); pages are paged, so their cost must

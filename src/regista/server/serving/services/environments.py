@@ -7,6 +7,10 @@ Layout under the cache root (data_dir/serving/envs):
   <hash>.lock          held (flock) by whoever builds <hash>; the others wait for it, then use the result
   .build-<hash>-<rand> a build in progress; renamed to <hash> only when complete, so a failed or killed
                        build leaves nothing that looks finished (the next builder removes it)
+  .prune-<hash>-<rand> an unused environment being deleted (env_pruning.py): renamed out of place first
+
+<hash>/regista-last-used is touched (its mtime) whenever a worker is about to start with the environment and,
+by the serving supervisor, periodically while workers run on it; env_pruning.py removes the ones unused for long.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from regista.server.serving.services.requirements import (
 )
 
 MARKER = "regista-env.json"
+LAST_USED = "regista-last-used"
 LOCK_POLL_S = 0.2
 _TAIL_LINES = 40
 Say = Callable[[str], None]
@@ -63,6 +68,49 @@ def _uv_binary() -> str:
 
 def env_python(env_dir: str) -> str:
     return os.path.join(env_dir, "bin", "python")
+
+
+def finished(env_dir: str) -> bool:
+    """A complete environment: only a build's final rename makes a folder with both."""
+    return os.path.isfile(os.path.join(env_dir, MARKER)) and os.path.exists(env_python(env_dir))
+
+
+def touch_used(env_dir: str) -> None:
+    """Record that the environment is used now (the mtime of its LAST_USED file)."""
+    path = os.path.join(env_dir, LAST_USED)
+    with open(path, "a", encoding="utf-8"):
+        pass
+    os.utime(path)
+
+
+def last_used(env_dir: str) -> float:
+    """When the environment was last used (epoch seconds): its LAST_USED file, else (an environment built
+    before it existed) its marker, else the folder itself."""
+    for path in (os.path.join(env_dir, LAST_USED), os.path.join(env_dir, MARKER), env_dir):
+        with contextlib.suppress(OSError):
+            return os.stat(path).st_mtime
+    return 0.0
+
+
+def try_lock(path: str, create: bool = True) -> int | None:
+    """An fd holding the exclusive flock of lock file `path`, or None when another open file holds it
+    (FileNotFoundError when it does not exist and not `create`). A pruner unlinks a lock file it holds
+    (env_pruning.py): whoever opened the old file before that and got its flock after holds nothing that
+    others see, so the lock counts only if `path` is still that file."""
+    while True:
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            current = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            return fd
+        os.close(fd)  # unlinked meanwhile: take the new one
 
 
 class Environments:
@@ -98,14 +146,18 @@ class Environments:
             say(f"environment: {note}")
         digest = spec.digest(self.manager)
         final = os.path.join(self.root, digest)
-        if self.finished(final):
-            say(f"environment {digest} ({self.manager}, Python {spec.python}, from the model's {spec.source}): "
-                "cached")
-            return env_python(final)
+        cached = finished(final)
         os.makedirs(self.root, exist_ok=True)
+        # Even a cached environment is taken under its lock: a pruner removes it only under the same lock,
+        # after checking its last use, which this refreshes.
         async with self._locked(digest, say):
-            if self.finished(final):  # built by whoever held the lock before us
-                say(f"environment {digest}: built by another served entity; using it")
+            if finished(final):
+                touch_used(final)
+                if cached:
+                    say(f"environment {digest} ({self.manager}, Python {spec.python}, from the model's "
+                        f"{spec.source}): cached")
+                else:  # built by whoever held the lock before us
+                    say(f"environment {digest}: built by another served entity; using it")
                 return env_python(final)
             await asyncio.to_thread(self._remove_leftovers, digest)
             tmp = os.path.join(self.root, f".build-{digest}-{os.urandom(4).hex()}")
@@ -117,6 +169,7 @@ class Environments:
                     await self._build(spec, tmp, say)
                 seconds = time.monotonic() - start
                 self._write_marker(tmp, spec, digest, seconds)
+                touch_used(tmp)
                 os.rename(tmp, final)
             except TimeoutError:
                 await asyncio.to_thread(shutil.rmtree, tmp, True)
@@ -130,27 +183,26 @@ class Environments:
         say(f"environment {digest}: built in {seconds:.1f} s")
         return env_python(final)
 
-    @staticmethod
-    def finished(env_dir: str) -> bool:
-        return os.path.isfile(os.path.join(env_dir, MARKER)) and os.path.exists(env_python(env_dir))
+    def digest_of(self, model_dir: str) -> str | None:
+        """The hash of the environment the model needs (None when its files do not say)."""
+        try:
+            return read_environment(model_dir, self._default_python).digest(self.manager)
+        except (ModelEnvironmentError, OSError):
+            return None
 
     # -- exclusion ---------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _locked(self, digest: str, say: Say) -> AsyncIterator[None]:
         """Hold <digest>.lock: an flock, so it excludes other server processes as well as the other served
         entities of this one (each opens the file itself), and dies with a killed process."""
-        fd = os.open(os.path.join(self.root, f"{digest}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        path = os.path.join(self.root, f"{digest}.lock")
+        waiting = False
+        while (fd := try_lock(path)) is None:
+            if not waiting:
+                say(f"environment {digest}: being built by another served entity; waiting for it")
+                waiting = True
+            await asyncio.sleep(LOCK_POLL_S)
         try:
-            waiting = False
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if not waiting:
-                        say(f"environment {digest}: being built by another served entity; waiting for it")
-                        waiting = True
-                    await asyncio.sleep(LOCK_POLL_S)
             yield
         finally:
             os.close(fd)  # releases the lock

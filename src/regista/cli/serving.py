@@ -82,8 +82,8 @@ def prune_envs(
     Only while no server runs on the data directory: a running server prunes them itself, keeping those its
     endpoints use (REGISTA_SERVING_ENV_RETENTION).
     """
+    from regista.environments import pruning as env_pruning
     from regista.server.process_lock import LeaderLock
-    from regista.server.serving.services import env_pruning
     from regista.server.settings import Settings
 
     try:

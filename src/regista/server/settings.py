@@ -132,7 +132,7 @@ class Settings:
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
     # Where model workers run (REGISTA_SERVING_ENV_MANAGER): `local`, the serving interpreter's environment;
     # `virtualenv` (stdlib venv + pip) or `uv`, an environment built from the model's own requirements and
-    # cached under data_dir/serving/envs (see serving/services/environments.py).
+    # cached under data_dir/serving/envs (see regista/environments/builder.py).
     serving_env_manager: str = "local"
     # Seconds one environment build may take before the served entity fails (REGISTA_SERVING_ENV_BUILD_TIMEOUT).
     serving_env_build_timeout_s: float = 1800.0

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from regista.server.serving.services import env_pruning
-from regista.server.serving.services.environments import LAST_USED, MARKER, Environments, last_used
-from regista.server.serving.services.requirements import read_environment
+from regista.environments import pruning as env_pruning
+from regista.environments.builder import LAST_USED, MARKER, Environments, last_used
+from regista.environments.requirements import read_environment
 from tests.fixtures.databases import database_url
 from tests.fixtures.fresh_loop import run_in_fresh_loop
 from tests.fixtures.identities import ADMIN_TOKEN, workspace_client

@@ -29,14 +29,15 @@ import anyio
 import orjson
 from sqlalchemy import Engine
 
+from regista.environments import pruning as env_pruning
+from regista.environments.builder import Environments, EnvironmentUnavailable
 from regista.errors import DeadlineExceeded, RegistaError, RequestLimitExceeded, TemporarilyUnavailable
 from regista.server.clock import now_ms
 from regista.server.context import Context
 from regista.server.db.unit_of_work import UnitOfWork
 from regista.server.principal import Principal
 from regista.server.serving.services import endpoints as rules
-from regista.server.serving.services import entities, env_pruning, external
-from regista.server.serving.services.environments import Environments, EnvironmentUnavailable
+from regista.server.serving.services import entities, external
 from regista.server.serving.services.external import ExternalDeployment, ProviderClient, usage_of
 from regista.server.serving.services.metrics import EndpointMetrics
 from regista.server.serving.services.rate_limits import RateLimiter

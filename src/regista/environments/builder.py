@@ -1,16 +1,16 @@
 """Model environments for the `virtualenv` and `uv` environment managers: a virtual environment built from a
-model's own files (requirements.py), cached under the data folder by a hash of what goes in, and built once
-however many served entities (or server processes) ask for it at the same time.
+model's own files (requirements.py), cached under a root folder by a hash of what goes in, and built once
+however many served entities, server processes or `regista predict` runs ask for it at the same time.
 
-Layout under the cache root (data_dir/serving/envs):
+Layout under the cache root (serving: data_dir/serving/envs; predict: ~/.cache/regista/envs or --env-root):
   <hash>/              a finished environment (bin/python, the requirement files it was built from, MARKER)
   <hash>.lock          held (flock) by whoever builds <hash>; the others wait for it, then use the result
   .build-<hash>-<rand> a build in progress; renamed to <hash> only when complete, so a failed or killed
                        build leaves nothing that looks finished (the next builder removes it)
-  .prune-<hash>-<rand> an unused environment being deleted (env_pruning.py): renamed out of place first
+  .prune-<hash>-<rand> an unused environment being deleted (pruning.py): renamed out of place first
 
 <hash>/regista-last-used is touched (its mtime) whenever a worker is about to start with the environment and,
-by the serving supervisor, periodically while workers run on it; env_pruning.py removes the ones unused for long.
+by the serving supervisor, periodically while workers run on it; pruning.py removes the ones unused for long.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from regista.server.serving.services.requirements import (
+from regista.environments.requirements import (
     EnvironmentSpec,
     ModelEnvironmentError,
     read_environment,
@@ -43,6 +43,19 @@ Say = Callable[[str], None]
 
 class EnvironmentUnavailable(Exception):
     """The model's environment could not be built (the message says why; the build output is in the logs)."""
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the messages call the others that share environments, and the settings that change a limit."""
+
+    others: str = "another served entity"
+    timeout_setting: str = "REGISTA_SERVING_ENV_BUILD_TIMEOUT"
+    downloads_setting: str | None = "REGISTA_SERVING_ENV_PYTHON_DOWNLOADS=true"  # None: not offered
+    machine: str = "this server"
+
+
+SERVING = Wording()
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,7 @@ def last_used(env_dir: str) -> float:
 def try_lock(path: str, create: bool = True) -> int | None:
     """An fd holding the exclusive flock of lock file `path`, or None when another open file holds it
     (FileNotFoundError when it does not exist and not `create`). A pruner unlinks a lock file it holds
-    (env_pruning.py): whoever opened the old file before that and got its flock after holds nothing that
+    (pruning.py): whoever opened the old file before that and got its flock after holds nothing that
     others see, so the lock counts only if `path` is still that file."""
     while True:
         fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
@@ -117,7 +130,7 @@ class Environments:
     """Builds and finds model environments for one environment manager (`virtualenv` or `uv`)."""
 
     def __init__(self, manager: str, root: str, serving_python: str, build_timeout_s: float,
-                 python_downloads: bool) -> None:
+                 python_downloads: bool, wording: Wording = SERVING) -> None:
         if manager not in ("virtualenv", "uv"):
             raise ValueError(f"unknown environment manager {manager!r}")
         self.manager = manager
@@ -125,6 +138,7 @@ class Environments:
         self.serving_python = serving_python
         self.build_timeout_s = build_timeout_s
         self.python_downloads = python_downloads
+        self.wording = wording
         self._default_python = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
     # -- the one entry point -----------------------------------------------------------------------
@@ -157,7 +171,7 @@ class Environments:
                     say(f"environment {digest} ({self.manager}, Python {spec.python}, from the model's "
                         f"{spec.source}): cached")
                 else:  # built by whoever held the lock before us
-                    say(f"environment {digest}: built by another served entity; using it")
+                    say(f"environment {digest}: built by {self.wording.others}; using it")
                 return env_python(final)
             await asyncio.to_thread(self._remove_leftovers, digest)
             tmp = os.path.join(self.root, f".build-{digest}-{os.urandom(4).hex()}")
@@ -175,7 +189,7 @@ class Environments:
                 await asyncio.to_thread(shutil.rmtree, tmp, True)
                 raise EnvironmentUnavailable(
                     f"the environment build did not finish within {self.build_timeout_s:.0f} s "
-                    "(REGISTA_SERVING_ENV_BUILD_TIMEOUT)"
+                    f"({self.wording.timeout_setting})"
                 ) from None
             except BaseException:
                 await asyncio.shield(asyncio.to_thread(shutil.rmtree, tmp, True))
@@ -193,13 +207,13 @@ class Environments:
     # -- exclusion ---------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _locked(self, digest: str, say: Say) -> AsyncIterator[None]:
-        """Hold <digest>.lock: an flock, so it excludes other server processes as well as the other served
-        entities of this one (each opens the file itself), and dies with a killed process."""
+        """Hold <digest>.lock: an flock, so it excludes other processes as well as the other users of this
+        one (each opens the file itself), and dies with a killed process."""
         path = os.path.join(self.root, f"{digest}.lock")
         waiting = False
         while (fd := try_lock(path)) is None:
             if not waiting:
-                say(f"environment {digest}: being built by another served entity; waiting for it")
+                say(f"environment {digest}: being built by {self.wording.others}; waiting for it")
                 waiting = True
             await asyncio.sleep(LOCK_POLL_S)
         try:
@@ -301,10 +315,10 @@ class Environments:
 
     def _no_python(self, spec: EnvironmentSpec) -> str:
         how = "install it (python" + spec.python + " on PATH)"
-        if self.manager == "uv" and not self.python_downloads:
-            how += ", or let uv download it (REGISTA_SERVING_ENV_PYTHON_DOWNLOADS=true)"
+        if self.manager == "uv" and not self.python_downloads and self.wording.downloads_setting:
+            how += f", or let uv download it ({self.wording.downloads_setting})"
         return (f"the model asks for Python {spec.requested_python} ({spec.source}) and no Python {spec.python} "
-                f"is installed on this server: {how}")
+                f"is installed on {self.wording.machine}: {how}")
 
     def _write_marker(self, tmp: str, spec: EnvironmentSpec, digest: str, seconds: float) -> None:
         info = {"hash": digest, "manager": self.manager, "python": spec.python,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from regista.server.serving.services.environments import MARKER, finished, last_used, touch_used, try_lock
+from regista.environments.builder import MARKER, finished, last_used, touch_used, try_lock
 
 _HASH = r"[0-9a-f]{32}"
 _ENV = re.compile(rf"^{_HASH}$")

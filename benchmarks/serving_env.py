@@ -2,7 +2,7 @@
 
 Builds the environment of a small sklearn model (logistic regression on iris, saved with mlflow, so its
 requirements are the ones mlflow infers: mlflow, scikit-learn, numpy, pandas, scipy, ...) with regista's own
-builder (`regista.server.serving.services.environments`, what the serving supervisor calls), four ways:
+builder (`regista.environments.builder`, what the serving supervisor calls), four ways:
 1. uv, cold: an empty uv cache (UV_CACHE_DIR in a temp dir), so every wheel is downloaded from the index;
 2. uv, warm cache: a new environment (new cache root) with the wheels already in uv's cache;
 3. cached: the same model again, the environment already built (a lookup: what a second endpoint pays);
@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def build(manager: str, root: Path, model: Path) -> tuple[float, int]:
-    from regista.server.serving.services.environments import Environments
+    from regista.environments.builder import Environments
 
     envs = Environments(manager, str(root), sys.executable, 1800, False)
     lines: list[str] = []

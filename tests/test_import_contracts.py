@@ -67,6 +67,7 @@ BREAKS = [
     Break("cli-calls-services", "regista.cli.tokens", "regista.server.identity.stores.tokens"),
     Break("inference-standalone", "regista.inference.model_uri", "regista.server.settings"),
     Break("wire-base-standalone", "regista.schemas.numbers", "regista.server.settings"),
+    Break("environments-standalone", "regista.environments.pruning", "regista.server.settings"),
 ]
 
 

@@ -119,7 +119,8 @@ def server(
         typer.Option(help="Where serving endpoints' models run, as `mlflow models serve --env-manager`: local "
                      "(the server's own Python environment; the default, or $REGISTA_SERVING_ENV_MANAGER), "
                      "virtualenv (venv + pip) or uv: an environment built from each model's own "
-                     "python_env.yaml / requirements.txt, cached by hash under the data directory."),
+                     "python_env.yaml / requirements.txt, cached by hash under the data directory (removed "
+                     "when unused for $REGISTA_SERVING_ENV_RETENTION, default 7d)."),
     ] = None,
 ) -> None:
     """Run the tracking, registry and artifact server.
@@ -151,7 +152,10 @@ def server(
     for key, value in overrides.items():
         if value is not None:
             os.environ[key] = value
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as err:  # a REGISTA_* variable that is not of its form
+        raise fail(str(err)) from None
     if settings.serving_env_manager not in SERVING_ENV_MANAGERS:
         raise fail(f"unknown serving environment manager '{settings.serving_env_manager}': choose one of "
                    f"{', '.join(SERVING_ENV_MANAGERS)} (--serving-env-manager, $REGISTA_SERVING_ENV_MANAGER).")

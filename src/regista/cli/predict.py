@@ -4,6 +4,8 @@ mlflow client does, and import mlflow only when run (`pip install 'regista[predi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +50,14 @@ def predict(
                                                       "stop.")] = False,
     timeout: Annotated[float | None, typer.Option("--timeout", min=0.0, help="With --stream: stop after this "
                                                   "many seconds (default: run until interrupted).")] = None,
+    env_manager: Annotated[str, typer.Option("--env-manager", help="Where the local engine runs the model, as "
+                                             "`mlflow models predict --env-manager`: local (this Python "
+                                             "environment), or uv / virtualenv: an environment built from the "
+                                             "model's own python_env.yaml / requirements.txt (as serving "
+                                             "builds it), cached in --env-root.")] = "local",
+    env_root: Annotated[Path | None, typer.Option("--env-root", help="Where --env-manager uv|virtualenv keeps "
+                                                  "the environments (default: $XDG_CACHE_HOME/regista/envs, "
+                                                  "else ~/.cache/regista/envs).")] = None,
     tracking_uri: TrackingUri = None,
 ) -> None:
     """Score a table with a registered model, or (--stream) the files arriving in a folder.
@@ -56,12 +66,20 @@ def predict(
     throughout. Predictions are the input's columns plus `prediction`.
     """
     from regista.inference import batch as batch_mod
+    from regista.inference.environment import ENV_MANAGERS, default_env_root
     from regista.inference.model_uri import parse_model_uri
 
     try:
         ref = parse_model_uri(model)
         if engine not in ("local", "spark"):
             raise InferenceError(f"unknown engine {engine!r}: use local or spark")
+        if env_manager not in ENV_MANAGERS:
+            raise InferenceError(f"unknown environment manager {env_manager!r}: use {', '.join(ENV_MANAGERS)}")
+        if env_manager != "local" and (engine != "local" or stream):
+            raise InferenceError(f"--env-manager {env_manager} runs the local engine only (Spark scores in "
+                                 "its own Python): drop --engine spark, or use --env-manager local")
+        if env_root is not None and env_manager == "local":
+            raise InferenceError("--env-root applies to --env-manager uv or virtualenv")
         if stream:
             if engine != "spark":
                 raise InferenceError("--stream runs on Spark: add --engine spark")
@@ -101,30 +119,49 @@ def predict(
         elif source is None:
             assert input is not None
             _spark_batch(resolved.uri, input, source_fmt, output, overwrite)
-        else:
+        elif env_manager == "local":
             _local_batch(mlflow, resolved.uri, source, output, overwrite)
+        else:
+            _env_batch(mlflow, resolved.uri, source, chunk_size, output, overwrite, env_manager,
+                       env_root if env_root is not None else default_env_root())
     except InferenceError as err:
         raise fail(str(err)) from None
 
 
-def _local_batch(mlflow: Any, uri: str, source: Any, output: Path, overwrite: bool) -> None:
+@contextmanager
+def _progress() -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """A progress bar on stderr: (set the total rows, add scored rows)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+                  TimeElapsedColumn(), console=Console(stderr=True)) as progress:
+        task = progress.add_task("scoring", total=None)
+        yield (lambda total: progress.update(task, total=total)), (lambda rows: progress.advance(task, rows))
+
+
+def _local_batch(mlflow: Any, uri: str, source: Any, output: Path, overwrite: bool) -> None:
     from regista.inference.batch import output_path, score_file
 
     destination = output_path(output, overwrite)
     model = mlflow_client.load(mlflow, uri)
-    console = Console(stderr=True)
-    with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
-                  TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("scoring", total=None)
-        result = score_file(
-            model, source, destination, overwrite=overwrite,
-            on_start=lambda total: progress.update(task, total=total),
-            on_chunk=lambda rows: progress.advance(task, rows),
-        )
+    with _progress() as (on_start, on_chunk):
+        result = score_file(model, source, destination, overwrite=overwrite, on_start=on_start, on_chunk=on_chunk)
     typer.echo(f"scored {result.rows} rows in {result.chunks} chunk(s) with {uri}", err=True)
+    typer.echo(str(result.path))
+
+
+def _env_batch(mlflow: Any, uri: str, source: Any, chunk_size: int, output: Path, overwrite: bool,
+               manager: str, root: Path) -> None:
+    from regista.inference import environment
+    from regista.inference.batch import output_path
+
+    destination = output_path(output, overwrite)
+    with environment.prepared(mlflow, uri, manager, root, lambda line: typer.echo(line, err=True)) as env:
+        with _progress() as (on_start, on_chunk):
+            result = environment.score(env, source, chunk_size, destination, overwrite, on_start, on_chunk)
+    typer.echo(f"scored {result.rows} rows in {result.chunks} chunk(s) with {uri} in the model's environment "
+               f"({env.python})", err=True)
     typer.echo(str(result.path))
 
 

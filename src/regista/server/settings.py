@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,23 @@ DEFAULT_DATA_DIR = "regista-data"
 DEFAULT_MAX_REQUEST_BODY_BYTES = 32 << 20  # 32 MiB
 # Where model workers run (REGISTA_SERVING_ENV_MANAGER), as `mlflow models serve --env-manager` names them.
 SERVING_ENV_MANAGERS = ("local", "virtualenv", "uv")
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
+_UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# A bound on durations (100 years): larger values are surely a typo, and they overflow time arithmetic.
+MAX_DURATION_S = 100 * 365 * 86400.0
+
+
+def parse_duration(value: str) -> float:
+    """Seconds from `3600`, `90s`, `30m`, `12h` or `7d` (the one parser of user-given durations); ValueError
+    with the accepted forms otherwise."""
+    match = _DURATION.match(value.strip().lower())
+    seconds = float(match.group(1)) * _UNIT_S[match.group(2)] if match else math.nan
+    if not 0 <= seconds <= MAX_DURATION_S:
+        raise ValueError(f"invalid duration {value!r}: a number of seconds, or a number followed by s, m, h or d "
+                         f"(e.g. 3600, 12h, 7d), at most {MAX_DURATION_S / 86400:.0f} days")
+    return seconds
 
 
 def _flag(value: str) -> bool:
@@ -113,13 +132,16 @@ class Settings:
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
     # Where model workers run (REGISTA_SERVING_ENV_MANAGER): `local`, the serving interpreter's environment;
     # `virtualenv` (stdlib venv + pip) or `uv`, an environment built from the model's own requirements and
-    # cached under data_dir/serving/envs (see serving/services/environments.py).
+    # cached under data_dir/serving/envs (see regista/environments/builder.py).
     serving_env_manager: str = "local"
     # Seconds one environment build may take before the served entity fails (REGISTA_SERVING_ENV_BUILD_TIMEOUT).
     serving_env_build_timeout_s: float = 1800.0
     # uv may download the Python a model asks for when this machine has none (REGISTA_SERVING_ENV_PYTHON_DOWNLOADS;
     # off: an environment is only built on a Python already installed here).
     serving_env_python_downloads: bool = False
+    # Model environments that no worker used for this long are removed by the supervisor, at start and then
+    # periodically (REGISTA_SERVING_ENV_RETENTION, seconds or 12h / 7d; default 7 days; 0 never removes them).
+    serving_env_retention_s: float = 7 * 86400.0
 
     @property
     def auth_enabled(self) -> bool:
@@ -240,6 +262,11 @@ def _serving_from_env() -> dict[str, object]:
         env["serving_python"] = os.environ["REGISTA_SERVING_PYTHON"]
     if os.environ.get("REGISTA_SERVING_ENV_MANAGER"):
         env["serving_env_manager"] = os.environ["REGISTA_SERVING_ENV_MANAGER"].strip().lower()
+    if os.environ.get("REGISTA_SERVING_ENV_RETENTION"):
+        try:
+            env["serving_env_retention_s"] = parse_duration(os.environ["REGISTA_SERVING_ENV_RETENTION"])
+        except ValueError as err:
+            raise ValueError(f"REGISTA_SERVING_ENV_RETENTION: {err}") from None
     if "REGISTA_SERVING_ENV_PYTHON_DOWNLOADS" in os.environ:
         env["serving_env_python_downloads"] = _flag(os.environ["REGISTA_SERVING_ENV_PYTHON_DOWNLOADS"])
     return env

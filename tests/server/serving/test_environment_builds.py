@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from regista.server.serving.services.environments import MARKER, Environments, EnvironmentUnavailable
-from regista.server.serving.services.requirements import read_environment
+from regista.environments.builder import MARKER, Environments, EnvironmentUnavailable
+from regista.environments.requirements import read_environment
 from tests.fixtures.fresh_loop import run_in_fresh_loop
 
 HERE = f"{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"

@@ -27,8 +27,8 @@ from databricks.sdk.service.serving import (
     TrafficConfig,
 )
 
-from regista.server.serving.services.environments import MARKER
-from regista.server.serving.services.requirements import read_environment
+from regista.environments.builder import MARKER
+from regista.environments.requirements import read_environment
 from tests.fixtures.databases import database_url
 from tests.fixtures.identities import ADMIN_TOKEN, IdentityFactory, workspace_client
 from tests.fixtures.live_server import LiveServer, start_server

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from regista.server.serving.services.requirements import ModelEnvironmentError, read_environment
+from regista.environments.requirements import ModelEnvironmentError, read_environment
 
 PYTHON_ENV = """python: 3.11.7
 build_dependencies:

@@ -1,12 +1,16 @@
 """Model environments for the `virtualenv` and `uv` environment managers: a virtual environment built from a
-model's own files (requirements.py), cached under the data folder by a hash of what goes in, and built once
-however many served entities (or server processes) ask for it at the same time.
+model's own files (requirements.py), cached under a root folder by a hash of what goes in, and built once
+however many served entities, server processes or `regista predict` runs ask for it at the same time.
 
-Layout under the cache root (data_dir/serving/envs):
+Layout under the cache root (serving: data_dir/serving/envs; predict: ~/.cache/regista/envs or --env-root):
   <hash>/              a finished environment (bin/python, the requirement files it was built from, MARKER)
   <hash>.lock          held (flock) by whoever builds <hash>; the others wait for it, then use the result
   .build-<hash>-<rand> a build in progress; renamed to <hash> only when complete, so a failed or killed
                        build leaves nothing that looks finished (the next builder removes it)
+  .prune-<hash>-<rand> an unused environment being deleted (pruning.py): renamed out of place first
+
+<hash>/regista-last-used is touched (its mtime) whenever a worker is about to start with the environment and,
+by the serving supervisor, periodically while workers run on it; pruning.py removes the ones unused for long.
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from regista.server.serving.services.requirements import (
+from regista.environments.requirements import (
     EnvironmentSpec,
     ModelEnvironmentError,
     read_environment,
 )
 
 MARKER = "regista-env.json"
+LAST_USED = "regista-last-used"
 LOCK_POLL_S = 0.2
 _TAIL_LINES = 40
 Say = Callable[[str], None]
@@ -38,6 +43,19 @@ Say = Callable[[str], None]
 
 class EnvironmentUnavailable(Exception):
     """The model's environment could not be built (the message says why; the build output is in the logs)."""
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the messages call the others that share environments, and the settings that change a limit."""
+
+    others: str = "another served entity"
+    timeout_setting: str = "REGISTA_SERVING_ENV_BUILD_TIMEOUT"
+    downloads_setting: str | None = "REGISTA_SERVING_ENV_PYTHON_DOWNLOADS=true"  # None: not offered
+    machine: str = "this server"
+
+
+SERVING = Wording()
 
 
 @dataclass(frozen=True)
@@ -65,11 +83,54 @@ def env_python(env_dir: str) -> str:
     return os.path.join(env_dir, "bin", "python")
 
 
+def finished(env_dir: str) -> bool:
+    """A complete environment: only a build's final rename makes a folder with both."""
+    return os.path.isfile(os.path.join(env_dir, MARKER)) and os.path.exists(env_python(env_dir))
+
+
+def touch_used(env_dir: str) -> None:
+    """Record that the environment is used now (the mtime of its LAST_USED file)."""
+    path = os.path.join(env_dir, LAST_USED)
+    with open(path, "a", encoding="utf-8"):
+        pass
+    os.utime(path)
+
+
+def last_used(env_dir: str) -> float:
+    """When the environment was last used (epoch seconds): its LAST_USED file, else (an environment built
+    before it existed) its marker, else the folder itself."""
+    for path in (os.path.join(env_dir, LAST_USED), os.path.join(env_dir, MARKER), env_dir):
+        with contextlib.suppress(OSError):
+            return os.stat(path).st_mtime
+    return 0.0
+
+
+def try_lock(path: str, create: bool = True) -> int | None:
+    """An fd holding the exclusive flock of lock file `path`, or None when another open file holds it
+    (FileNotFoundError when it does not exist and not `create`). A pruner unlinks a lock file it holds
+    (pruning.py): whoever opened the old file before that and got its flock after holds nothing that
+    others see, so the lock counts only if `path` is still that file."""
+    while True:
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            current = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            return fd
+        os.close(fd)  # unlinked meanwhile: take the new one
+
+
 class Environments:
     """Builds and finds model environments for one environment manager (`virtualenv` or `uv`)."""
 
     def __init__(self, manager: str, root: str, serving_python: str, build_timeout_s: float,
-                 python_downloads: bool) -> None:
+                 python_downloads: bool, wording: Wording = SERVING) -> None:
         if manager not in ("virtualenv", "uv"):
             raise ValueError(f"unknown environment manager {manager!r}")
         self.manager = manager
@@ -77,6 +138,7 @@ class Environments:
         self.serving_python = serving_python
         self.build_timeout_s = build_timeout_s
         self.python_downloads = python_downloads
+        self.wording = wording
         self._default_python = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
     # -- the one entry point -----------------------------------------------------------------------
@@ -98,14 +160,18 @@ class Environments:
             say(f"environment: {note}")
         digest = spec.digest(self.manager)
         final = os.path.join(self.root, digest)
-        if self.finished(final):
-            say(f"environment {digest} ({self.manager}, Python {spec.python}, from the model's {spec.source}): "
-                "cached")
-            return env_python(final)
+        cached = finished(final)
         os.makedirs(self.root, exist_ok=True)
+        # Even a cached environment is taken under its lock: a pruner removes it only under the same lock,
+        # after checking its last use, which this refreshes.
         async with self._locked(digest, say):
-            if self.finished(final):  # built by whoever held the lock before us
-                say(f"environment {digest}: built by another served entity; using it")
+            if finished(final):
+                touch_used(final)
+                if cached:
+                    say(f"environment {digest} ({self.manager}, Python {spec.python}, from the model's "
+                        f"{spec.source}): cached")
+                else:  # built by whoever held the lock before us
+                    say(f"environment {digest}: built by {self.wording.others}; using it")
                 return env_python(final)
             await asyncio.to_thread(self._remove_leftovers, digest)
             tmp = os.path.join(self.root, f".build-{digest}-{os.urandom(4).hex()}")
@@ -117,12 +183,13 @@ class Environments:
                     await self._build(spec, tmp, say)
                 seconds = time.monotonic() - start
                 self._write_marker(tmp, spec, digest, seconds)
+                touch_used(tmp)
                 os.rename(tmp, final)
             except TimeoutError:
                 await asyncio.to_thread(shutil.rmtree, tmp, True)
                 raise EnvironmentUnavailable(
                     f"the environment build did not finish within {self.build_timeout_s:.0f} s "
-                    "(REGISTA_SERVING_ENV_BUILD_TIMEOUT)"
+                    f"({self.wording.timeout_setting})"
                 ) from None
             except BaseException:
                 await asyncio.shield(asyncio.to_thread(shutil.rmtree, tmp, True))
@@ -130,27 +197,26 @@ class Environments:
         say(f"environment {digest}: built in {seconds:.1f} s")
         return env_python(final)
 
-    @staticmethod
-    def finished(env_dir: str) -> bool:
-        return os.path.isfile(os.path.join(env_dir, MARKER)) and os.path.exists(env_python(env_dir))
+    def digest_of(self, model_dir: str) -> str | None:
+        """The hash of the environment the model needs (None when its files do not say)."""
+        try:
+            return read_environment(model_dir, self._default_python).digest(self.manager)
+        except (ModelEnvironmentError, OSError):
+            return None
 
     # -- exclusion ---------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _locked(self, digest: str, say: Say) -> AsyncIterator[None]:
-        """Hold <digest>.lock: an flock, so it excludes other server processes as well as the other served
-        entities of this one (each opens the file itself), and dies with a killed process."""
-        fd = os.open(os.path.join(self.root, f"{digest}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        """Hold <digest>.lock: an flock, so it excludes other processes as well as the other users of this
+        one (each opens the file itself), and dies with a killed process."""
+        path = os.path.join(self.root, f"{digest}.lock")
+        waiting = False
+        while (fd := try_lock(path)) is None:
+            if not waiting:
+                say(f"environment {digest}: being built by {self.wording.others}; waiting for it")
+                waiting = True
+            await asyncio.sleep(LOCK_POLL_S)
         try:
-            waiting = False
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if not waiting:
-                        say(f"environment {digest}: being built by another served entity; waiting for it")
-                        waiting = True
-                    await asyncio.sleep(LOCK_POLL_S)
             yield
         finally:
             os.close(fd)  # releases the lock
@@ -249,10 +315,10 @@ class Environments:
 
     def _no_python(self, spec: EnvironmentSpec) -> str:
         how = "install it (python" + spec.python + " on PATH)"
-        if self.manager == "uv" and not self.python_downloads:
-            how += ", or let uv download it (REGISTA_SERVING_ENV_PYTHON_DOWNLOADS=true)"
+        if self.manager == "uv" and not self.python_downloads and self.wording.downloads_setting:
+            how += f", or let uv download it ({self.wording.downloads_setting})"
         return (f"the model asks for Python {spec.requested_python} ({spec.source}) and no Python {spec.python} "
-                f"is installed on this server: {how}")
+                f"is installed on {self.wording.machine}: {how}")
 
     def _write_marker(self, tmp: str, spec: EnvironmentSpec, digest: str, seconds: float) -> None:
         info = {"hash": digest, "manager": self.manager, "python": spec.python,

@@ -133,7 +133,7 @@ def _from_conda(model_dir: str, notes: list[str]) -> tuple[str | None, list[str]
 
 
 def _mlflow_requirement() -> str:
-    """The worker program needs mlflow: the version installed beside this server when there is one."""
+    """The worker program (and predict's scorer) needs mlflow: the version installed here when there is one."""
     try:
         return f"mlflow=={importlib.metadata.version('mlflow')}"
     except importlib.metadata.PackageNotFoundError:
@@ -169,7 +169,7 @@ def read_environment(model_dir: str, default_python: str) -> EnvironmentSpec:
         raise ModelEnvironmentError(f"The model's {source} names Python '{python}', which is not a version.")
     if minor is None:
         minor = default_python
-        notes.append(f"the model names no Python version; using Python {minor}, the server's")
+        notes.append(f"the model names no Python version; using Python {minor}, this interpreter's")
     reqs: set[str] = set()
     cons: set[str] = set()
     seen: set[str] = set()
@@ -178,6 +178,6 @@ def read_environment(model_dir: str, default_python: str) -> EnvironmentSpec:
     _add_lines(build, model_dir, model_dir, seen, build_reqs, cons, False)
     if not any(requirement_name(r) in ("mlflow", "mlflow-skinny") for r in reqs):
         reqs.add(_mlflow_requirement())
-        notes.append("the model's requirements do not name mlflow, which the worker needs; added it")
+        notes.append("the model's requirements do not name mlflow, which its worker or scorer needs; added it")
     return EnvironmentSpec(minor, requested or minor, tuple(sorted(build_reqs)), tuple(sorted(reqs)),
                            tuple(sorted(cons)), source, tuple(notes))

@@ -184,6 +184,11 @@ class TestAdmin:
         section.get_by_role("link", name="Previous page").click()
         assert "Showing 1–50 of 57." in section.inner_text()
 
+        # Users and groups have none matching: each section says so instead of an empty table.
+        for plural in ("users", "groups"):
+            assert f"No {plural} match “pager-{tag}”." in admin_page.get_by_role(
+                "region", name=plural.capitalize()).inner_text()
+
         for bad in ("0", "-1", "x", "99999999999"):
             response = admin_page.goto(f"/admin?sps_start={bad}")
             assert response.status == 400 and "sps_start" in admin_page.content()

@@ -7,6 +7,7 @@ from regista.server.artifacts.api import artifacts
 from regista.server.catalog.api import files as catalog_files
 from regista.server.catalog.api import governance as catalog_governance
 from regista.server.catalog.api import mlflow_uc, unity_catalog, uploads
+from regista.server.datasets.api import datasets as evaluation_datasets
 from regista.server.events.api import deliveries, notifications, webhooks_databricks, webhooks_mlflow
 from regista.server.governance.api import model_registry
 from regista.server.http.route_index import ExactPathIndex
@@ -51,6 +52,10 @@ MLFLOW_ROUTERS: list[APIRouter] = [
     webhooks_mlflow.router,
 ]
 
+# Routers of MLflow 3 endpoints, relative to /api/3.0/mlflow (and /ajax-api/3.0/mlflow).
+MLFLOW_3_ROUTERS: list[APIRouter] = [evaluation_datasets.router]
+MLFLOW_3_PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+
 # Databricks serves its registry RPCs under /api/2.0/mlflow and /api/2.0/preview/mlflow; its web UI calls
 # the /ajax-api/ forms. We answer on all of them.
 REGISTRY_PREFIXES = (
@@ -78,6 +83,11 @@ def include_mlflow_api(app: FastAPI) -> None:
         for router in MLFLOW_ROUTERS:
             # The OpenAPI schema lists each operation once, under its canonical prefix.
             app.include_router(router, prefix=prefix, include_in_schema=prefix == "/api/2.0/mlflow")
+            index.add_router(router, prefix)
+    # MLflow 3 APIs the official server answers only under the 3.0 prefixes (and their /ajax-api twins).
+    for prefix in MLFLOW_3_PREFIXES:
+        for router in MLFLOW_3_ROUTERS:
+            app.include_router(router, prefix=prefix, include_in_schema=prefix == MLFLOW_3_PREFIXES[0])
             index.add_router(router, prefix)
     # Artifact proxy routes carry their own absolute paths (/api/2.0/mlflow-artifacts/...).
     app.include_router(artifacts.router)

@@ -13,6 +13,12 @@ from regista.server.db.models.catalog import (
     UcVersionLineage,
 )
 from regista.server.db.models.dataset import Dataset, RunDatasetInput
+from regista.server.db.models.evaluation_dataset import (
+    EvaluationDataset,
+    EvaluationDatasetExperiment,
+    EvaluationDatasetRecord,
+    EvaluationDatasetTag,
+)
 from regista.server.db.models.experiment import Experiment, ExperimentTag
 from regista.server.db.models.governance import TransitionRequest, VersionActivity, VersionComment
 from regista.server.db.models.identity import AccessToken, GroupMember, Identity
@@ -55,6 +61,10 @@ __all__ = [
     "Dataset",
     "Delivery",
     "DeliveryAttempt",
+    "EvaluationDataset",
+    "EvaluationDatasetExperiment",
+    "EvaluationDatasetRecord",
+    "EvaluationDatasetTag",
     "Experiment",
     "ExperimentTag",
     "LatestMetric",

@@ -1,0 +1,1 @@
+"""Request messages and wire shapes of the evaluation datasets API."""

@@ -1,0 +1,1 @@
+"""Evaluation datasets: validation, the permission rule and the operations."""

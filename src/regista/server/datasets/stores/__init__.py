@@ -1,0 +1,1 @@
+"""SQL for evaluation datasets and their records."""

@@ -105,7 +105,9 @@ def _schema(existing: str | None, records: Sequence[dict[str, Any]]) -> str | No
     """The dataset schema grown by the records' fields (a field's first-seen type stays)."""
     if not records and not existing:
         return None
-    schema = orjson.loads(existing) if existing else {"inputs": {}, "outputs": {}, "expectations": {}, "version": "1.0"}
+    schema: dict[str, Any] = (
+        orjson.loads(existing) if existing else {"inputs": {}, "outputs": {}, "expectations": {}, "version": "1.0"}
+    )
     for record in records:
         for part in ("inputs", "expectations"):
             for key, value in (record.get(part) or {}).items():

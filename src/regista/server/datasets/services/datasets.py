@@ -136,6 +136,8 @@ def search_datasets(
     order_by: Sequence[str],
     page_token: str | None,
 ) -> Page[dict[str, Any]]:
+    # 0 is protobuf's unset value: the default, as on the official server.
+    max_results = max_results or None
     validate_max_results(max_results, SEARCH_MAX_RESULTS)
     if len(order_by) > 20:
         raise InvalidParameter("At most 20 order_by clauses may be given.")

@@ -233,6 +233,8 @@ def get_records(
     ctx: Context, dataset_id: str, max_results: int | None, page_token: str | None
 ) -> tuple[str, str | None]:
     """(records as JSON text, next page token or None), oldest first."""
+    # 0 is protobuf's unset value: the default, as on the official server.
+    max_results = max_results or None
     validate_max_results(max_results, MAX_RECORDS_PAGE)
     after = _read_cursor(page_token)
     access.load(ctx, dataset_id, CAN_READ)

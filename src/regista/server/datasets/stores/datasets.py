@@ -13,7 +13,6 @@ from regista.server.db.bulk import BulkInsert
 from regista.server.db.models import (
     EvaluationDataset,
     EvaluationDatasetExperiment,
-    EvaluationDatasetRecord,
     EvaluationDatasetTag,
 )
 
@@ -53,10 +52,8 @@ def update_dataset(conn: Connection, dataset_id: str, **values: Any) -> None:
 
 
 def delete_dataset(conn: Connection, dataset_id: str) -> None:
-    # Tags, links and records go by ON DELETE CASCADE; SQLite enforces it only with foreign keys on, so the
-    # children are deleted explicitly too.
-    for table in (EvaluationDatasetRecord, EvaluationDatasetTag, EvaluationDatasetExperiment, EvaluationDataset):
-        conn.execute(delete(table).where(table.dataset_id == dataset_id))
+    # Tags, links and records go with it (ON DELETE CASCADE; SQLite connections run with foreign keys on).
+    conn.execute(delete(EvaluationDataset).where(EvaluationDataset.dataset_id == dataset_id))
 
 
 def set_tags(conn: Connection, dataset_id: str, tags: Sequence[tuple[str, str]]) -> None:

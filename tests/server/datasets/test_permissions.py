@@ -27,6 +27,12 @@ def test_a_dataset_follows_its_experiments(as_caller, identities, unique: str) -
         stranger.set_dataset_tags(dataset.dataset_id, {"k": "changed"})
     assert err.value.error_code == "PERMISSION_DENIED"
     assert as_caller(ADMIN_TOKEN).get_dataset(dataset.dataset_id).tags["k"] == "v"
+    # Linking a dataset to an experiment changes the experiment: CAN_READ is not enough.
+    with pytest.raises(MlflowException) as err:
+        as_caller(reader.token).create_dataset(name=f"link-{unique}", experiment_id=experiment_id)
+    assert err.value.error_code == "PERMISSION_DENIED"
+    admin = as_caller(ADMIN_TOKEN)
+    assert admin.search_datasets(filter_string=f"name = 'link-{unique}'") == []
 
 
 def test_an_unlinked_dataset_is_its_creators(as_caller, identities, unique: str) -> None:

@@ -61,6 +61,8 @@ BREAKS = [
           "regista.server.registry.stores.registered_models"),
     Break("serving-through-services", "regista.server.serving.services.entities",
           "regista.server.registry.stores.aliases"),
+    Break("traces-through-services", "regista.server.traces.services.traces",
+          "regista.server.tracking.stores.runs"),
     Break("server-imports-no-mlflow", "regista.server.serving.services.workers", "mlflow"),
     Break("shared-base-knows-no-domain", "regista.server.http.parsing",
           "regista.server.tracking.services.runs"),

@@ -52,10 +52,18 @@ def _kind_and_value(body: dict[str, Any]) -> tuple[str, str]:
     kinds = [k for k in ("feedback", "expectation") if body.get(k) is not None]
     if len(kinds) != 1:
         raise InvalidParameter("An assessment has exactly one of 'feedback' and 'expectation'.")
-    value = body[kinds[0]]
+    return kinds[0], _kind_body(kinds[0], body[kinds[0]])
+
+
+def _kind_body(kind: str, value: Any) -> str:
+    """The Feedback or Expectation message as stored. An expectation whose value is a list or a map is kept
+    as MLflow keeps it: JSON text in serialized_value (google.protobuf.Value cannot say which it was)."""
     if not isinstance(value, dict):
-        raise InvalidParameter(f"Invalid value for parameter 'assessment.{kinds[0]}': expected an object.")
-    return kinds[0], orjson.dumps(value).decode()
+        raise InvalidParameter(f"Invalid value for parameter 'assessment.{kind}': expected an object.")
+    if kind == "expectation" and isinstance(value.get("value"), (dict, list)):
+        value = {"serialized_value": {"serialization_format": "JSON_FORMAT",
+                                      "value": orjson.dumps(value["value"]).decode()}}
+    return orjson.dumps(value).decode()
 
 
 def _source(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -157,7 +165,7 @@ def update(ctx: Context, trace_id: str | None, assessment_id: str | None, body: 
                 raise InvalidParameter(f"Missing value for required parameter 'assessment.{field}'.")
             if field != row.kind:
                 raise InvalidParameter(f"Cannot change a {row.kind} assessment into a {field}.")
-            values["value"] = orjson.dumps(body[field]).decode()
+            values["value"] = _kind_body(field, body[field])
         elif field == "rationale":
             values["rationale"] = _text(body, "rationale")
         elif field == "metadata":

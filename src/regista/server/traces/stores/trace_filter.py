@@ -117,10 +117,15 @@ def _assessment(comp: Comparison) -> ColumnElement[bool]:
         return exists().where(owned)
     if comp.op not in ("=", "!="):
         raise _invalid(comp, "assessments are compared with =, !=, IS NULL or IS NOT NULL.")
-    value: Any = comp.value
-    # Unquoted true/false/numbers are JSON values; a quoted value is a string.
-    stored = orjson.dumps({"value": value}).decode()
-    match = Assessment.value == stored
+    # The stored value is the JSON of {"value": v}: a filter value matches as a string, and also as the
+    # JSON literal it spells ('true', '4', '"x"'), as MLflow compares feedback values by their JSON text.
+    candidates = [orjson.dumps({"value": comp.value}).decode()]
+    if isinstance(comp.value, str):
+        try:
+            candidates.append(orjson.dumps({"value": orjson.loads(comp.value)}).decode())
+        except orjson.JSONDecodeError:
+            pass
+    match = Assessment.value.in_(candidates)
     return exists().where(owned, match if comp.op == "=" else not_(match))
 
 

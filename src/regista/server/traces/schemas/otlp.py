@@ -43,6 +43,7 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
     """(field number, wire type, value) for each field of one message: an int for varints and fixed
     numbers, bytes for length-delimited fields."""
     pos = 0
+    value: Any
     while pos < len(buf):
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7

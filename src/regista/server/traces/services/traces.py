@@ -268,13 +268,13 @@ def search_v2(ctx: Context, experiment_ids: Sequence[str], filter_string: str | 
 
 def search_v3(ctx: Context, locations: Sequence[dict[str, Any]], filter_string: str | None,
               max_results: int | None, order_by: Sequence[str], page_token: str | None) -> dict[str, Any]:
-    experiment_ids = []
+    experiment_ids: list[str | int] = []
     for location in locations:
         experiment = location.get("mlflow_experiment") if isinstance(location, dict) else None
         if not isinstance(experiment, dict):
             raise InvalidParameter("Invalid trace location: this server searches MLflow experiments only "
                                    "('locations[].mlflow_experiment.experiment_id').")
-        experiment_ids.append(experiment.get("experiment_id"))
+        experiment_ids.append(experiment.get("experiment_id") or "")
     page = search(ctx, experiment_ids, filter_string, max_results, order_by, page_token)
     return page.map(lambda rows: infos_v3(ctx, rows)).body("traces")
 

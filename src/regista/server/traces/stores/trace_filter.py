@@ -45,7 +45,7 @@ def _text_match(column: Any, comp: Comparison) -> ColumnElement[bool]:
     op, value = comp.op, comp.value
     if op in ("IN", "NOT IN"):
         assert isinstance(value, tuple)
-        cond = column.in_(value)
+        cond: ColumnElement[bool] = column.in_(value)
         return not_(cond) if op == "NOT IN" else cond
     if not isinstance(value, str):
         value = str(value)
@@ -56,7 +56,7 @@ def _text_match(column: Any, comp: Comparison) -> ColumnElement[bool]:
     if op == "LIKE":
         return case_sensitive_like(column, value)
     if op == "ILIKE":
-        return func.lower(column).like(func.lower(literal(value)))  # type: ignore[no-any-return]
+        return func.lower(column).like(func.lower(literal(value)))
     raise _invalid(comp, f"comparator '{op}' is not supported here.")
 
 
@@ -80,8 +80,10 @@ def _attribute(comp: Comparison) -> ColumnElement[bool]:
         value = in_column_range(comp.value, key)
         column: Any = (Trace.request_time + func.coalesce(Trace.execution_duration, 0)
                        if _NUMERIC[key] == "end" else getattr(Trace, _NUMERIC[key]))
-        return {"=": column == value, "!=": column != value, ">": column > value, ">=": column >= value,
-                "<": column < value, "<=": column <= value}[comp.op]  # type: ignore[no-any-return]
+        conditions: dict[str, ColumnElement[bool]] = {
+            "=": column == value, "!=": column != value, ">": column > value, ">=": column >= value,
+            "<": column < value, "<=": column <= value}
+        return conditions[comp.op]
     if key in _STRING:
         if comp.op not in _STRING_OPS:
             raise _invalid(comp, f"comparator '{comp.op}' is not supported; use one of {list(_STRING_OPS)}.")

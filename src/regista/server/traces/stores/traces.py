@@ -12,7 +12,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from regista.errors import NotFound
 from regista.server.db.models import Assessment, Trace, TraceMetadata, TraceRunLink, TraceSpan, TraceTag
 
-_KEYED = {"tags": TraceTag, "metadata": TraceMetadata}
+_KEYED: dict[str, type[TraceTag] | type[TraceMetadata]] = {"tags": TraceTag, "metadata": TraceMetadata}
 
 
 def not_found(trace_id: str) -> NotFound:

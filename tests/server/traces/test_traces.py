@@ -110,6 +110,12 @@ def test_tags_link_to_run_and_delete(mlflow_client, experiment_id: str, server_u
     assert_error(httpx.request("DELETE", f"{server_url}{V2}/traces/{kept}/tags", json={"key": "nope"}), 404,
                  "RESOURCE_DOES_NOT_EXIST")
 
+    prompts = {"trace_id": kept, "prompt_versions": [{"name": "greeting", "version": "2"}]}
+    for _ in range(2):  # linking again adds nothing
+        assert httpx.post(f"{server_url}{V2}/traces/link-prompts", json=prompts).status_code == 200
+    linked_prompts = mlflow_client.get_trace(kept).info.tags["mlflow.linkedPrompts"]
+    assert json.loads(linked_prompts) == [{"name": "greeting", "version": "2"}]
+
     run_id = mlflow_client.create_run(experiment_id).info.run_id
     with mlflow.start_run(run_id=run_id):
         with mlflow.start_span(name="in-run") as span:

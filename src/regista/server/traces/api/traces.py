@@ -19,6 +19,7 @@ from regista.server.traces.schemas.requests import (
     EndTraceV2,
     FilterCorrelation,
     GetTrace,
+    LinkPromptsToTrace,
     LinkTracesToRun,
     SearchTracesV2,
     SearchTracesV3,
@@ -139,4 +140,12 @@ def delete_traces(ctx: WriteCtx, req: Annotated[DeleteTraces, Depends(message(De
 @common_router.post("/traces/link-to-run")
 def link_traces_to_run(ctx: WriteCtx, req: Annotated[LinkTracesToRun, Depends(message(LinkTracesToRun))]) -> Response:
     service.link_traces_to_run(ctx, req.trace_ids, req.run_id)
+    return ok()
+
+
+@common_router.post("/traces/link-prompts")
+def link_prompts_to_trace(
+    ctx: WriteCtx, req: Annotated[LinkPromptsToTrace, Depends(message(LinkPromptsToTrace))]
+) -> Response:
+    service.link_prompts_to_trace(ctx, req.trace_id, [(p.name, p.version) for p in req.prompt_versions])
     return ok()

@@ -94,3 +94,13 @@ class AssessmentBody(Message):
     assessment: dict[str, Any] | None = None
     # A FieldMask travels as one comma-separated string of camelCase paths ("assessmentName,feedback").
     update_mask: str | dict[str, Any] | None = None
+
+
+class PromptVersionRef(Message):
+    name: str | None = None
+    version: str | None = None
+
+
+class LinkPromptsToTrace(Message):
+    trace_id: str | None = None
+    prompt_versions: list[PromptVersionRef] = []

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from regista.errors import InvalidParameter, NotFound
 from regista.schemas.numbers import INT64_MAX
 from regista.server.clock import now_ms
@@ -31,6 +33,8 @@ from regista.server.tracking.services.tracking_validation import parse_experimen
 from regista.server.validation import MAX_ENTITY_KEY_LENGTH, validate_length, validate_max_results
 
 ARTIFACT_LOCATION_TAG = "mlflow.artifactLocation"
+# The prompt versions a trace used, as MLflow records them: a JSON list of {"name", "version"}.
+LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
 MAX_TRACE_ID_LENGTH = 64
 SEARCH_DEFAULT_MAX_RESULTS = 100
 SEARCH_MAX_RESULTS = 500
@@ -324,3 +328,25 @@ def link_traces_to_run(ctx: Context, trace_ids: Sequence[str], run_id: str | Non
     for trace_id in trace_ids:
         permitted_trace(ctx, trace_id, CAN_EDIT)
     store.link_to_run(ctx.conn, list(dict.fromkeys(trace_ids)), run.run_uuid)
+
+
+def link_prompts_to_trace(ctx: Context, trace_id: str | None, prompts: Sequence[tuple[str | None, str | None]]) -> None:
+    """Record the prompt versions a trace used in its mlflow.linkedPrompts tag (CAN_EDIT on its experiment)."""
+    row = permitted_trace(ctx, trace_id, CAN_EDIT)
+    if len(prompts) > 100:
+        raise InvalidParameter("Cannot link more than 100 prompt versions to a trace in a single request.")
+    refs = []
+    for name, version in prompts:
+        if not name or not version:
+            raise InvalidParameter("Every prompt version needs a 'name' and a 'version'.")
+        validate_length("prompt_versions.name", MAX_ENTITY_KEY_LENGTH, name)
+        validate_length("prompt_versions.version", 32, version)
+        refs.append({"name": name, "version": version})
+    current = store.entries_for(ctx.conn, "tags", [row.trace_id])[row.trace_id].get(LINKED_PROMPTS_TAG)
+    try:
+        linked = orjson.loads(current) if current else []
+    except orjson.JSONDecodeError:
+        linked = []
+    linked = linked if isinstance(linked, list) else []
+    linked.extend(ref for ref in refs if ref not in linked)
+    store.put_entries(ctx.conn, "tags", row.trace_id, {LINKED_PROMPTS_TAG: orjson.dumps(linked).decode()})

@@ -99,7 +99,9 @@ def include_traces_api(app: FastAPI) -> None:
     for version, routers in TRACE_ROUTERS.items():
         for prefix in (f"/api/{version}/mlflow", f"/ajax-api/{version}/mlflow"):
             for router in routers:
-                app.include_router(router, prefix=prefix, include_in_schema=prefix.startswith("/api/"))
+                # Each operation once in the OpenAPI schema: the shared routes under the v2 prefix.
+                listed = prefix.startswith("/api/") and not (router is traces_api.common_router and version == "3.0")
+                app.include_router(router, prefix=prefix, include_in_schema=listed)
                 index.add_router(router, prefix)
     # OTLP's own absolute path, as OpenTelemetry exporters append it to the endpoint they are given.
     app.include_router(otlp.router)

@@ -182,6 +182,10 @@ def test_spans_over_otlp(mlflow_client, experiment_id: str, server_url: str) -> 
     )
     store = mlflow_client._tracking_client.store
     assert len(store.log_spans(location=experiment_id, spans=[Span(otel)])) == 1
+    # The same trace's spans sent under another experiment are refused (spans stay in one experiment).
+    elsewhere = mlflow_client.create_experiment(f"{experiment_id}-elsewhere")
+    with pytest.raises(mlflow.exceptions.MlflowException, match="another experiment"):
+        store.log_spans(location=elsewhere, spans=[Span(otel)])
     mlflow_client.end_trace(trace_id=root.trace_id)
     _flush()
     found = mlflow_client.search_traces(locations=[experiment_id], filter_string="trace.text LIKE '%needle%'")

@@ -91,7 +91,12 @@ def log_spans(ctx: Context, experiment_id: str | None, body: bytes) -> None:
     spans = decode_export_request(body)
     if len(spans) > MAX_SPANS_PER_REQUEST:
         raise InvalidParameter(f"Too many spans: at most {MAX_SPANS_PER_REQUEST} per request.")
-    for trace_id in {t for t, _, _ in spans}:
+    trace_ids = sorted({t for t, _, _ in spans})
+    # A trace's spans stay in one experiment: spans sent for it under another are refused, so nobody can
+    # overwrite spans of an experiment they may not edit.
+    if store.span_experiments(ctx.conn, trace_ids) - {experiment}:
+        raise InvalidParameter("Spans of these traces are already stored in another experiment.")
+    for trace_id in trace_ids:
         existing = store.find_trace(ctx.conn, trace_id)
         if existing is not None and existing.experiment_id != experiment:
             raise InvalidParameter(f"Trace with ID {trace_id} belongs to another experiment.")

@@ -135,3 +135,11 @@ def link_to_run(conn: Connection, trace_ids: Sequence[str], run_id: str) -> None
     ids = list(trace_ids)
     conn.execute(delete(TraceRunLink).where(TraceRunLink.run_id == run_id, TraceRunLink.trace_id.in_(ids)))
     conn.execute(insert(TraceRunLink), [{"trace_id": t, "run_id": run_id} for t in ids])
+
+
+def span_experiments(conn: Connection, trace_ids: Sequence[str]) -> set[int]:
+    """The experiments holding spans already stored for any of `trace_ids`."""
+    if not trace_ids:
+        return set()
+    rows = conn.execute(select(TraceSpan.experiment_id).where(TraceSpan.trace_id.in_(list(trace_ids))).distinct())
+    return {row[0] for row in rows}

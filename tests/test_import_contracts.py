@@ -63,6 +63,8 @@ BREAKS = [
           "regista.server.registry.stores.aliases"),
     Break("datasets-through-services", "regista.server.datasets.services.datasets",
           "regista.server.tracking.stores.experiments"),
+    Break("traces-through-services", "regista.server.traces.services.traces",
+          "regista.server.tracking.stores.runs"),
     Break("server-imports-no-mlflow", "regista.server.serving.services.workers", "mlflow"),
     Break("shared-base-knows-no-domain", "regista.server.http.parsing",
           "regista.server.tracking.services.runs"),

@@ -23,6 +23,9 @@ from regista.server.registry.api import (
 )
 from regista.server.serving.api import endpoints as serving_endpoints
 from regista.server.serving.api import invocations
+from regista.server.traces.api import assessments as trace_assessments
+from regista.server.traces.api import otlp
+from regista.server.traces.api import traces as traces_api
 from regista.server.tracking.api import experiments, listings, logged_models, metrics, runs
 from regista.server.ui.api import admin as admin_pages
 from regista.server.ui.api import admin_audit as admin_audit_page
@@ -91,6 +94,27 @@ def include_mlflow_api(app: FastAPI) -> None:
             index.add_router(router, prefix)
     # Artifact proxy routes carry their own absolute paths (/api/2.0/mlflow-artifacts/...).
     app.include_router(artifacts.router)
+    include_traces_api(app)
+
+
+# MLflow 3's trace APIs: the legacy v2 routes, the v3 routes (and assessments), and the routes both serve.
+TRACE_ROUTERS: dict[str, list[APIRouter]] = {
+    "2.0": [traces_api.v2_router, traces_api.common_router],
+    "3.0": [traces_api.v3_router, traces_api.common_router, trace_assessments.router],
+}
+
+
+def include_traces_api(app: FastAPI) -> None:
+    index = path_index(app)
+    for version, routers in TRACE_ROUTERS.items():
+        for prefix in (f"/api/{version}/mlflow", f"/ajax-api/{version}/mlflow"):
+            for router in routers:
+                # Each operation once in the OpenAPI schema: the shared routes under the v2 prefix.
+                listed = prefix.startswith("/api/") and not (router is traces_api.common_router and version == "3.0")
+                app.include_router(router, prefix=prefix, include_in_schema=listed)
+                index.add_router(router, prefix)
+    # OTLP's own absolute path, as OpenTelemetry exporters append it to the endpoint they are given.
+    app.include_router(otlp.router)
 
 
 # The mlflow client's Unity Catalog registry (registry URI `databricks-uc`); Databricks also answers on the

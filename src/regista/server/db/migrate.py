@@ -23,7 +23,7 @@ log = logging.getLogger("regista.db")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions; tests/server/db/test_migrations.py checks they agree.
-HEAD_REVISION = "0008_datasets"
+HEAD_REVISION = "0009_traces"
 VERSION_TABLE = "alembic_version"
 # A table every regista schema has; tells "empty database" from "regista tables without a version".
 MARKER_TABLE = "experiments"

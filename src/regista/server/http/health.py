@@ -24,9 +24,15 @@ def health() -> Response:
     return PlainTextResponse("OK")
 
 
+# The MLflow API level regista implements: the mlflow client reads /version to decide which features the
+# server has (3.4 and later: spans logged over OTLP at /v1/traces). regista's own version rides along as
+# the local label, which version comparisons ignore.
+MLFLOW_API_LEVEL = "3.17.2"
+
+
 @router.get("/version", response_class=PlainTextResponse)
 def version() -> Response:
-    return PlainTextResponse(__version__)
+    return PlainTextResponse(f"{MLFLOW_API_LEVEL}+regista.{__version__}")
 
 
 @router.get("/api/3.0/mlflow/server-info")

@@ -120,18 +120,17 @@ def _unquote(text: str) -> str:
     return text[1:-1].replace(quote * 2, quote)
 
 
-def _identifier(text: str) -> Identifier:
+def _identifier(text: str, prefixes: dict[str, str] | None = None) -> Identifier:
     if text.startswith("`"):
         return Identifier("attribute", text[1:-1])
     if "." not in text:
         return Identifier("attribute", text)
     prefix, key = text.split(".", 1)
-    kind = _PREFIX_KINDS.get(prefix.lower())
+    kinds = _PREFIX_KINDS if prefixes is None else prefixes
+    kind = kinds.get(prefix.lower())
     if kind is None:
-        raise InvalidParameter(
-            f"Invalid entity type '{prefix}' in filter. Valid values are "
-            "['metric', 'parameter', 'tag', 'attribute', 'dataset']."
-        )
+        valid = sorted(set(kinds.values())) if prefixes else ["metric", "parameter", "tag", "attribute", "dataset"]
+        raise InvalidParameter(f"Invalid entity type '{prefix}' in filter. Valid values are {valid}.")
     if key.startswith("`") and key.endswith("`") and len(key) >= 2:
         key = key[1:-1]
     elif key.startswith('"') and key.endswith('"') and len(key) >= 2:
@@ -142,8 +141,9 @@ def _identifier(text: str) -> Identifier:
 
 
 class _Parser:
-    def __init__(self, text: str, allow_or: bool) -> None:
+    def __init__(self, text: str, allow_or: bool, prefixes: dict[str, str] | None = None) -> None:
         self.text = text
+        self.prefixes = prefixes
         self.toks = _tokenize(text)
         self.i = 0
         self.allow_or = allow_or
@@ -214,7 +214,7 @@ class _Parser:
         tok = self.take()
         if tok.kind != "ident":
             raise self.error(f"expected an identifier, got '{tok.text or 'end of filter'}'.")
-        ident = _identifier(tok.text)
+        ident = _identifier(tok.text, self.prefixes)
         nxt = self.take()
         if nxt.kind == "op":
             op = "!=" if nxt.text == "<>" else nxt.text
@@ -281,11 +281,14 @@ def in_column_range(value: object, key: str, lo: int = INT64_MIN, hi: int = INT6
     return value
 
 
-def parse_filter(text: str | None, *, allow_or: bool = False) -> Node | None:
-    """Parse a filter string; None for an empty filter. Raises InvalidParameter on bad syntax."""
+def parse_filter(
+    text: str | None, *, allow_or: bool = False, prefixes: dict[str, str] | None = None
+) -> Node | None:
+    """Parse a filter string; None for an empty filter. Raises InvalidParameter on bad syntax. `prefixes`
+    replaces the runs' identifier prefixes for a resource with its own (traces: metadata., span., ...)."""
     if text is None or not text.strip():
         return None
-    return _Parser(text, allow_or).parse()
+    return _Parser(text, allow_or, prefixes).parse()
 
 
 def comparisons(node: Node | None) -> list[Comparison]:

@@ -47,10 +47,24 @@ from regista.server.db.models.registered_model import (
 )
 from regista.server.db.models.run import Param, Run, RunTag
 from regista.server.db.models.serving_endpoint import ServingEndpoint, ServingUsage
+from regista.server.db.models.trace import (
+    Assessment,
+    Trace,
+    TraceMetadata,
+    TraceRunLink,
+    TraceSpan,
+    TraceTag,
+)
 from regista.server.db.models.ui_session import UiSession
 from regista.server.db.models.webhook import Delivery, DeliveryAttempt, Webhook
 
 __all__ = [
+    "Assessment",
+    "Trace",
+    "TraceMetadata",
+    "TraceRunLink",
+    "TraceSpan",
+    "TraceTag",
     "AccessControlEntry",
     "AccessToken",
     "GroupMember",

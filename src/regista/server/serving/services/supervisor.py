@@ -29,7 +29,6 @@ import anyio
 import orjson
 from sqlalchemy import Engine
 
-from regista.environments import pruning as env_pruning
 from regista.environments.builder import Environments, EnvironmentUnavailable
 from regista.errors import DeadlineExceeded, RegistaError, RequestLimitExceeded, TemporarilyUnavailable
 from regista.server.clock import now_ms
@@ -38,6 +37,7 @@ from regista.server.db.unit_of_work import UnitOfWork
 from regista.server.principal import Principal
 from regista.server.serving.services import endpoints as rules
 from regista.server.serving.services import entities, external
+from regista.server.serving.services.env_upkeep import EnvironmentUpkeep
 from regista.server.serving.services.external import ExternalDeployment, ProviderClient, usage_of
 from regista.server.serving.services.metrics import EndpointMetrics
 from regista.server.serving.services.rate_limits import RateLimiter
@@ -55,9 +55,6 @@ from regista.server.settings import Settings
 from regista.server.storage.repository import ArtifactRepository
 
 log = logging.getLogger("regista.serving")
-
-# Unused model environments are looked for at most this often (more often with a short retention).
-ENV_PRUNE_INTERVAL_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -150,10 +147,9 @@ class Supervisor:
                 settings.serving_env_manager, self.env_root, settings.serving_python,
                 settings.serving_env_build_timeout_s, settings.serving_env_python_downloads,
             )
-        # Pruning runs beside the passes (it may delete GBs); the first one after the first pass, which
-        # creates the deployments of the configured endpoints, so their environments count as in use.
-        self._pruning: asyncio.Task[None] | None = None
-        self._next_prune = 0.0
+        # Pruning runs beside the passes; the first one after the first pass, which creates the deployments
+        # of the configured endpoints, so their environments count as in use.
+        self.env_upkeep = EnvironmentUpkeep(self.env_root, self.environments, settings.serving_env_retention_s)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -164,11 +160,11 @@ class Supervisor:
         self._wake.set()
 
     async def stop(self) -> None:
-        for task in (self._task, self._pruning):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.env_upkeep.stop()
         for rt in list(self.endpoints.values()):
             await self._retire(rt)
         self.endpoints.clear()
@@ -181,56 +177,11 @@ class Supervisor:
                 await self.reconcile()
             except Exception:
                 log.exception("serving supervisor pass failed")
-            self._maybe_prune()
+            self.env_upkeep.maybe_prune(
+                dep for rt in self.endpoints.values() for dep in [*rt.deployments(), *rt.candidates.values()])
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.serving_poll_interval_s)
             self._wake.clear()
-
-    # -- unused environments -----------------------------------------------------------------------
-    def _maybe_prune(self) -> None:
-        retention = self.settings.serving_env_retention_s
-        if retention <= 0 or time.monotonic() < self._next_prune:
-            return
-        if self._pruning is not None and not self._pruning.done():
-            return
-        self._next_prune = time.monotonic() + max(1.0, min(ENV_PRUNE_INTERVAL_S, retention / 4))
-        self._pruning = asyncio.create_task(self._prune(retention))
-
-    def _envs_in_use(self) -> tuple[set[str], list[str]]:
-        """(the environments this process's deployments run on, the model folders of those whose
-        environment is not taken yet). Old deployments still draining after a rollover are not listed: their
-        environment's last use was refreshed within the pruning interval, far younger than the retention."""
-        used, pending = set(), []
-        for rt in self.endpoints.values():
-            for dep in [*rt.deployments(), *rt.candidates.values()]:
-                if not isinstance(dep, Deployment):
-                    continue
-                if dep.environment is not None:
-                    pending.append(dep.spec.model_dir)
-                    continue
-                folder = os.path.dirname(os.path.dirname(dep.spec.python))  # <root>/<hash>/bin/python
-                if os.path.dirname(folder) == self.env_root:
-                    used.add(os.path.basename(folder))
-        return used, pending
-
-    async def _prune(self, retention: float) -> None:
-        used, pending = self._envs_in_use()
-        environments = self.environments
-
-        def work() -> list[env_pruning.Removed]:
-            env_pruning.touch_in_use(self.env_root, used)
-            keep = set(used)
-            if environments is not None:  # a deployment about to build or take its environment
-                keep.update(d for d in map(environments.digest_of, pending) if d is not None)
-            return env_pruning.prune(self.env_root, retention, keep)
-
-        try:
-            removed = await anyio.to_thread.run_sync(work)
-        except Exception:
-            log.exception("removing unused model environments failed")
-            return
-        for item in removed:
-            log.info("removed %s %s (%.1f MiB)", item.kind, item.name, item.size / 2**20)
 
     # -- reading and writing the endpoints ---------------------------------------------------------
     def _context(self, write: bool) -> Context:

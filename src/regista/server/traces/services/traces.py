@@ -91,9 +91,15 @@ def _bounded_ms(value: int | None, field: str) -> int:
 
 
 def info_v2(ctx: Context, row: Any) -> dict[str, Any]:
-    ids = [row.trace_id]
-    return trace_info_v2(row, store.entries_for(ctx.conn, "tags", ids)[row.trace_id],
-                         store.entries_for(ctx.conn, "metadata", ids)[row.trace_id])
+    return infos_v2(ctx, [row])[0]
+
+
+def infos_v2(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """v2 TraceInfo messages for a page of trace rows, in a fixed number of queries."""
+    ids = [row.trace_id for row in rows]
+    tags = store.entries_for(ctx.conn, "tags", ids)
+    metadata = store.entries_for(ctx.conn, "metadata", ids)
+    return [trace_info_v2(row, tags[row.trace_id], metadata[row.trace_id]) for row in rows]
 
 
 def start_trace_v2(ctx: Context, req: StartTraceV2) -> dict[str, Any]:
@@ -267,7 +273,7 @@ def search(ctx: Context, experiment_ids: Sequence[str | int], filter_string: str
 def search_v2(ctx: Context, experiment_ids: Sequence[str], filter_string: str | None, max_results: int | None,
               order_by: Sequence[str], page_token: str | None) -> dict[str, Any]:
     page = search(ctx, experiment_ids, filter_string, max_results, order_by, page_token)
-    return page.map(lambda rows: [info_v2(ctx, row) for row in rows]).body("traces")
+    return page.map(lambda rows: infos_v2(ctx, rows)).body("traces")
 
 
 def search_v3(ctx: Context, locations: Sequence[dict[str, Any]], filter_string: str | None,
